@@ -1,0 +1,83 @@
+//! The command line: clap types, value parsers, and one function per command. The only
+//! module that knows clap; everything here calls into the library modules.
+
+mod load;
+mod output;
+pub mod parse;
+mod progress;
+
+use crate::exit_code;
+use clap::{Parser, Subcommand};
+
+/// fixproof proves or refutes a proposed fix for a production alert: it drives recorded load
+/// at the unpatched and the patched service and decides with statistics.
+#[derive(Debug, Parser)]
+#[command(name = "fixproof", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Drive a scenario (or a URL) at a fixed arrival rate and write a run artifact.
+    Load(Box<load::LoadArgs>),
+}
+
+/// A command's failure: the exit code and the error chain to print.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub error: anyhow::Error,
+}
+
+impl Failure {
+    pub fn new(code: i32, error: impl Into<anyhow::Error>) -> Failure {
+        Failure { code, error: error.into() }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(error: anyhow::Error) -> Failure {
+        Failure { code: exit_code::INTERNAL, error }
+    }
+}
+
+/// Parses the process's arguments, runs the command and returns the exit code.
+pub fn main() -> i32 {
+    run(std::env::args_os())
+}
+
+/// Runs fixproof on `args` (the first is the program name) and returns the exit code.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { exit_code::USAGE } else { exit_code::OK };
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("fixproof: cannot start the async runtime: {e}");
+            return exit_code::INTERNAL;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Load(args) => load::run(*args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("fixproof: error: {:#}", failure.error);
+            failure.code
+        }
+    }
+}

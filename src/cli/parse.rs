@@ -1,0 +1,87 @@
+//! Value parsers for clap: each returns a message that names the accepted form.
+
+use crate::scenario::{HttpVersion, Rate, parse_duration, parse_rate};
+use std::time::Duration;
+
+/// `--rate`: a rate such as `200/s`, or `max` for a closed loop.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RateArg {
+    Fixed(Rate),
+    Max,
+}
+
+pub fn rate_arg(text: &str) -> Result<RateArg, String> {
+    if text.eq_ignore_ascii_case("max") {
+        Ok(RateArg::Max)
+    } else {
+        parse_rate(text).map(RateArg::Fixed)
+    }
+}
+
+pub fn rate(text: &str) -> Result<Rate, String> {
+    parse_rate(text)
+}
+
+pub fn duration(text: &str) -> Result<Duration, String> {
+    parse_duration(text)
+}
+
+pub fn positive_duration(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        d if d.is_zero() => Err(format!("must be positive, got {text}")),
+        d => Ok(d),
+    }
+}
+
+pub fn http_version(text: &str) -> Result<HttpVersion, String> {
+    HttpVersion::parse(text)
+}
+
+/// `-H 'name: value'`.
+pub fn header(text: &str) -> Result<(http::HeaderName, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("'{text}' is not a header: write it as 'name: value'"))?;
+    let name = http::HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes())
+        .map_err(|_| format!("'{}' is not a valid header name", name.trim()))?;
+    Ok((name, value.trim().to_string()))
+}
+
+/// A header name such as `x-verifier-run`.
+pub fn header_name(text: &str) -> Result<http::HeaderName, String> {
+    http::HeaderName::from_bytes(text.to_ascii_lowercase().as_bytes()).map_err(|_| format!("'{text}' is not a valid header name"))
+}
+
+/// `--max-requests 10k`.
+pub fn count(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, multiplier) = match text.strip_suffix(['k', 'K']) {
+        Some(d) => (d, 1_000.0),
+        None => match text.strip_suffix('M') {
+            Some(d) => (d, 1_000_000.0),
+            None => (text, 1.0),
+        },
+    };
+    match digits.parse::<f64>() {
+        Ok(n) if n >= 1.0 && (n * multiplier).fract() == 0.0 => Ok((n * multiplier) as u64),
+        _ => Err(format!("'{text}' is not a positive whole number (e.g. 5000 or 10k)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_flags() {
+        assert_eq!(rate_arg("max").unwrap(), RateArg::Max);
+        assert!(matches!(rate_arg("5k/s").unwrap(), RateArg::Fixed(r) if r.get() == 5000.0));
+        assert_eq!(count("10k").unwrap(), 10_000);
+        assert!(count("0").is_err());
+        assert!(count("1.5").is_err());
+        let (name, value) = header("X-Api-Key: abc: d").unwrap();
+        assert_eq!((name.as_str(), value.as_str()), ("x-api-key", "abc: d"));
+        assert!(header("nocolon").is_err());
+        assert!(positive_duration("0s").is_err());
+    }
+}

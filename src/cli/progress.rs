@@ -1,0 +1,58 @@
+//! Running a prepared load with a progress line (on a terminal only) and Ctrl-C handling:
+//! the first Ctrl-C stops issuing and drains (a partial artifact marked interrupted is
+//! written), a second one exits at once.
+
+use super::Failure;
+use crate::exit_code;
+use crate::load::live::snapshot;
+use crate::load::{PreparedRun, RunArtifact};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+pub async fn run_with_progress(prepared: PreparedRun) -> Result<RunArtifact, Failure> {
+    let stop = prepared.stop_signal();
+    let shards = prepared.progress();
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(indicatif::ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").expect("the template is valid"));
+        bar
+    });
+    let run = prepared.run();
+    tokio::pin!(run);
+    let started = Instant::now();
+    let mut last = (started, 0u64);
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut interrupted = false;
+    loop {
+        tokio::select! {
+            result = &mut run => {
+                if let Some(bar) = &bar {
+                    bar.finish_and_clear();
+                }
+                return result.map_err(|e| Failure::new(exit_code::INTERNAL, e));
+            }
+            _ = tokio::signal::ctrl_c() => {
+                if interrupted {
+                    eprintln!("fixproof: interrupted twice, exiting now");
+                    std::process::exit(exit_code::INTERRUPTED);
+                }
+                interrupted = true;
+                eprintln!("fixproof: interrupted: draining in-flight requests (Ctrl-C again to exit now)");
+                stop.stop();
+            }
+            _ = tick.tick(), if bar.is_some() => {
+                let now = Instant::now();
+                let s = snapshot(&shards);
+                let rate = (s.sent - last.1) as f64 / now.duration_since(last.0).as_secs_f64().max(1e-3);
+                last = (now, s.sent);
+                if let Some(bar) = &bar {
+                    bar.set_message(format!(
+                        "sent {}  {:.0}/s  errors {}  p99 {:.1}ms",
+                        s.sent, rate, s.errors, s.p99_us as f64 / 1000.0
+                    ));
+                    bar.tick();
+                }
+            }
+        }
+    }
+}

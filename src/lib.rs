@@ -1,0 +1,18 @@
+//! fixproof proves or refutes a proposed fix for a production alert.
+//!
+//! ```text
+//! scenario ──► load::Plan ──► load driver ──► RunArtifact (HdrHistograms, counts, timeline)
+//!                                                   │
+//! baseline + candidate artifacts + SLOs/guards ──► stats ──► verdict ──► report
+//!
+//! verify = orchestrate { worktrees + git apply, backend (mirrord | local), readiness,
+//!                        teardown } around the driver and the comparator, once per arm
+//! ```
+//!
+//! Dependency rules (DESIGN.md "Layout"): `scenario` depends on nothing else of the crate;
+//! `load` on `scenario`; `stats` is pure numerics; only `cli` knows clap.
+
+pub mod cli;
+pub mod exit_code;
+pub mod load;
+pub mod scenario;

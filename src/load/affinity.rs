@@ -1,0 +1,35 @@
+//! CPU affinity: the CPUs this process may run on, and pinning a shard's thread to one.
+
+/// The CPUs in this process's affinity mask (what `taskset` or a cgroup cpuset allows), in
+/// order; the first `available_parallelism` CPUs when the mask cannot be read.
+pub fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: `set` is a plain bitmask that sched_getaffinity fills; CPU_ISSET reads it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0 {
+            let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&cpu| libc::CPU_ISSET(cpu, &set)).collect();
+            if !cpus.is_empty() {
+                return cpus;
+            }
+        }
+    }
+    (0..std::thread::available_parallelism().map_or(1, |n| n.get())).collect()
+}
+
+/// Pins the calling thread to `cpu` (best effort: a refusal leaves it unpinned).
+pub fn pin_current_thread(cpu: usize) {
+    // SAFETY: as above; a thread id of 0 means the calling thread.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn this_process_may_run_somewhere() {
+        assert!(!super::allowed_cpus().is_empty());
+    }
+}

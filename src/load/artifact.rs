@@ -1,0 +1,220 @@
+//! The run artifact (DESIGN.md "Run artifact", `schema_version: 1`): what `load` writes and
+//! `compare` reads. Keys are snake_case, units are in the names, histograms are kept whole so
+//! that every percentile and test can be recomputed offline.
+
+use super::histogram::Distribution;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The artifact format this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One arm's measured run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunArtifact {
+    pub schema_version: u32,
+    pub tool: ToolInfo,
+    pub run: RunInfo,
+    pub plan: PlanInfo,
+    pub counts: Counts,
+    /// Completion − intended send time: the latency a user would have seen.
+    pub latency: Distribution,
+    /// Completion − actual send time.
+    pub service_time: Distribution,
+    /// Actual send − intended send time: how well the driver kept the plan.
+    pub send_lag: Distribution,
+    /// Counts and latency per request name.
+    pub by_request: BTreeMap<String, RequestStats>,
+    pub timeline: Timeline,
+    pub validity: Validity,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+impl ToolInfo {
+    pub fn current() -> ToolInfo {
+        ToolInfo { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// Unique id of this run.
+    pub id: String,
+    /// `baseline`, `candidate`, or what `--label` said.
+    pub label: String,
+    pub tag_header: String,
+    pub tag_value: String,
+    pub target: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub scenario: String,
+    pub scenario_sha256: String,
+    /// `http/1.1` or `h2`.
+    pub protocol: String,
+    /// Shards (one current-thread runtime each).
+    pub threads: usize,
+    /// True when Ctrl-C cut the run short.
+    pub interrupted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanInfo {
+    /// `constant`, `poisson`, `ramp`, `steps`, `recorded` or `closed_loop`.
+    pub arrival: String,
+    /// Planned mean rate over the measured window (absent for a closed loop).
+    pub rate_per_s: Option<f64>,
+    pub duration_s: f64,
+    pub warmup_s: f64,
+    pub seed: u64,
+    /// Slots in the measured window.
+    pub planned: u64,
+    pub max_in_flight: usize,
+    pub timeout_ms: u64,
+}
+
+/// Request counts of the measured window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counts {
+    pub planned: u64,
+    /// Requests the driver started.
+    pub sent: u64,
+    /// Responses received, whatever their status.
+    pub completed: u64,
+    /// Responses with a status below 400.
+    pub ok: u64,
+    /// Responses by status code.
+    pub status: BTreeMap<String, u64>,
+    pub errors: ErrorCounts,
+    /// Slots that found neither a free connection nor room in the queue: never sent.
+    pub missed: u64,
+    /// Requests still in flight when the grace period ended.
+    pub incomplete: u64,
+    /// Requests sent during the warm-up, kept out of every histogram.
+    pub warmup_excluded: u64,
+}
+
+/// Requests that got no response.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ErrorCounts {
+    pub timeout: u64,
+    pub connect: u64,
+    pub reset: u64,
+    pub other: u64,
+}
+
+impl ErrorCounts {
+    pub fn total(&self) -> u64 {
+        self.timeout + self.connect + self.reset + self.other
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestStats {
+    pub method: String,
+    pub counts: Counts,
+    pub latency: Distribution,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    pub interval_ms: u64,
+    pub points: Vec<TimelinePoint>,
+}
+
+/// One interval of the run, by intended send time, warm-up included.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelinePoint {
+    /// Start of the interval after the plan's origin.
+    pub start_ms: u64,
+    pub warmup: bool,
+    pub sent: u64,
+    pub completed: u64,
+    pub ok: u64,
+    pub status_4xx: u64,
+    pub status_5xx: u64,
+    /// Timeouts and transport errors.
+    pub errors: u64,
+    pub missed: u64,
+    pub latency: Distribution,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Validity {
+    pub valid: bool,
+    /// Requests sent in the measured window per second of it.
+    pub achieved_rate_per_s: f64,
+    pub send_lag_p99_us: u64,
+    /// Why the run is invalid, one sentence each.
+    pub problems: Vec<String>,
+}
+
+/// Why an artifact could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}: not a run artifact: {message}")]
+    Parse { path: String, message: String },
+    #[error("{path}: schema_version {found} is newer than this fixproof reads ({SCHEMA_VERSION}): upgrade fixproof")]
+    FutureSchema { path: String, found: u64 },
+    #[error("{path}: schema_version {found} is not supported (this fixproof reads {SCHEMA_VERSION})")]
+    OldSchema { path: String, found: u64 },
+    #[error("cannot write {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+}
+
+impl RunArtifact {
+    /// Reads and checks an artifact.
+    ///
+    /// # Errors
+    /// [`ArtifactError`] naming the file and what is wrong.
+    pub fn read(path: &Path) -> Result<RunArtifact, ArtifactError> {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| ArtifactError::Read { path: shown.clone(), source })?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ArtifactError::Parse { path: shown.clone(), message: e.to_string() })?;
+        match value.get("schema_version").and_then(serde_json::Value::as_u64) {
+            Some(v) if v == u64::from(SCHEMA_VERSION) => {}
+            Some(found) if found > u64::from(SCHEMA_VERSION) => return Err(ArtifactError::FutureSchema { path: shown, found }),
+            Some(found) => return Err(ArtifactError::OldSchema { path: shown, found }),
+            None => {
+                let message = "no schema_version field (is this a verdict or another tool's output?)".into();
+                return Err(ArtifactError::Parse { path: shown, message });
+            }
+        }
+        let deserializer = &mut serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(deserializer)
+            .map_err(|e| ArtifactError::Parse { path: shown, message: format!("{}: {}", e.path(), e.inner()) })
+    }
+
+    /// Writes the artifact atomically: a temporary file in the same folder, then a rename.
+    ///
+    /// # Errors
+    /// [`ArtifactError::Write`].
+    pub fn write(&self, path: &Path) -> Result<(), ArtifactError> {
+        let json = serde_json::to_vec_pretty(self).expect("an artifact always serializes");
+        write_atomically(path, &json).map_err(|source| ArtifactError::Write { path: path.display().to_string(), source })
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary sibling and a rename, creating parent folders.
+///
+/// # Errors
+/// The I/O error; the temporary file is removed.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let file_name = path.file_name().map_or("out".into(), |n| n.to_string_lossy().into_owned());
+    let temp = parent.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}

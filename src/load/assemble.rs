@@ -1,0 +1,188 @@
+//! Merging the shards' recorders into the run artifact, and judging the run's validity.
+
+use super::artifact::{PlanInfo, RequestStats, RunArtifact, RunInfo, SCHEMA_VERSION, Timeline, TimelinePoint, ToolInfo, Validity};
+use super::driver::LoadConfig;
+use super::histogram::{Distribution, decompress, new_histogram};
+use super::plan::Plan;
+use super::recorder::Recorded;
+use super::shard::Protocol;
+use super::tally::Tally;
+use crate::scenario::{Target, format_duration};
+use hdrhistogram::Histogram;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Run facts that are not measurements.
+pub struct RunMeta<'a> {
+    pub config: &'a LoadConfig,
+    pub target: &'a Target,
+    pub plan: &'a Plan,
+    pub protocol: Protocol,
+    pub threads: usize,
+    pub started_at: String,
+    pub interrupted: bool,
+    pub highest_us: u64,
+}
+
+/// The achieved rate may differ from the plan by this fraction.
+const RATE_TOLERANCE: f64 = 0.01;
+
+pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
+    let mut tally = Tally::default();
+    let mut latency = new_histogram(meta.highest_us);
+    let mut service_time = new_histogram(meta.highest_us);
+    let mut send_lag = new_histogram(meta.highest_us);
+    let scenario = &meta.config.scenario;
+    let mut shapes: Vec<(Tally, Histogram<u64>)> = scenario.requests.iter().map(|_| (Tally::default(), new_histogram(meta.highest_us))).collect();
+    let mut intervals: BTreeMap<u64, (Tally, Histogram<u64>)> = BTreeMap::new();
+    for shard in shards {
+        tally.merge(&shard.tally);
+        add(&mut latency, &shard.latency);
+        add(&mut service_time, &shard.service_time);
+        add(&mut send_lag, &shard.send_lag);
+        for ((t, h), (st, sh)) in shapes.iter_mut().zip(&shard.shapes) {
+            t.merge(st);
+            add(h, sh);
+        }
+        for closed in shard.intervals {
+            let entry = intervals.entry(closed.index).or_insert_with(|| (Tally::default(), new_histogram(meta.highest_us)));
+            entry.0.merge(&closed.tally);
+            if let Ok(h) = decompress(&closed.histogram) {
+                add(&mut entry.1, &h);
+            }
+        }
+    }
+    let closed_loop = meta.config.closed_loop.is_some();
+    let planned = if closed_loop { tally.sent } else { meta.plan.planned() };
+    let load = &scenario.load;
+    let validity = validity(meta, &tally, planned, &send_lag);
+    RunArtifact {
+        schema_version: SCHEMA_VERSION,
+        tool: ToolInfo::current(),
+        run: RunInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            label: meta.config.label.clone(),
+            tag_header: meta.config.tag.header.to_string(),
+            tag_value: meta.config.tag.value.to_str().unwrap_or_default().to_string(),
+            target: meta.target.origin(),
+            started_at: meta.started_at.clone(),
+            scenario: scenario.name.clone(),
+            scenario_sha256: scenario.sha256.clone(),
+            protocol: match meta.protocol {
+                Protocol::Http1 => "http/1.1".into(),
+                Protocol::Http2 => "h2".into(),
+            },
+            threads: meta.threads,
+            interrupted: meta.interrupted,
+        },
+        plan: PlanInfo {
+            arrival: if closed_loop { "closed_loop".into() } else { load.arrival.kind().into() },
+            rate_per_s: (!closed_loop).then(|| round(planned as f64 / load.duration.as_secs_f64())),
+            duration_s: load.duration.as_secs_f64(),
+            warmup_s: load.warmup.as_secs_f64(),
+            seed: load.seed,
+            planned,
+            max_in_flight: meta.config.closed_loop.unwrap_or(scenario.http.max_in_flight),
+            timeout_ms: u64::try_from(scenario.http.timeout.as_millis()).unwrap_or(u64::MAX),
+        },
+        counts: tally.to_counts(planned),
+        latency: Distribution::of(&latency),
+        service_time: Distribution::of(&service_time),
+        send_lag: Distribution::of(&send_lag),
+        by_request: by_request(meta, shapes),
+        timeline: timeline(meta, intervals),
+        validity,
+    }
+}
+
+fn add(into: &mut Histogram<u64>, from: &Histogram<u64>) {
+    // Same layout everywhere in a run, so this cannot fail; saturate rather than panic anyway.
+    if into.add(from).is_err() {
+        for v in from.iter_recorded() {
+            into.saturating_record_n(v.value_iterated_to(), v.count_at_value());
+        }
+    }
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn by_request(meta: &RunMeta<'_>, shapes: Vec<(Tally, Histogram<u64>)>) -> BTreeMap<String, RequestStats> {
+    let mut merged: BTreeMap<String, (String, Tally, Histogram<u64>)> = BTreeMap::new();
+    for (shape, (tally, histogram)) in meta.config.scenario.requests.iter().zip(shapes) {
+        let entry = merged
+            .entry(shape.name.clone())
+            .or_insert_with(|| (shape.method.to_string(), Tally::default(), new_histogram(meta.highest_us)));
+        entry.1.merge(&tally);
+        add(&mut entry.2, &histogram);
+    }
+    merged
+        .into_iter()
+        .map(|(name, (method, tally, h))| {
+            let counts = tally.to_counts(tally.sent + tally.missed);
+            (name, RequestStats { method, counts, latency: Distribution::of(&h) })
+        })
+        .collect()
+}
+
+fn timeline(meta: &RunMeta<'_>, intervals: BTreeMap<u64, (Tally, Histogram<u64>)>) -> Timeline {
+    let interval_ms = u64::try_from(meta.config.interval.as_millis()).unwrap_or(1000).max(1);
+    let warmup_ms = u64::try_from(meta.config.scenario.load.warmup.as_millis()).unwrap_or(0);
+    let points = intervals
+        .into_iter()
+        .map(|(index, (tally, h))| TimelinePoint {
+            start_ms: index * interval_ms,
+            warmup: index * interval_ms < warmup_ms,
+            sent: tally.sent,
+            completed: tally.completed,
+            ok: tally.ok,
+            status_4xx: tally.status_in(400, 500),
+            status_5xx: tally.status_in(500, 600),
+            errors: tally.errors.total(),
+            missed: tally.missed,
+            latency: Distribution::of(&h),
+        })
+        .collect();
+    Timeline { interval_ms, points }
+}
+
+fn validity(meta: &RunMeta<'_>, tally: &Tally, planned: u64, send_lag: &Histogram<u64>) -> Validity {
+    let duration = meta.config.scenario.load.duration.as_secs_f64();
+    let achieved = round(tally.sent as f64 / duration);
+    let lag_p99 = if send_lag.is_empty() { 0 } else { send_lag.value_at_quantile(0.99) };
+    let mut problems = Vec::new();
+    if meta.interrupted {
+        problems.push("interrupted before the end of the plan".to_string());
+    }
+    if tally.sent == 0 {
+        problems.push("no request was sent".to_string());
+    } else if tally.errors.connect == tally.sent {
+        problems.push(format!("every connection to {} was refused or failed", meta.target.origin()));
+    }
+    if meta.config.closed_loop.is_none() {
+        let planned_rate = planned as f64 / duration;
+        if planned > 0 && (tally.sent as f64 - planned as f64).abs() > RATE_TOLERANCE * planned as f64 {
+            problems.push(format!(
+                "achieved rate {achieved:.1}/s is {:.1} % off the planned {planned_rate:.1}/s ({} of {planned} sent)",
+                100.0 * (achieved - planned_rate).abs() / planned_rate,
+                tally.sent
+            ));
+        }
+        let tolerance_us = u64::try_from(meta.config.max_send_lag.as_micros()).unwrap_or(u64::MAX);
+        if lag_p99 > tolerance_us {
+            problems.push(format!(
+                "driver fell behind: send lag p99 {} > {}",
+                format_duration(Duration::from_micros(lag_p99)),
+                format_duration(meta.config.max_send_lag)
+            ));
+        }
+        if tally.missed > 0 {
+            problems.push(format!(
+                "{} slots missed: no free connection and a full queue (max_in_flight {}); raise http.max_in_flight or lower the rate",
+                tally.missed, meta.config.scenario.http.max_in_flight
+            ));
+        }
+    }
+    Validity { valid: problems.is_empty(), achieved_rate_per_s: achieved, send_lag_p99_us: lag_p99, problems }
+}

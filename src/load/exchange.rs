@@ -1,0 +1,112 @@
+//! One request, start to finish: render, send on the worker's connection, time, classify,
+//! record.
+
+use super::http1::{ExchangeError, Http1Conn};
+use super::http2::H2Error;
+use super::live::ShardProgress;
+use super::plan::Slot;
+use super::recorder::Timing;
+use super::shard::Shard;
+use super::tally::Outcome;
+use crate::scenario::RenderContext;
+use std::io;
+
+/// A worker's HTTP/1.1 connection and encode buffer, kept across requests.
+#[derive(Default)]
+pub struct Conn {
+    http1: Option<Http1Conn>,
+    buf: Vec<u8>,
+}
+
+/// Sends the slot's request and records how it ended.
+pub(super) async fn execute(shard: &Shard, worker: usize, conn: &mut Conn, slot: Slot) {
+    let sent_ns = shard.timer.now_ns();
+    shard.recorder.borrow_mut().sent(&slot);
+    let progress = shard.progress();
+    ShardProgress::add(&progress.sent, 1);
+    let outcome = match tokio::time::timeout(shard.cfg.timeout, send(shard, worker, conn, &slot)).await {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            // The exchange was cut mid-way: the connection's state is unknown.
+            conn.http1 = None;
+            Outcome::Timeout
+        }
+    };
+    let done_ns = shard.timer.now_ns();
+    match outcome {
+        Outcome::Status(code) if code < 500 => ShardProgress::add(&progress.completed, 1),
+        Outcome::Status(_) => {
+            ShardProgress::add(&progress.completed, 1);
+            ShardProgress::add(&progress.errors, 1);
+        }
+        _ => ShardProgress::add(&progress.errors, 1),
+    }
+    shard.recorder.borrow_mut().finished(&slot, Timing { sent_ns, done_ns }, outcome);
+}
+
+async fn send(shard: &Shard, worker: usize, conn: &mut Conn, slot: &Slot) -> Outcome {
+    let shape = &shard.cfg.shapes[slot.shape as usize];
+    let mut ctx = RenderContext { seq: slot.seq, rng: shard.cfg.plan.template_rng(slot.seq) };
+    if let Some(pool) = &shard.h2 {
+        let Ok(request) = shape.to_hyper(slot.seq, shard.cfg.scheme, &mut ctx) else {
+            return Outcome::Other;
+        };
+        return match pool.send(worker, request).await {
+            Ok(status) => Outcome::Status(status),
+            Err(H2Error::Connect(e)) => classify_connect(&e),
+            Err(H2Error::Handshake) => Outcome::Other,
+            Err(H2Error::Request(e)) if e.is_closed() || e.is_incomplete_message() || e.is_canceled() => Outcome::Reset,
+            Err(H2Error::Request(_)) => Outcome::Other,
+        };
+    }
+    conn.buf.clear();
+    shape.encode_http1(slot.seq, &mut ctx, &mut conn.buf);
+    // A keep-alive connection the server closed while idle fails before any response byte:
+    // that one is retried once on a fresh connection.
+    for attempt in 0..2 {
+        if conn.http1.is_none() {
+            match shard.cfg.connector.connect().await {
+                Ok(stream) => conn.http1 = Some(Http1Conn::new(stream)),
+                Err(e) => return classify_connect(&e),
+            }
+        }
+        let http1 = conn.http1.as_mut().expect("connected just above");
+        let reused = http1.used;
+        match http1.exchange(&conn.buf, shape.is_head()).await {
+            Ok(status) => {
+                if !http1.is_reusable() {
+                    conn.http1 = None;
+                }
+                return Outcome::Status(status);
+            }
+            Err(ExchangeError::Io { error, before_response }) => {
+                conn.http1 = None;
+                if !(reused && before_response && attempt == 0) {
+                    return classify_io(&error);
+                }
+            }
+            Err(ExchangeError::Protocol) => {
+                conn.http1 = None;
+                return Outcome::Other;
+            }
+        }
+    }
+    Outcome::Reset
+}
+
+fn classify_connect(error: &io::Error) -> Outcome {
+    match error.kind() {
+        io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput => Outcome::Other,
+        _ => Outcome::Connect,
+    }
+}
+
+fn classify_io(error: &io::Error) -> Outcome {
+    match error.kind() {
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe
+        | io::ErrorKind::UnexpectedEof => Outcome::Reset,
+        _ => Outcome::Other,
+    }
+}

@@ -1,0 +1,39 @@
+//! The load driver: an open-loop, coordinated-omission-free HTTP load generator.
+//!
+//! ```text
+//! Scenario ──► Plan (seeded intended times + shape per slot)
+//!          ──► shards (one current-thread runtime per allowed CPU)
+//!                pacer ─ releases due slots ─► workers ─► HTTP/1.1 (lean) | HTTP/2 (hyper)
+//!                each shard records into its own HdrHistograms and timeline
+//!          ──► merge ──► RunArtifact (+ validity)
+//! ```
+//!
+//! Latency is measured from each slot's **intended** send time, so a stalled server shows up
+//! in latency even while the driver waits for it (no coordinated omission); service time is
+//! measured from the actual send; send lag is the difference, and proves the driver kept the
+//! plan. Depends on `scenario` only.
+
+mod affinity;
+pub mod artifact;
+mod assemble;
+mod connect;
+mod driver;
+mod exchange;
+pub mod histogram;
+mod http1;
+mod http2;
+pub mod live;
+pub mod plan;
+mod recorder;
+pub mod request;
+mod shard;
+pub mod tally;
+mod timeline;
+mod timer;
+
+pub use artifact::{ArtifactError, RunArtifact};
+pub use driver::{LoadConfig, LoadError, PreparedRun};
+pub use request::{SEQ_HEADER, Tag};
+
+/// The default tag header: only requests carrying it reach a mirrord-filtered copy.
+pub const DEFAULT_TAG_HEADER: &str = "x-verifier-run";

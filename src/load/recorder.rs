@@ -1,0 +1,131 @@
+//! What one shard measures: latency, service time and send lag histograms, counts per shape,
+//! and the timeline. Each shard owns one; they are merged once, at the end, so the hot path
+//! takes no lock and sends no message.
+
+use super::histogram::new_histogram;
+use super::plan::Slot;
+use super::tally::{Outcome, Tally};
+use super::timeline::{ClosedInterval, Timeline};
+use hdrhistogram::Histogram;
+
+/// Times of one finished request, nanoseconds after the plan's origin.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub sent_ns: u64,
+    pub done_ns: u64,
+}
+
+/// One shard's measurements.
+pub struct Recorder {
+    warmup_ns: u64,
+    pub tally: Tally,
+    pub latency: Histogram<u64>,
+    pub service_time: Histogram<u64>,
+    pub send_lag: Histogram<u64>,
+    pub shapes: Vec<(Tally, Histogram<u64>)>,
+    pub timeline: Timeline,
+    /// Released requests of the measured window not yet finished.
+    outstanding: u64,
+}
+
+/// A finished recorder.
+pub struct Recorded {
+    pub tally: Tally,
+    pub latency: Histogram<u64>,
+    pub service_time: Histogram<u64>,
+    pub send_lag: Histogram<u64>,
+    pub shapes: Vec<(Tally, Histogram<u64>)>,
+    pub intervals: Vec<ClosedInterval>,
+}
+
+fn micros(ns: u64) -> u64 {
+    ns.div_ceil(1_000)
+}
+
+impl Recorder {
+    pub fn new(shapes: usize, warmup_ns: u64, interval_ns: u64, highest_us: u64) -> Recorder {
+        Recorder {
+            warmup_ns,
+            tally: Tally::default(),
+            latency: new_histogram(highest_us),
+            service_time: new_histogram(highest_us),
+            send_lag: new_histogram(highest_us),
+            shapes: (0..shapes).map(|_| (Tally::default(), new_histogram(highest_us))).collect(),
+            timeline: Timeline::new(interval_ns, highest_us),
+            outstanding: 0,
+        }
+    }
+
+    fn measured(&self, slot: &Slot) -> bool {
+        slot.at_ns >= self.warmup_ns
+    }
+
+    /// The slot was handed to a worker or queued.
+    pub fn released(&mut self, slot: &Slot) {
+        self.timeline.released(slot.at_ns);
+        if self.measured(slot) {
+            self.outstanding += 1;
+        }
+    }
+
+    /// The slot found no capacity and no room in the queue.
+    pub fn missed(&mut self, slot: &Slot) {
+        self.timeline.missed(slot.at_ns);
+        if self.measured(slot) {
+            self.tally.missed += 1;
+            self.shapes[slot.shape as usize].0.missed += 1;
+        }
+    }
+
+    /// A worker starts the slot's request.
+    pub fn sent(&mut self, slot: &Slot) {
+        self.timeline.sent(slot.at_ns);
+        if self.measured(slot) {
+            self.tally.sent += 1;
+            self.shapes[slot.shape as usize].0.sent += 1;
+        } else {
+            self.tally.warmup_excluded += 1;
+        }
+    }
+
+    /// A released slot was dropped unsent (the run was interrupted).
+    pub fn abandoned(&mut self, slot: &Slot) {
+        self.timeline.abandoned(slot.at_ns);
+        if self.measured(slot) {
+            self.outstanding -= 1;
+        }
+    }
+
+    /// The slot's request ended. Transport errors are counted, not timed.
+    pub fn finished(&mut self, slot: &Slot, timing: Timing, outcome: Outcome) {
+        let timed = matches!(outcome, Outcome::Status(_) | Outcome::Timeout);
+        let latency_us = micros(timing.done_ns.saturating_sub(slot.at_ns));
+        self.timeline.finished(slot.at_ns, outcome, timed.then_some(latency_us));
+        if !self.measured(slot) {
+            return;
+        }
+        self.outstanding -= 1;
+        self.tally.add(outcome);
+        let (shape_tally, shape_latency) = &mut self.shapes[slot.shape as usize];
+        shape_tally.add(outcome);
+        self.send_lag.saturating_record(micros(timing.sent_ns.saturating_sub(slot.at_ns)));
+        if timed {
+            self.latency.saturating_record(latency_us);
+            shape_latency.saturating_record(latency_us);
+            self.service_time.saturating_record(micros(timing.done_ns.saturating_sub(timing.sent_ns)));
+        }
+    }
+
+    /// Ends the recording: what is still outstanding is incomplete.
+    pub fn finish(mut self) -> Recorded {
+        self.tally.incomplete += self.outstanding;
+        Recorded {
+            tally: self.tally,
+            latency: self.latency,
+            service_time: self.service_time,
+            send_lag: self.send_lag,
+            shapes: self.shapes,
+            intervals: self.timeline.finish(),
+        }
+    }
+}

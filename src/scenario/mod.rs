@@ -1,0 +1,232 @@
+//! Scenarios: the request shapes, the load profile and the SLOs of one verification.
+//!
+//! Input: a scenario file (JSON, DESIGN.md "Scenario file") or a bare URL. Output: a validated
+//! [`Scenario`] that the `load` module turns into a plan. This module does no I/O beyond
+//! reading the scenario and the body files it names, and depends on nothing else of the crate.
+
+mod error;
+mod raw;
+mod target;
+pub mod template;
+pub mod units;
+mod validate;
+
+pub use error::ScenarioError;
+pub use target::{Scheme, Target};
+pub use template::{Context, RenderContext, Template};
+pub use units::{Rate, format_duration, parse_duration, parse_rate};
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: Option<String>,
+    /// Where requests go; `None` until a scenario or `--url` gives one.
+    pub target: Option<Target>,
+    pub http: HttpSettings,
+    pub load: LoadProfile,
+    /// Weighted shapes, or one shape per replay entry for the `recorded` arrival.
+    pub requests: Vec<RequestShape>,
+    pub slo: Vec<String>,
+    pub guards: Vec<String>,
+    /// The file it came from (none for `--url`), and the SHA-256 of its bytes.
+    pub source: Option<PathBuf>,
+    pub sha256: String,
+}
+
+/// Which HTTP version to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpVersion {
+    /// HTTP/1.1 for `http://`; ALPN (h2, then HTTP/1.1) for `https://`.
+    Auto,
+    Http1,
+    /// HTTP/2: prior knowledge for `http://`, ALPN for `https://`.
+    Http2,
+}
+
+impl HttpVersion {
+    /// Parses `auto`, `1.1` or `2`.
+    ///
+    /// # Errors
+    /// A message listing the accepted values.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "auto" => Ok(Self::Auto),
+            "1.1" | "1" | "http1" => Ok(Self::Http1),
+            "2" | "h2" | "http2" => Ok(Self::Http2),
+            other => Err(format!("unknown HTTP version '{other}': use \"auto\", \"1.1\" or \"2\"")),
+        }
+    }
+}
+
+/// Connection settings.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub version: HttpVersion,
+    /// Per-request timeout; a timed-out request is recorded at this value.
+    pub timeout: Duration,
+    /// The cap on requests in flight at once, over all shards.
+    pub max_in_flight: usize,
+    pub insecure_tls: bool,
+}
+
+/// How request arrivals are spread over time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arrival {
+    /// Evenly spaced at a fixed rate.
+    Constant(Rate),
+    /// A Poisson process: exponential gaps at a mean rate.
+    Poisson(Rate),
+    /// A rate that changes linearly from `from` to `to` over the duration.
+    Ramp { from: Rate, to: Rate },
+    /// Piecewise-constant rates, each held for its duration.
+    Steps(Vec<Step>),
+    /// The recorded offset of each replay entry, divided by `speed`.
+    Recorded { speed: f64, offsets: Vec<Duration> },
+}
+
+/// One step of [`Arrival::Steps`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Step {
+    pub rate: Rate,
+    pub hold: Duration,
+}
+
+impl Arrival {
+    /// The name used in artifacts: `constant`, `poisson`, `ramp`, `steps`, `recorded`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Arrival::Constant(_) => "constant",
+            Arrival::Poisson(_) => "poisson",
+            Arrival::Ramp { .. } => "ramp",
+            Arrival::Steps(_) => "steps",
+            Arrival::Recorded { .. } => "recorded",
+        }
+    }
+}
+
+/// The load profile.
+#[derive(Debug, Clone)]
+pub struct LoadProfile {
+    pub arrival: Arrival,
+    /// The measured window, after the warm-up.
+    pub duration: Duration,
+    /// Sent before the measured window (at the profile's initial rate), kept out of the
+    /// histograms but kept in the timeline.
+    pub warmup: Duration,
+    pub seed: u64,
+}
+
+/// One request shape.
+#[derive(Debug, Clone)]
+pub struct RequestShape {
+    pub name: String,
+    pub weight: u32,
+    pub method: http::Method,
+    /// Path and query, joined to the target's base path at plan time.
+    pub path: Template,
+    pub headers: Vec<(http::HeaderName, Template)>,
+    pub body: Body,
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub enum Body {
+    Empty,
+    Static(Bytes),
+    Template(Template),
+}
+
+/// Values given on the command line that replace the scenario's.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub target: Option<Target>,
+    pub rate: Option<Rate>,
+    pub duration: Option<Duration>,
+    pub warmup: Option<Duration>,
+    pub seed: Option<u64>,
+    pub poisson: bool,
+    pub timeout: Option<Duration>,
+    pub max_in_flight: Option<usize>,
+    pub http_version: Option<HttpVersion>,
+    pub insecure_tls: bool,
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file. Body files are resolved next to it.
+    ///
+    /// # Errors
+    /// [`ScenarioError`] naming the file, the JSON path and the fix.
+    pub fn from_file(path: &Path) -> Result<Scenario, ScenarioError> {
+        let bytes = std::fs::read(path)
+            .map_err(|source| ScenarioError::Read { path: path.to_path_buf(), source })?;
+        Self::from_slice(&bytes, path)
+    }
+
+    /// Validates scenario JSON read from `path`.
+    ///
+    /// # Errors
+    /// [`ScenarioError`] naming the file, the JSON path and the fix.
+    pub fn from_slice(bytes: &[u8], path: &Path) -> Result<Scenario, ScenarioError> {
+        let mut scenario = validate::from_json(bytes, path)?;
+        scenario.sha256 = sha256_hex(bytes);
+        Ok(scenario)
+    }
+
+    /// A scenario of one GET shape to `url`, for quick use (`fixproof load --url …`).
+    pub fn from_url(target: Target, method: http::Method, headers: Vec<(http::HeaderName, Template)>) -> Scenario {
+        let path = Template::parse(&target.path_and_query, Context::Path)
+            .unwrap_or_else(|_| Template::parse("/", Context::Path).expect("'/' is a valid template"));
+        let name = format!("{} {}", method, target.origin());
+        let shape = RequestShape { name: "url".into(), weight: 1, method, path, headers, body: Body::Empty };
+        Scenario {
+            name: name.clone(),
+            description: None,
+            target: Some(Target { base_path: String::new(), ..target }),
+            http: validate::default_http(),
+            load: validate::default_load(),
+            requests: vec![shape],
+            slo: Vec::new(),
+            guards: Vec::new(),
+            source: None,
+            sha256: sha256_hex(name.as_bytes()),
+        }
+    }
+
+    /// Applies command-line overrides.
+    ///
+    /// # Errors
+    /// [`ScenarioError::Flag`] when a flag does not fit the scenario's arrival.
+    pub fn apply(&mut self, o: &Overrides) -> Result<(), ScenarioError> {
+        validate::apply_overrides(self, o)
+    }
+
+    /// The target, or an error telling how to give one.
+    ///
+    /// # Errors
+    /// When neither the scenario nor `--url` names a target.
+    pub fn require_target(&self) -> Result<&Target, ScenarioError> {
+        self.target.as_ref().ok_or_else(|| ScenarioError::Flag {
+            flag: "--url".into(),
+            message: format!("scenario '{}' has no \"target\": give one with --url http://HOST:PORT", self.name),
+        })
+    }
+}
+
+/// Header names whose values are secrets: redacted in artifacts, logs and reports.
+pub fn is_sensitive_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    matches!(name.as_str(), "authorization" | "proxy-authorization" | "cookie" | "set-cookie")
+        || ["api-key", "api_key", "apikey", "auth-token", "secret", "password"]
+            .iter()
+            .any(|needle| name.contains(needle))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,86 @@
+//! The scenario file exactly as written: serde types that mirror the JSON, with no meaning
+//! attached yet. [`super::validate`] turns them into a [`super::Scenario`].
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A number or a string: `"rate": 200` and `"rate": "200/s"` are both accepted.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum NumberOrText {
+    Number(f64),
+    Text(String),
+}
+
+impl NumberOrText {
+    pub fn to_text(&self) -> String {
+        match self {
+            NumberOrText::Number(n) => n.to_string(),
+            NumberOrText::Text(t) => t.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub target: Option<String>,
+    #[serde(default)]
+    pub http: RawHttp,
+    #[serde(default)]
+    pub load: RawLoad,
+    #[serde(default)]
+    pub requests: Vec<RawRequest>,
+    #[serde(default)]
+    pub replay: Vec<RawRequest>,
+    #[serde(default)]
+    pub slo: Vec<String>,
+    #[serde(default)]
+    pub guards: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    pub version: Option<String>,
+    pub timeout: Option<NumberOrText>,
+    pub max_in_flight: Option<usize>,
+    pub insecure_tls: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoad {
+    /// A string (`"constant"`) or an object (`{"ramp": …}`); parsed by hand for clear errors.
+    pub arrival: Option<serde_json::Value>,
+    pub rate: Option<NumberOrText>,
+    pub duration: Option<NumberOrText>,
+    pub warmup: Option<NumberOrText>,
+    pub seed: Option<u64>,
+    pub speed: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequest {
+    pub name: Option<String>,
+    pub weight: Option<u32>,
+    pub method: Option<String>,
+    pub path: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    pub body: Option<RawBody>,
+    /// Only in `replay` entries: when the request was sent, from the start of the recording.
+    pub offset: Option<NumberOrText>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBody {
+    pub json: Option<serde_json::Value>,
+    pub text: Option<String>,
+    pub base64: Option<String>,
+    pub file: Option<String>,
+}
