@@ -70,7 +70,7 @@ pub struct LoadArgs {
     /// Timeline interval.
     #[arg(long, default_value = "1s", value_parser = parse::positive_duration)]
     pub interval: Duration,
-    /// Time in-flight requests get to finish after the plan ends; default the timeout.
+    /// Time in-flight requests get to finish after the plan ends; default the timeout + 250 ms.
     #[arg(long, value_parser = parse::duration)]
     pub grace: Option<Duration>,
     /// Validity: the highest acceptable send-lag p99.
@@ -131,7 +131,8 @@ fn config(args: &LoadArgs) -> Result<LoadConfig, Failure> {
         (None, None) => unreachable!("clap requires --scenario or --url"),
     };
     let overrides = Overrides {
-        target,
+        // A bare --url already is the scenario's target and request path.
+        target: target.filter(|_| args.scenario.is_some()),
         rate: match args.rate {
             Some(RateArg::Fixed(rate)) => Some(rate),
             _ => None,

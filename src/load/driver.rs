@@ -13,6 +13,10 @@ use crate::scenario::{Arrival, HttpVersion, Rate, Scenario, Scheme, Target};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+/// Added to the timeout for the default grace period, so that a request sent at the very end
+/// of the plan can still time out (rather than count as incomplete).
+const GRACE_MARGIN: Duration = Duration::from_millis(250);
+
 /// Everything one `load` run needs.
 #[derive(Debug, Clone)]
 pub struct LoadConfig {
@@ -25,7 +29,7 @@ pub struct LoadConfig {
     /// `Some(connections)`: closed loop at the driver's own ceiling (`--rate max`).
     pub closed_loop: Option<usize>,
     pub interval: Duration,
-    /// How long in-flight requests may finish after the plan ends; default the timeout.
+    /// How long in-flight requests may finish after the plan ends; default the timeout + 250 ms.
     pub grace: Option<Duration>,
     /// Validity: the highest acceptable send-lag p99.
     pub max_send_lag: Duration,
@@ -162,7 +166,7 @@ impl PreparedRun {
             connector: self.connector.clone(),
             scheme: if self.target.scheme == Scheme::Https { "https" } else { "http" },
             timeout: http.timeout,
-            grace: self.config.grace.unwrap_or(http.timeout),
+            grace: self.config.grace.unwrap_or(http.timeout + GRACE_MARGIN),
             interval_ns: u64::try_from(self.config.interval.as_nanos()).unwrap_or(1_000_000_000).max(1_000_000),
             highest_us: self.highest_us(),
             origin,

@@ -1,0 +1,33 @@
+//! Helpers: running fixproof in-process or as a child, reading artifacts, writing scenarios.
+
+#![allow(dead_code)]
+
+use fixproof::load::RunArtifact;
+use std::path::{Path, PathBuf};
+
+/// Runs fixproof in-process with `args` and returns its exit code.
+pub fn fixproof(args: &[&str]) -> i32 {
+    let mut argv = vec!["fixproof"];
+    argv.extend_from_slice(args);
+    fixproof::cli::run(argv)
+}
+
+/// The built binary, for tests that need a real process (signals, exit codes, stdout).
+pub fn binary() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_fixproof"))
+}
+
+/// Writes `json` as a scenario file in `dir`.
+pub fn scenario(dir: &Path, name: &str, json: &serde_json::Value) -> PathBuf {
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, serde_json::to_vec_pretty(json).unwrap()).unwrap();
+    path
+}
+
+pub fn read(path: &Path) -> RunArtifact {
+    RunArtifact::read(path).unwrap()
+}
+
+pub fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
