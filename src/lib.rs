@@ -16,3 +16,4 @@ pub mod cli;
 pub mod exit_code;
 pub mod load;
 pub mod scenario;
+pub mod stats;

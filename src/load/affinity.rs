@@ -26,6 +26,18 @@ pub fn pin_current_thread(cpu: usize) {
     }
 }
 
+/// CPU time (user + system) the calling thread has used.
+pub fn thread_cpu_time() -> std::time::Duration {
+    // SAFETY: `usage` is a plain struct that getrusage fills.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_THREAD, &mut usage);
+        usage
+    };
+    let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    std::time::Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -61,6 +61,8 @@ pub struct RunInfo {
     pub threads: usize,
     /// True when Ctrl-C cut the run short.
     pub interrupted: bool,
+    /// CPU time the driver's shard threads used (user + system), in milliseconds.
+    pub driver_cpu_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -35,7 +35,9 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
     let scenario = &meta.config.scenario;
     let mut shapes: Vec<(Tally, Histogram<u64>)> = scenario.requests.iter().map(|_| (Tally::default(), new_histogram(meta.highest_us))).collect();
     let mut intervals: BTreeMap<u64, (Tally, Histogram<u64>)> = BTreeMap::new();
+    let mut cpu = std::time::Duration::ZERO;
     for shard in shards {
+        cpu += shard.cpu;
         tally.merge(&shard.tally);
         add(&mut latency, &shard.latency);
         add(&mut service_time, &shard.service_time);
@@ -74,6 +76,7 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
             },
             threads: meta.threads,
             interrupted: meta.interrupted,
+            driver_cpu_ms: u64::try_from(cpu.as_millis()).unwrap_or(u64::MAX),
         },
         plan: PlanInfo {
             arrival: if closed_loop { "closed_loop".into() } else { load.arrival.kind().into() },

@@ -36,6 +36,8 @@ pub struct Recorded {
     pub send_lag: Histogram<u64>,
     pub shapes: Vec<(Tally, Histogram<u64>)>,
     pub intervals: Vec<ClosedInterval>,
+    /// CPU time (user + system) of the shard's thread.
+    pub cpu: std::time::Duration,
 }
 
 fn micros(ns: u64) -> u64 {
@@ -126,6 +128,7 @@ impl Recorder {
             send_lag: self.send_lag,
             shapes: self.shapes,
             intervals: self.timeline.finish(),
+            cpu: std::time::Duration::ZERO,
         }
     }
 }

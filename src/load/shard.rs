@@ -122,7 +122,9 @@ pub fn run(cfg: ShardConfig) -> std::io::Result<Recorded> {
         pace(&shard).await?;
         finish(&shard, workers).await;
         let shard = Rc::into_inner(shard).expect("every worker has ended or been aborted");
-        Ok(shard.recorder.into_inner().finish())
+        let mut recorded = shard.recorder.into_inner().finish();
+        recorded.cpu = super::affinity::thread_cpu_time();
+        Ok(recorded)
     })
 }
 

@@ -230,3 +230,6 @@ pub fn is_sensitive_header(name: &str) -> bool {
 fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests;
