@@ -9,6 +9,7 @@
 //! `benches/peers.sh` measures against wrk, oha and h2load on a pinned nginx.
 
 #[path = "../tests/it/server.rs"]
+#[allow(clippy::unwrap_used)] // test support code shared with the integration tests
 mod server;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -16,18 +17,32 @@ use fixproof::load::{LoadConfig, PreparedRun, RunArtifact, Tag};
 use fixproof::scenario::{Overrides, Rate, Scenario, Target};
 use std::time::Duration;
 
-fn config(url: &str, rate: Option<f64>, duration: Duration, max_requests: Option<u64>) -> LoadConfig {
-    let mut scenario = Scenario::from_url(Target::parse(url).expect("valid URL"), http::Method::GET, Vec::new());
+fn config(
+    url: &str,
+    rate: Option<f64>,
+    duration: Duration,
+    max_requests: Option<u64>,
+) -> LoadConfig {
+    let mut scenario = Scenario::from_url(
+        Target::parse(url).expect("valid URL"),
+        http::Method::GET,
+        Vec::new(),
+    );
     let overrides = Overrides {
         rate: rate.map(|r| Rate::per_second(r).expect("positive rate")),
         duration: Some(duration),
         max_in_flight: Some(64),
         ..Overrides::default()
     };
-    scenario.apply(&overrides).expect("overrides fit a URL scenario");
+    scenario
+        .apply(&overrides)
+        .expect("overrides fit a URL scenario");
     LoadConfig {
         scenario,
-        tag: Tag { header: http::HeaderName::from_static("x-verifier-run"), value: http::HeaderValue::from_static("bench") },
+        tag: Tag {
+            header: http::HeaderName::from_static("x-verifier-run"),
+            value: http::HeaderValue::from_static("bench"),
+        },
         label: "bench".into(),
         threads: Some(1),
         closed_loop: rate.is_none().then_some(64),
@@ -40,15 +55,28 @@ fn config(url: &str, rate: Option<f64>, duration: Duration, max_requests: Option
 }
 
 fn run(runtime: &tokio::runtime::Runtime, config: LoadConfig) -> RunArtifact {
-    runtime.block_on(async { PreparedRun::new(config).await.expect("server is up").run().await.expect("run completes") })
+    runtime.block_on(async {
+        PreparedRun::new(config)
+            .await
+            .expect("server is up")
+            .run()
+            .await
+            .expect("run completes")
+    })
 }
 
 fn bench(c: &mut Criterion) {
     let server = server::TestServer::start();
     let url = server.url("http");
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let mut group = c.benchmark_group("driver");
-    group.sample_size(10).measurement_time(Duration::from_secs(20)).warm_up_time(Duration::from_secs(2));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20))
+        .warm_up_time(Duration::from_secs(2));
 
     group.throughput(Throughput::Elements(20_000));
     group.bench_function("closed_loop_20k", |b| {
@@ -56,7 +84,10 @@ fn bench(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let started = std::time::Instant::now();
-                let artifact = run(&runtime, config(&url, None, Duration::from_secs(60), Some(20_000)));
+                let artifact = run(
+                    &runtime,
+                    config(&url, None, Duration::from_secs(60), Some(20_000)),
+                );
                 total += started.elapsed();
                 assert_eq!(artifact.counts.sent, 20_000);
             }
@@ -69,10 +100,16 @@ fn bench(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let mut cpu = Duration::ZERO;
             for _ in 0..iters {
-                let artifact = run(&runtime, config(&url, Some(5000.0), Duration::from_secs(2), None));
+                let artifact = run(
+                    &runtime,
+                    config(&url, Some(5000.0), Duration::from_secs(2), None),
+                );
                 cpu += Duration::from_millis(artifact.run.driver_cpu_ms);
                 let lag = artifact.send_lag.summary.p99_us;
-                eprintln!("fixed 5k: achieved {}/s, send lag p99 {lag} µs, p50 {} µs", artifact.validity.achieved_rate_per_s, artifact.latency.summary.p50_us);
+                eprintln!(
+                    "fixed 5k: achieved {}/s, send lag p99 {lag} µs, p50 {} µs",
+                    artifact.validity.achieved_rate_per_s, artifact.latency.summary.p50_us
+                );
             }
             cpu
         });

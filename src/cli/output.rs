@@ -8,22 +8,43 @@ use std::time::{Duration, SystemTime};
 
 /// `results/<UTC timestamp>-<scenario>-<label>.json`.
 pub fn default_artifact_path(scenario: &str, label: &str) -> PathBuf {
-    PathBuf::from("results").join(format!("{}-{}-{}.json", timestamp(), slug(scenario), slug(label)))
+    PathBuf::from("results").join(format!(
+        "{}-{}-{}.json",
+        timestamp(),
+        slug(scenario),
+        slug(label)
+    ))
 }
 
 /// UTC time as `20261128T154500Z`.
 pub fn timestamp() -> String {
-    humantime::format_rfc3339_seconds(SystemTime::now()).to_string().replace(['-', ':'], "")
+    humantime::format_rfc3339_seconds(SystemTime::now())
+        .to_string()
+        .replace(['-', ':'], "")
 }
 
 /// A file-name-safe version of `name`.
 pub fn slug(name: &str) -> String {
     let slug: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
-    let slug = slug.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
-    if slug.is_empty() { "run".into() } else { slug.chars().take(60).collect() }
+    let slug = slug
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if slug.is_empty() {
+        "run".into()
+    } else {
+        slug.chars().take(60).collect()
+    }
 }
 
 fn us(value: u64) -> String {
@@ -44,14 +65,43 @@ fn percentiles(summary: &Summary) -> String {
 /// The human summary, on stderr.
 pub fn print_summary(a: &RunArtifact, out: &Path) {
     let c = &a.counts;
-    let rate = a.plan.rate_per_s.map_or("closed loop".to_string(), |r| format!("{r}/s planned"));
-    let status: Vec<String> = c.status.iter().map(|(code, n)| format!("{code}: {n}")).collect();
-    eprintln!("{} → {} ({}, {} thread{})", a.run.scenario, a.run.target, a.run.protocol, a.run.threads, if a.run.threads == 1 { "" } else { "s" });
-    eprintln!("  requests   {} planned, {} sent, {} completed, {} ok ({rate}, {}/s achieved)", c.planned, c.sent, c.completed, c.ok, a.validity.achieved_rate_per_s);
+    let rate = a
+        .plan
+        .rate_per_s
+        .map_or("closed loop".to_string(), |r| format!("{r}/s planned"));
+    let status: Vec<String> = c
+        .status
+        .iter()
+        .map(|(code, n)| format!("{code}: {n}"))
+        .collect();
+    eprintln!(
+        "{} → {} ({}, {} thread{})",
+        a.run.scenario,
+        a.run.target,
+        a.run.protocol,
+        a.run.threads,
+        if a.run.threads == 1 { "" } else { "s" }
+    );
+    eprintln!(
+        "  requests   {} planned, {} sent, {} completed, {} ok ({rate}, {}/s achieved)",
+        c.planned, c.sent, c.completed, c.ok, a.validity.achieved_rate_per_s
+    );
     eprintln!("  latency    {}", percentiles(&a.latency.summary));
     eprintln!("  service    {}", percentiles(&a.service_time.summary));
-    eprintln!("  send lag   p50 {}  p99 {}  max {}", us(a.send_lag.summary.p50_us), us(a.send_lag.summary.p99_us), us(a.send_lag.summary.max_us));
-    eprintln!("  status     {}", if status.is_empty() { "none".into() } else { status.join(", ") });
+    eprintln!(
+        "  send lag   p50 {}  p99 {}  max {}",
+        us(a.send_lag.summary.p50_us),
+        us(a.send_lag.summary.p99_us),
+        us(a.send_lag.summary.max_us)
+    );
+    eprintln!(
+        "  status     {}",
+        if status.is_empty() {
+            "none".into()
+        } else {
+            status.join(", ")
+        }
+    );
     let e = &c.errors;
     eprintln!(
         "  errors     timeout {}, connect {}, reset {}, other {}; missed {}, incomplete {}",

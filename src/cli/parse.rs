@@ -49,7 +49,8 @@ pub fn header(text: &str) -> Result<(http::HeaderName, String), String> {
 
 /// A header name such as `x-verifier-run`.
 pub fn header_name(text: &str) -> Result<http::HeaderName, String> {
-    http::HeaderName::from_bytes(text.to_ascii_lowercase().as_bytes()).map_err(|_| format!("'{text}' is not a valid header name"))
+    http::HeaderName::from_bytes(text.to_ascii_lowercase().as_bytes())
+        .map_err(|_| format!("'{text}' is not a valid header name"))
 }
 
 /// `--max-requests 10k`.
@@ -64,7 +65,9 @@ pub fn count(text: &str) -> Result<u64, String> {
     };
     match digits.parse::<f64>() {
         Ok(n) if n >= 1.0 && (n * multiplier).fract() == 0.0 => Ok((n * multiplier) as u64),
-        _ => Err(format!("'{text}' is not a positive whole number (e.g. 5000 or 10k)")),
+        _ => Err(format!(
+            "'{text}' is not a positive whole number (e.g. 5000 or 10k)"
+        )),
     }
 }
 

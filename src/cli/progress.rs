@@ -14,7 +14,10 @@ pub async fn run_with_progress(prepared: PreparedRun) -> Result<RunArtifact, Fai
     let shards = prepared.progress();
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_style(indicatif::ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").expect("the template is valid"));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
+                .expect("the template is valid"),
+        );
         bar
     });
     let run = prepared.run();

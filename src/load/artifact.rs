@@ -38,7 +38,10 @@ pub struct ToolInfo {
 
 impl ToolInfo {
     pub fn current() -> ToolInfo {
-        ToolInfo { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() }
+        ToolInfo {
+            name: env!("CARGO_PKG_NAME").into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
     }
 }
 
@@ -160,15 +163,25 @@ pub struct Validity {
 #[derive(Debug, thiserror::Error)]
 pub enum ArtifactError {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: not a run artifact: {message}")]
     Parse { path: String, message: String },
-    #[error("{path}: schema_version {found} is newer than this fixproof reads ({SCHEMA_VERSION}): upgrade fixproof")]
+    #[error(
+        "{path}: schema_version {found} is newer than this fixproof reads ({SCHEMA_VERSION}): upgrade fixproof"
+    )]
     FutureSchema { path: String, found: u64 },
-    #[error("{path}: schema_version {found} is not supported (this fixproof reads {SCHEMA_VERSION})")]
+    #[error(
+        "{path}: schema_version {found} is not supported (this fixproof reads {SCHEMA_VERSION})"
+    )]
     OldSchema { path: String, found: u64 },
     #[error("cannot write {path}: {source}")]
-    Write { path: String, source: std::io::Error },
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl RunArtifact {
@@ -178,21 +191,38 @@ impl RunArtifact {
     /// [`ArtifactError`] naming the file and what is wrong.
     pub fn read(path: &Path) -> Result<RunArtifact, ArtifactError> {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| ArtifactError::Read { path: shown.clone(), source })?;
-        let value: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| ArtifactError::Parse { path: shown.clone(), message: e.to_string() })?;
-        match value.get("schema_version").and_then(serde_json::Value::as_u64) {
+        let bytes = std::fs::read(path).map_err(|source| ArtifactError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let value: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| ArtifactError::Parse {
+                path: shown.clone(),
+                message: e.to_string(),
+            })?;
+        match value
+            .get("schema_version")
+            .and_then(serde_json::Value::as_u64)
+        {
             Some(v) if v == u64::from(SCHEMA_VERSION) => {}
-            Some(found) if found > u64::from(SCHEMA_VERSION) => return Err(ArtifactError::FutureSchema { path: shown, found }),
+            Some(found) if found > u64::from(SCHEMA_VERSION) => {
+                return Err(ArtifactError::FutureSchema { path: shown, found });
+            }
             Some(found) => return Err(ArtifactError::OldSchema { path: shown, found }),
             None => {
-                let message = "no schema_version field (is this a verdict or another tool's output?)".into();
-                return Err(ArtifactError::Parse { path: shown, message });
+                let message =
+                    "no schema_version field (is this a verdict or another tool's output?)".into();
+                return Err(ArtifactError::Parse {
+                    path: shown,
+                    message,
+                });
             }
         }
         let deserializer = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(deserializer)
-            .map_err(|e| ArtifactError::Parse { path: shown, message: format!("{}: {}", e.path(), e.inner()) })
+        serde_path_to_error::deserialize(deserializer).map_err(|e| ArtifactError::Parse {
+            path: shown,
+            message: format!("{}: {}", e.path(), e.inner()),
+        })
     }
 
     /// Writes the artifact atomically: a temporary file in the same folder, then a rename.
@@ -201,7 +231,10 @@ impl RunArtifact {
     /// [`ArtifactError::Write`].
     pub fn write(&self, path: &Path) -> Result<(), ArtifactError> {
         let json = serde_json::to_vec_pretty(self).expect("an artifact always serializes");
-        write_atomically(path, &json).map_err(|source| ArtifactError::Write { path: path.display().to_string(), source })
+        write_atomically(path, &json).map_err(|source| ArtifactError::Write {
+            path: path.display().to_string(),
+            source,
+        })
     }
 }
 
@@ -210,9 +243,14 @@ impl RunArtifact {
 /// # Errors
 /// The I/O error; the temporary file is removed.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)?;
-    let file_name = path.file_name().map_or("out".into(), |n| n.to_string_lossy().into_owned());
+    let file_name = path
+        .file_name()
+        .map_or("out".into(), |n| n.to_string_lossy().into_owned());
     let temp = parent.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
     if result.is_err() {

@@ -1,6 +1,9 @@
 //! Merging the shards' recorders into the run artifact, and judging the run's validity.
 
-use super::artifact::{PlanInfo, RequestStats, RunArtifact, RunInfo, SCHEMA_VERSION, Timeline, TimelinePoint, ToolInfo, Validity};
+use super::artifact::{
+    PlanInfo, RequestStats, RunArtifact, RunInfo, SCHEMA_VERSION, Timeline, TimelinePoint,
+    ToolInfo, Validity,
+};
 use super::driver::LoadConfig;
 use super::histogram::{Distribution, decompress, new_histogram};
 use super::plan::Plan;
@@ -33,7 +36,11 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
     let mut service_time = new_histogram(meta.highest_us);
     let mut send_lag = new_histogram(meta.highest_us);
     let scenario = &meta.config.scenario;
-    let mut shapes: Vec<(Tally, Histogram<u64>)> = scenario.requests.iter().map(|_| (Tally::default(), new_histogram(meta.highest_us))).collect();
+    let mut shapes: Vec<(Tally, Histogram<u64>)> = scenario
+        .requests
+        .iter()
+        .map(|_| (Tally::default(), new_histogram(meta.highest_us)))
+        .collect();
     let mut intervals: BTreeMap<u64, (Tally, Histogram<u64>)> = BTreeMap::new();
     let mut cpu = std::time::Duration::ZERO;
     for shard in shards {
@@ -47,7 +54,9 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
             add(h, sh);
         }
         for closed in shard.intervals {
-            let entry = intervals.entry(closed.index).or_insert_with(|| (Tally::default(), new_histogram(meta.highest_us)));
+            let entry = intervals
+                .entry(closed.index)
+                .or_insert_with(|| (Tally::default(), new_histogram(meta.highest_us)));
             entry.0.merge(&closed.tally);
             if let Ok(h) = decompress(&closed.histogram) {
                 add(&mut entry.1, &h);
@@ -55,7 +64,11 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
         }
     }
     let closed_loop = meta.config.closed_loop.is_some();
-    let planned = if closed_loop { tally.sent } else { meta.plan.planned() };
+    let planned = if closed_loop {
+        tally.sent
+    } else {
+        meta.plan.planned()
+    };
     let load = &scenario.load;
     let validity = validity(meta, &tally, planned, &send_lag);
     RunArtifact {
@@ -65,7 +78,13 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
             id: uuid::Uuid::new_v4().to_string(),
             label: meta.config.label.clone(),
             tag_header: meta.config.tag.header.to_string(),
-            tag_value: meta.config.tag.value.to_str().unwrap_or_default().to_string(),
+            tag_value: meta
+                .config
+                .tag
+                .value
+                .to_str()
+                .unwrap_or_default()
+                .to_string(),
             target: meta.target.origin(),
             started_at: meta.started_at.clone(),
             scenario: scenario.name.clone(),
@@ -79,13 +98,20 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
             driver_cpu_ms: u64::try_from(cpu.as_millis()).unwrap_or(u64::MAX),
         },
         plan: PlanInfo {
-            arrival: if closed_loop { "closed_loop".into() } else { load.arrival.kind().into() },
+            arrival: if closed_loop {
+                "closed_loop".into()
+            } else {
+                load.arrival.kind().into()
+            },
             rate_per_s: (!closed_loop).then(|| round(planned as f64 / load.duration.as_secs_f64())),
             duration_s: load.duration.as_secs_f64(),
             warmup_s: load.warmup.as_secs_f64(),
             seed: load.seed,
             planned,
-            max_in_flight: meta.config.closed_loop.unwrap_or(scenario.http.max_in_flight),
+            max_in_flight: meta
+                .config
+                .closed_loop
+                .unwrap_or(scenario.http.max_in_flight),
             timeout_ms: u64::try_from(scenario.http.timeout.as_millis()).unwrap_or(u64::MAX),
         },
         counts: tally.to_counts(planned),
@@ -111,12 +137,19 @@ fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-fn by_request(meta: &RunMeta<'_>, shapes: Vec<(Tally, Histogram<u64>)>) -> BTreeMap<String, RequestStats> {
+fn by_request(
+    meta: &RunMeta<'_>,
+    shapes: Vec<(Tally, Histogram<u64>)>,
+) -> BTreeMap<String, RequestStats> {
     let mut merged: BTreeMap<String, (String, Tally, Histogram<u64>)> = BTreeMap::new();
     for (shape, (tally, histogram)) in meta.config.scenario.requests.iter().zip(shapes) {
-        let entry = merged
-            .entry(shape.name.clone())
-            .or_insert_with(|| (shape.method.to_string(), Tally::default(), new_histogram(meta.highest_us)));
+        let entry = merged.entry(shape.name.clone()).or_insert_with(|| {
+            (
+                shape.method.to_string(),
+                Tally::default(),
+                new_histogram(meta.highest_us),
+            )
+        });
         entry.1.merge(&tally);
         add(&mut entry.2, &histogram);
     }
@@ -124,13 +157,22 @@ fn by_request(meta: &RunMeta<'_>, shapes: Vec<(Tally, Histogram<u64>)>) -> BTree
         .into_iter()
         .map(|(name, (method, tally, h))| {
             let counts = tally.to_counts(tally.sent + tally.missed);
-            (name, RequestStats { method, counts, latency: Distribution::of(&h) })
+            (
+                name,
+                RequestStats {
+                    method,
+                    counts,
+                    latency: Distribution::of(&h),
+                },
+            )
         })
         .collect()
 }
 
 fn timeline(meta: &RunMeta<'_>, intervals: BTreeMap<u64, (Tally, Histogram<u64>)>) -> Timeline {
-    let interval_ms = u64::try_from(meta.config.interval.as_millis()).unwrap_or(1000).max(1);
+    let interval_ms = u64::try_from(meta.config.interval.as_millis())
+        .unwrap_or(1000)
+        .max(1);
     let warmup_ms = u64::try_from(meta.config.scenario.load.warmup.as_millis()).unwrap_or(0);
     let points = intervals
         .into_iter()
@@ -147,13 +189,25 @@ fn timeline(meta: &RunMeta<'_>, intervals: BTreeMap<u64, (Tally, Histogram<u64>)
             latency: Distribution::of(&h),
         })
         .collect();
-    Timeline { interval_ms, points }
+    Timeline {
+        interval_ms,
+        points,
+    }
 }
 
-fn validity(meta: &RunMeta<'_>, tally: &Tally, planned: u64, send_lag: &Histogram<u64>) -> Validity {
+fn validity(
+    meta: &RunMeta<'_>,
+    tally: &Tally,
+    planned: u64,
+    send_lag: &Histogram<u64>,
+) -> Validity {
     let duration = meta.config.scenario.load.duration.as_secs_f64();
     let achieved = round(tally.sent as f64 / duration);
-    let lag_p99 = if send_lag.is_empty() { 0 } else { send_lag.value_at_quantile(0.99) };
+    let lag_p99 = if send_lag.is_empty() {
+        0
+    } else {
+        send_lag.value_at_quantile(0.99)
+    };
     let mut problems = Vec::new();
     if meta.interrupted {
         problems.push("interrupted before the end of the plan".to_string());
@@ -161,11 +215,16 @@ fn validity(meta: &RunMeta<'_>, tally: &Tally, planned: u64, send_lag: &Histogra
     if tally.sent == 0 {
         problems.push("no request was sent".to_string());
     } else if tally.errors.connect == tally.sent {
-        problems.push(format!("every connection to {} was refused or failed", meta.target.origin()));
+        problems.push(format!(
+            "every connection to {} was refused or failed",
+            meta.target.origin()
+        ));
     }
     if meta.config.closed_loop.is_none() {
         let planned_rate = planned as f64 / duration;
-        if planned > 0 && (tally.sent as f64 - planned as f64).abs() > RATE_TOLERANCE * planned as f64 {
+        if planned > 0
+            && (tally.sent as f64 - planned as f64).abs() > RATE_TOLERANCE * planned as f64
+        {
             problems.push(format!(
                 "achieved rate {achieved:.1}/s is {:.1} % off the planned {planned_rate:.1}/s ({} of {planned} sent)",
                 100.0 * (achieved - planned_rate).abs() / planned_rate,
@@ -187,5 +246,10 @@ fn validity(meta: &RunMeta<'_>, tally: &Tally, planned: u64, send_lag: &Histogra
             ));
         }
     }
-    Validity { valid: problems.is_empty(), achieved_rate_per_s: achieved, send_lag_p99_us: lag_p99, problems }
+    Validity {
+        valid: problems.is_empty(),
+        achieved_rate_per_s: achieved,
+        send_lag_p99_us: lag_p99,
+        problems,
+    }
 }

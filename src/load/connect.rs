@@ -43,13 +43,21 @@ macro_rules! delegate {
 }
 
 impl AsyncRead for Stream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         delegate!(self, s => s.poll_read(cx, buf))
     }
 }
 
 impl AsyncWrite for Stream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         delegate!(self, s => s.poll_write(cx, buf))
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -72,17 +80,29 @@ impl Connector {
     ///
     /// # Errors
     /// When the host does not resolve, or TLS cannot be configured.
-    pub async fn new(target: &Target, version: HttpVersion, insecure: bool) -> io::Result<Connector> {
+    pub async fn new(
+        target: &Target,
+        version: HttpVersion,
+        insecure: bool,
+    ) -> io::Result<Connector> {
         let addr = tokio::net::lookup_host((target.host.as_str(), target.port))
             .await?
             .next()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{} has no address", target.host)))?;
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("{} has no address", target.host),
+                )
+            })?;
         let tls = match target.scheme {
             Scheme::Http => None,
             Scheme::Https => {
                 let name = ServerName::try_from(target.host.clone())
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-                Some((TlsConnector::from(Arc::new(tls_config(version, insecure)?)), name))
+                Some((
+                    TlsConnector::from(Arc::new(tls_config(version, insecure)?)),
+                    name,
+                ))
             }
         };
         Ok(Connector { addr, tls })
@@ -97,7 +117,9 @@ impl Connector {
         tcp.set_nodelay(true)?;
         match &self.tls {
             None => Ok(Stream::Plain(tcp)),
-            Some((connector, name)) => Ok(Stream::Tls(Box::new(connector.connect(name.clone(), tcp).await?))),
+            Some((connector, name)) => Ok(Stream::Tls(Box::new(
+                connector.connect(name.clone(), tcp).await?,
+            ))),
         }
     }
 }
@@ -113,7 +135,9 @@ fn tls_config(version: HttpVersion, insecure: bool) -> io::Result<rustls::Client
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
             .with_no_client_auth()
     } else {
-        builder.with_root_certificates(root_store()).with_no_client_auth()
+        builder
+            .with_root_certificates(root_store())
+            .with_no_client_auth()
     };
     config.alpn_protocols = match version {
         HttpVersion::Auto => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
@@ -157,7 +181,12 @@ impl rustls::client::danger::ServerCertVerifier for AcceptAnyCertificate {
         cert: &rustls::pki_types::CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -166,7 +195,12 @@ impl rustls::client::danger::ServerCertVerifier for AcceptAnyCertificate {
         cert: &rustls::pki_types::CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {

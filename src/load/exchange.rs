@@ -24,14 +24,15 @@ pub(super) async fn execute(shard: &Shard, worker: usize, conn: &mut Conn, slot:
     shard.recorder.borrow_mut().sent(&slot);
     let progress = shard.progress();
     ShardProgress::add(&progress.sent, 1);
-    let outcome = match tokio::time::timeout(shard.cfg.timeout, send(shard, worker, conn, &slot)).await {
-        Ok(outcome) => outcome,
-        Err(_) => {
-            // The exchange was cut mid-way: the connection's state is unknown.
-            conn.http1 = None;
-            Outcome::Timeout
-        }
-    };
+    let outcome =
+        match tokio::time::timeout(shard.cfg.timeout, send(shard, worker, conn, &slot)).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                // The exchange was cut mid-way: the connection's state is unknown.
+                conn.http1 = None;
+                Outcome::Timeout
+            }
+        };
     let done_ns = shard.timer.now_ns();
     match outcome {
         Outcome::Status(code) if code < 500 => ShardProgress::add(&progress.completed, 1),
@@ -41,12 +42,18 @@ pub(super) async fn execute(shard: &Shard, worker: usize, conn: &mut Conn, slot:
         }
         _ => ShardProgress::add(&progress.errors, 1),
     }
-    shard.recorder.borrow_mut().finished(&slot, Timing { sent_ns, done_ns }, outcome);
+    shard
+        .recorder
+        .borrow_mut()
+        .finished(&slot, Timing { sent_ns, done_ns }, outcome);
 }
 
 async fn send(shard: &Shard, worker: usize, conn: &mut Conn, slot: &Slot) -> Outcome {
     let shape = &shard.cfg.shapes[slot.shape as usize];
-    let mut ctx = RenderContext { seq: slot.seq, rng: shard.cfg.plan.template_rng(slot.seq) };
+    let mut ctx = RenderContext {
+        seq: slot.seq,
+        rng: shard.cfg.plan.template_rng(slot.seq),
+    };
     if let Some(pool) = &shard.h2 {
         let Ok(request) = shape.to_hyper(slot.seq, shard.cfg.scheme, &mut ctx) else {
             return Outcome::Other;
@@ -55,7 +62,11 @@ async fn send(shard: &Shard, worker: usize, conn: &mut Conn, slot: &Slot) -> Out
             Ok(status) => Outcome::Status(status),
             Err(H2Error::Connect(e)) => classify_connect(&e),
             Err(H2Error::Handshake) => Outcome::Other,
-            Err(H2Error::Request(e)) if e.is_closed() || e.is_incomplete_message() || e.is_canceled() => Outcome::Reset,
+            Err(H2Error::Request(e))
+                if e.is_closed() || e.is_incomplete_message() || e.is_canceled() =>
+            {
+                Outcome::Reset
+            }
             Err(H2Error::Request(_)) => Outcome::Other,
         };
     }
@@ -79,7 +90,10 @@ async fn send(shard: &Shard, worker: usize, conn: &mut Conn, slot: &Slot) -> Out
                 }
                 return Outcome::Status(status);
             }
-            Err(ExchangeError::Io { error, before_response }) => {
+            Err(ExchangeError::Io {
+                error,
+                before_response,
+            }) => {
                 conn.http1 = None;
                 if !(reused && before_response && attempt == 0) {
                     return classify_io(&error);

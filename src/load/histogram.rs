@@ -11,7 +11,8 @@ pub const SIGNIFICANT_DIGITS: u8 = 3;
 
 /// A histogram of microseconds from 1 µs up to `highest_us`.
 pub fn new_histogram(highest_us: u64) -> Histogram<u64> {
-    Histogram::new_with_bounds(1, highest_us.max(2), SIGNIFICANT_DIGITS).expect("1 ≤ 2 ≤ highest and 3 digits are valid bounds")
+    Histogram::new_with_bounds(1, highest_us.max(2), SIGNIFICANT_DIGITS)
+        .expect("1 ≤ 2 ≤ highest and 3 digits are valid bounds")
 }
 
 /// Encodes as HdrHistogram V2 with DEFLATE, then base64.
@@ -91,7 +92,10 @@ pub struct Distribution {
 
 impl Distribution {
     pub fn of(h: &Histogram<u64>) -> Distribution {
-        Distribution { summary: Summary::of(h), histogram: encode(h) }
+        Distribution {
+            summary: Summary::of(h),
+            histogram: encode(h),
+        }
     }
 
     /// The histogram back.

@@ -16,7 +16,10 @@ const READ_CHUNK: usize = 16 * 1024;
 #[derive(Debug)]
 pub enum ExchangeError {
     /// The connection failed; `before_response` when not one byte of a response arrived.
-    Io { error: io::Error, before_response: bool },
+    Io {
+        error: io::Error,
+        before_response: bool,
+    },
     /// The peer sent something that is not HTTP/1.1.
     Protocol,
 }
@@ -40,7 +43,12 @@ enum Framing {
 
 impl Http1Conn {
     pub fn new(stream: Stream) -> Http1Conn {
-        Http1Conn { stream, buf: BytesMut::with_capacity(READ_CHUNK), reusable: true, used: false }
+        Http1Conn {
+            stream,
+            buf: BytesMut::with_capacity(READ_CHUNK),
+            reusable: true,
+            used: false,
+        }
     }
 
     /// True when another request may be sent on this connection.
@@ -54,13 +62,24 @@ impl Http1Conn {
     /// [`ExchangeError`]; the connection must then be dropped.
     pub async fn exchange(&mut self, request: &[u8], head: bool) -> Result<u16, ExchangeError> {
         self.used = true;
-        self.stream.write_all(request).await.map_err(|error| ExchangeError::Io { error, before_response: true })?;
+        self.stream
+            .write_all(request)
+            .await
+            .map_err(|error| ExchangeError::Io {
+                error,
+                before_response: true,
+            })?;
         loop {
             let (status, framing) = self.read_head(head).await?;
             if (100..200).contains(&status) && status != 101 {
                 continue; // 1xx informational: the real response follows.
             }
-            self.skip_body(framing).await.map_err(|error| ExchangeError::Io { error, before_response: false })?;
+            self.skip_body(framing)
+                .await
+                .map_err(|error| ExchangeError::Io {
+                    error,
+                    before_response: false,
+                })?;
             return Ok(status);
         }
     }
@@ -81,11 +100,22 @@ impl Http1Conn {
                     let before_response = self.buf.is_empty();
                     match self.fill().await {
                         Ok(0) => {
-                            let error = io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed before a response");
-                            return Err(ExchangeError::Io { error, before_response });
+                            let error = io::Error::new(
+                                io::ErrorKind::UnexpectedEof,
+                                "connection closed before a response",
+                            );
+                            return Err(ExchangeError::Io {
+                                error,
+                                before_response,
+                            });
                         }
                         Ok(_) => {}
-                        Err(error) => return Err(ExchangeError::Io { error, before_response }),
+                        Err(error) => {
+                            return Err(ExchangeError::Io {
+                                error,
+                                before_response,
+                            });
+                        }
                     }
                 }
                 Err(_) => return Err(ExchangeError::Protocol),
@@ -118,7 +148,10 @@ impl Http1Conn {
                 return Ok(());
             }
             if self.fill().await? == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed inside a body"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "connection closed inside a body",
+                ));
             }
         }
     }
@@ -127,8 +160,12 @@ impl Http1Conn {
         loop {
             let line = self.read_line().await?;
             let size_text = line.split(';').next().unwrap_or("").trim();
-            let size = u64::from_str_radix(size_text, 16)
-                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, format!("bad chunk size '{size_text}'")))?;
+            let size = u64::from_str_radix(size_text, 16).map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("bad chunk size '{size_text}'"),
+                )
+            })?;
             if size == 0 {
                 // Trailers, up to an empty line.
                 while !self.read_line().await?.is_empty() {}
@@ -147,10 +184,16 @@ impl Http1Conn {
                 return Ok(line);
             }
             if self.buf.len() > 8 * 1024 {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "chunk header line too long"));
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "chunk header line too long",
+                ));
             }
             if self.fill().await? == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed inside a chunked body"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "connection closed inside a chunked body",
+                ));
             }
         }
     }
@@ -162,19 +205,28 @@ impl Http1Conn {
 }
 
 /// How the body of `response` is delimited, and whether the connection stays usable after it.
-fn framing(response: &httparse::Response<'_, '_>, status: u16, head: bool) -> Result<(Framing, bool), ExchangeError> {
+fn framing(
+    response: &httparse::Response<'_, '_>,
+    status: u16,
+    head: bool,
+) -> Result<(Framing, bool), ExchangeError> {
     let mut length = None;
     let mut chunked = false;
     let mut reusable = response.version != Some(0);
     for header in response.headers.iter() {
-        let value = header.value.to_ascii_lowercase();
-        if header.name.eq_ignore_ascii_case("content-length") {
-            let text = String::from_utf8_lossy(&value);
-            let parsed = text.trim().parse::<u64>();
-            length = Some(parsed.map_err(|_| ExchangeError::Protocol)?);
-        } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = value.windows(7).any(|w| w == b"chunked");
-        } else if header.name.eq_ignore_ascii_case("connection") && value.windows(5).any(|w| w == b"close") {
+        let name = header.name.as_bytes();
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let text = std::str::from_utf8(header.value).map_err(|_| ExchangeError::Protocol)?;
+            length = Some(
+                text.trim()
+                    .parse::<u64>()
+                    .map_err(|_| ExchangeError::Protocol)?,
+            );
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            chunked = contains_ignore_case(header.value, b"chunked");
+        } else if name.eq_ignore_ascii_case(b"connection")
+            && contains_ignore_case(header.value, b"close")
+        {
             reusable = false;
         }
     }
@@ -189,4 +241,11 @@ fn framing(response: &httparse::Response<'_, '_>, status: u16, head: bool) -> Re
         Framing::UntilClose
     };
     Ok((framing, reusable))
+}
+
+/// True when `needle` (lowercase) occurs in `haystack`, ignoring ASCII case; no allocation.
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }

@@ -28,7 +28,10 @@ impl H2Pool {
     /// A pool sized for `max_in_flight` concurrent streams.
     pub fn new(connector: Connector, max_in_flight: usize) -> H2Pool {
         let connections = max_in_flight.div_ceil(STREAMS_PER_CONNECTION).max(1);
-        H2Pool { connector, senders: (0..connections).map(|_| RefCell::new(None)).collect() }
+        H2Pool {
+            connector,
+            senders: (0..connections).map(|_| RefCell::new(None)).collect(),
+        }
     }
 
     /// Sends `request` on the connection for `worker`, opening it when needed; returns the
@@ -36,7 +39,11 @@ impl H2Pool {
     ///
     /// # Errors
     /// [`H2Error`] for connect, handshake or stream failures.
-    pub async fn send(&self, worker: usize, request: http::Request<Full<Bytes>>) -> Result<u16, H2Error> {
+    pub async fn send(
+        &self,
+        worker: usize,
+        request: http::Request<Full<Bytes>>,
+    ) -> Result<u16, H2Error> {
         let slot = &self.senders[worker % self.senders.len()];
         let existing = slot.borrow().as_ref().filter(|s| !s.is_closed()).cloned();
         let mut sender = match existing {
@@ -48,7 +55,10 @@ impl H2Pool {
             }
         };
         sender.ready().await.map_err(H2Error::Request)?;
-        let response = sender.send_request(request).await.map_err(H2Error::Request)?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(H2Error::Request)?;
         let status = response.status().as_u16();
         let mut body = response.into_body();
         while let Some(frame) = body.frame().await {

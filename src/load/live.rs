@@ -45,10 +45,12 @@ impl ShardProgress {
 
 /// Sums the shards' counters (p99: the worst shard's).
 pub fn snapshot(shards: &[ShardProgress]) -> ProgressSnapshot {
-    shards.iter().fold(ProgressSnapshot::default(), |acc, s| ProgressSnapshot {
-        sent: acc.sent + s.sent.load(Ordering::Relaxed),
-        completed: acc.completed + s.completed.load(Ordering::Relaxed),
-        errors: acc.errors + s.errors.load(Ordering::Relaxed),
-        p99_us: acc.p99_us.max(s.p99_us.load(Ordering::Relaxed)),
-    })
+    shards
+        .iter()
+        .fold(ProgressSnapshot::default(), |acc, s| ProgressSnapshot {
+            sent: acc.sent + s.sent.load(Ordering::Relaxed),
+            completed: acc.completed + s.completed.load(Ordering::Relaxed),
+            errors: acc.errors + s.errors.load(Ordering::Relaxed),
+            p99_us: acc.p99_us.max(s.p99_us.load(Ordering::Relaxed)),
+        })
 }

@@ -39,9 +39,16 @@ pub struct Plan {
 #[derive(Debug, Clone)]
 enum Curve {
     /// Rate `r0` through the warm-up, then the profile.
-    Rates { warmup_s: f64, warmup_rate: f64, profile: Profile },
+    Rates {
+        warmup_s: f64,
+        warmup_rate: f64,
+        profile: Profile,
+    },
     /// Recorded offsets (seconds, sorted) with the shape of each.
-    Recorded { times_ns: Vec<u64>, shapes: Vec<u32> },
+    Recorded {
+        times_ns: Vec<u64>,
+        shapes: Vec<u32>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -60,9 +67,15 @@ impl Plan {
         let warmup_ns = nanos(load.warmup);
         let end_ns = warmup_ns.saturating_add(nanos(load.duration));
         let warmup_s = load.warmup.as_secs_f64();
-        let rates = |profile: Profile| Curve::Rates { warmup_s, warmup_rate: profile.initial_rate(), profile };
+        let rates = |profile: Profile| Curve::Rates {
+            warmup_s,
+            warmup_rate: profile.initial_rate(),
+            profile,
+        };
         let curve = match &load.arrival {
-            Arrival::Constant(rate) | Arrival::Poisson(rate) => rates(Profile::Constant(rate.get())),
+            Arrival::Constant(rate) | Arrival::Poisson(rate) => {
+                rates(Profile::Constant(rate.get()))
+            }
             Arrival::Ramp { from, to } => rates(Profile::Ramp {
                 from: from.get(),
                 to: to.get(),
@@ -73,15 +86,29 @@ impl Plan {
         };
         let weights = match &curve {
             Curve::Recorded { .. } => None,
-            Curve::Rates { .. } => Some(WeightedIndex::new(weights.iter().copied()).expect("weights are positive")),
+            Curve::Rates { .. } => {
+                Some(WeightedIndex::new(weights.iter().copied()).expect("weights are positive"))
+            }
         };
         let poisson = matches!(load.arrival, Arrival::Poisson(_));
-        Plan { curve, poisson, weights, seed: load.seed, warmup_ns, end_ns }
+        Plan {
+            curve,
+            poisson,
+            weights,
+            seed: load.seed,
+            warmup_ns,
+            end_ns,
+        }
     }
 
     /// Every slot in time order, warm-up first.
     pub fn slots(&self) -> Slots<'_> {
-        Slots { plan: self, next: 0, x: 0.0, gaps: Pcg64Mcg::seed_from_u64(mix(self.seed, u64::MAX, 7)) }
+        Slots {
+            plan: self,
+            next: 0,
+            x: 0.0,
+            gaps: Pcg64Mcg::seed_from_u64(mix(self.seed, u64::MAX, 7)),
+        }
     }
 
     /// Slots of the measured window (after the warm-up).
@@ -107,7 +134,9 @@ impl Plan {
     /// The shape of slot `seq` when no time is planned (closed loop): same weights, same RNG.
     pub fn shape_of(&self, seq: u64) -> u32 {
         match &self.weights {
-            Some(weights) => weights.sample(&mut Pcg64Mcg::seed_from_u64(mix(self.seed, seq, 1))) as u32,
+            Some(weights) => {
+                weights.sample(&mut Pcg64Mcg::seed_from_u64(mix(self.seed, seq, 1))) as u32
+            }
             None => match &self.curve {
                 Curve::Recorded { shapes, .. } => shapes[(seq % shapes.len() as u64) as usize],
                 Curve::Rates { .. } => 0,
@@ -140,7 +169,11 @@ impl Iterator for Slots<'_> {
                 let i = usize::try_from(seq).ok()?;
                 (*times_ns.get(i)?, shapes[i])
             }
-            Curve::Rates { warmup_s, warmup_rate, profile } => {
+            Curve::Rates {
+                warmup_s,
+                warmup_rate,
+                profile,
+            } => {
                 let x = if self.plan.poisson {
                     // x_0 = 0, then unit-exponential gaps: a Poisson process in Λ-time.
                     let x = self.x;
@@ -185,7 +218,11 @@ impl Profile {
     fn invert(&self, x: f64) -> Option<f64> {
         match self {
             Profile::Constant(rate) => Some(x / rate),
-            Profile::Ramp { from, to, duration_s } => {
+            Profile::Ramp {
+                from,
+                to,
+                duration_s,
+            } => {
                 let slope = (to - from) / duration_s;
                 let discriminant = from * from + 2.0 * slope * x;
                 // Λ(τ) = from·τ + slope·τ²/2; the stable root of Λ(τ) = x.
@@ -210,7 +247,10 @@ impl Profile {
 }
 
 fn step_list(steps: &[Step]) -> Vec<(f64, f64)> {
-    steps.iter().map(|s| (s.rate.get(), s.hold.as_secs_f64())).collect()
+    steps
+        .iter()
+        .map(|s| (s.rate.get(), s.hold.as_secs_f64()))
+        .collect()
 }
 
 fn recorded(offsets: &[Duration], speed: f64) -> Curve {

@@ -17,7 +17,10 @@ fn rate(r: f64) -> Rate {
 
 #[test]
 fn constant_rate_has_exact_count_and_spacing() {
-    let plan = Plan::new(&profile(Arrival::Constant(rate(1000.0)), 10_000, 0, 1), &[1]);
+    let plan = Plan::new(
+        &profile(Arrival::Constant(rate(1000.0)), 10_000, 0, 1),
+        &[1],
+    );
     let slots: Vec<Slot> = plan.slots().collect();
     assert_eq!(slots.len(), 10_000);
     assert_eq!(plan.planned(), 10_000);
@@ -28,7 +31,10 @@ fn constant_rate_has_exact_count_and_spacing() {
 
 #[test]
 fn warmup_precedes_the_measured_window() {
-    let plan = Plan::new(&profile(Arrival::Constant(rate(100.0)), 2_000, 1_000, 1), &[1]);
+    let plan = Plan::new(
+        &profile(Arrival::Constant(rate(100.0)), 2_000, 1_000, 1),
+        &[1],
+    );
     assert_eq!(plan.total(), 300);
     assert_eq!(plan.planned(), 200);
     assert_eq!(plan.warmup_ns(), 1_000_000_000);
@@ -36,7 +42,10 @@ fn warmup_precedes_the_measured_window() {
 
 #[test]
 fn ramp_count_is_the_area_under_the_rate() {
-    let arrival = Arrival::Ramp { from: rate(100.0), to: rate(300.0) };
+    let arrival = Arrival::Ramp {
+        from: rate(100.0),
+        to: rate(300.0),
+    };
     let plan = Plan::new(&profile(arrival, 10_000, 0, 1), &[1]);
     // (100 + 300) / 2 · 10 s = 2000 arrivals.
     assert!((plan.total() as i64 - 2000).abs() <= 1, "{}", plan.total());
@@ -49,7 +58,10 @@ fn ramp_count_is_the_area_under_the_rate() {
 
 #[test]
 fn decreasing_ramp_ends_at_the_duration() {
-    let arrival = Arrival::Ramp { from: rate(300.0), to: rate(100.0) };
+    let arrival = Arrival::Ramp {
+        from: rate(300.0),
+        to: rate(100.0),
+    };
     let plan = Plan::new(&profile(arrival, 10_000, 0, 1), &[1]);
     assert!((plan.total() as i64 - 2000).abs() <= 1, "{}", plan.total());
 }
@@ -57,19 +69,35 @@ fn decreasing_ramp_ends_at_the_duration() {
 #[test]
 fn steps_hold_each_rate() {
     let steps = vec![
-        Step { rate: rate(100.0), hold: Duration::from_secs(1) },
-        Step { rate: rate(500.0), hold: Duration::from_secs(2) },
+        Step {
+            rate: rate(100.0),
+            hold: Duration::from_secs(1),
+        },
+        Step {
+            rate: rate(500.0),
+            hold: Duration::from_secs(2),
+        },
     ];
     let plan = Plan::new(&profile(Arrival::Steps(steps), 3_000, 0, 1), &[1]);
     let slots: Vec<Slot> = plan.slots().collect();
     assert_eq!(slots.len(), 1100);
-    assert_eq!(slots.iter().filter(|s| s.at_ns < 1_000_000_000).count(), 100);
+    assert_eq!(
+        slots.iter().filter(|s| s.at_ns < 1_000_000_000).count(),
+        100
+    );
 }
 
 #[test]
 fn recorded_offsets_are_replayed_in_time_order_at_speed() {
-    let offsets = vec![Duration::from_millis(400), Duration::from_millis(0), Duration::from_millis(200)];
-    let arrival = Arrival::Recorded { speed: 2.0, offsets };
+    let offsets = vec![
+        Duration::from_millis(400),
+        Duration::from_millis(0),
+        Duration::from_millis(200),
+    ];
+    let arrival = Arrival::Recorded {
+        speed: 2.0,
+        offsets,
+    };
     let plan = Plan::new(&profile(arrival, 1_000, 0, 1), &[1, 1, 1]);
     let slots: Vec<(u64, u32)> = plan.slots().map(|s| (s.at_ns, s.shape)).collect();
     assert_eq!(slots, vec![(0, 1), (100_000_000, 2), (200_000_000, 0)]);
@@ -77,7 +105,10 @@ fn recorded_offsets_are_replayed_in_time_order_at_speed() {
 
 #[test]
 fn poisson_mean_rate_is_the_rate() {
-    let plan = Plan::new(&profile(Arrival::Poisson(rate(2000.0)), 10_000, 0, 42), &[1]);
+    let plan = Plan::new(
+        &profile(Arrival::Poisson(rate(2000.0)), 10_000, 0, 42),
+        &[1],
+    );
     let n = plan.total() as f64;
     // Poisson(20000): sd ≈ 141; allow 5 sd.
     assert!((n - 20_000.0).abs() < 710.0, "{n}");

@@ -52,7 +52,9 @@ impl Recorder {
             latency: new_histogram(highest_us),
             service_time: new_histogram(highest_us),
             send_lag: new_histogram(highest_us),
-            shapes: (0..shapes).map(|_| (Tally::default(), new_histogram(highest_us))).collect(),
+            shapes: (0..shapes)
+                .map(|_| (Tally::default(), new_histogram(highest_us)))
+                .collect(),
             timeline: Timeline::new(interval_ns, highest_us),
             outstanding: 0,
         }
@@ -102,7 +104,8 @@ impl Recorder {
     pub fn finished(&mut self, slot: &Slot, timing: Timing, outcome: Outcome) {
         let timed = matches!(outcome, Outcome::Status(_) | Outcome::Timeout);
         let latency_us = micros(timing.done_ns.saturating_sub(slot.at_ns));
-        self.timeline.finished(slot.at_ns, outcome, timed.then_some(latency_us));
+        self.timeline
+            .finished(slot.at_ns, outcome, timed.then_some(latency_us));
         if !self.measured(slot) {
             return;
         }
@@ -110,11 +113,13 @@ impl Recorder {
         self.tally.add(outcome);
         let (shape_tally, shape_latency) = &mut self.shapes[slot.shape as usize];
         shape_tally.add(outcome);
-        self.send_lag.saturating_record(micros(timing.sent_ns.saturating_sub(slot.at_ns)));
+        self.send_lag
+            .saturating_record(micros(timing.sent_ns.saturating_sub(slot.at_ns)));
         if timed {
             self.latency.saturating_record(latency_us);
             shape_latency.saturating_record(latency_us);
-            self.service_time.saturating_record(micros(timing.done_ns.saturating_sub(timing.sent_ns)));
+            self.service_time
+                .saturating_record(micros(timing.done_ns.saturating_sub(timing.sent_ns)));
         }
     }
 

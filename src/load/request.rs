@@ -34,7 +34,8 @@ pub struct PreparedShape {
 impl PreparedShape {
     /// Prepares `shape` for `target`, tagged with `tag`.
     pub fn new(shape: &RequestShape, target: &Target, tag: &Tag) -> PreparedShape {
-        let head_is_static = shape.path.is_static() && shape.headers.iter().all(|(_, v)| v.is_static());
+        let head_is_static =
+            shape.path.is_static() && shape.headers.iter().all(|(_, v)| v.is_static());
         let mut prepared = PreparedShape {
             name: shape.name.clone(),
             method: shape.method.clone(),
@@ -51,7 +52,10 @@ impl PreparedShape {
         };
         if head_is_static {
             let mut head = Vec::new();
-            let mut unused = RenderContext { seq: 0, rng: rand::SeedableRng::seed_from_u64(0) };
+            let mut unused = RenderContext {
+                seq: 0,
+                rng: rand::SeedableRng::seed_from_u64(0),
+            };
             prepared.write_head(&mut head, &mut unused);
             prepared.static_head = Some(Bytes::from(head));
         }
@@ -74,7 +78,8 @@ impl PreparedShape {
         out.extend_from_slice(itoa::Buffer::new().format(seq).as_bytes());
         out.extend_from_slice(b"\r\n");
         let body = self.body(ctx);
-        if !body.is_empty() || self.method == http::Method::POST || self.method == http::Method::PUT {
+        if !body.is_empty() || self.method == http::Method::POST || self.method == http::Method::PUT
+        {
             out.extend_from_slice(b"content-length: ");
             out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
             out.extend_from_slice(b"\r\n");
@@ -87,15 +92,28 @@ impl PreparedShape {
     ///
     /// # Errors
     /// When a rendered template is not a valid URI or header value.
-    pub fn to_hyper(&self, seq: u64, scheme: &str, ctx: &mut RenderContext) -> Result<http::Request<Full<Bytes>>, http::Error> {
+    pub fn to_hyper(
+        &self,
+        seq: u64,
+        scheme: &str,
+        ctx: &mut RenderContext,
+    ) -> Result<http::Request<Full<Bytes>>, http::Error> {
         let mut path = self.base_path.as_bytes().to_vec();
         self.shape.path.render_into(&mut path, ctx);
-        let uri = format!("{scheme}://{}{}", self.authority, String::from_utf8_lossy(&path));
-        let mut builder = http::Request::builder().method(self.method.clone()).uri(uri);
+        let uri = format!(
+            "{scheme}://{}{}",
+            self.authority,
+            String::from_utf8_lossy(&path)
+        );
+        let mut builder = http::Request::builder()
+            .method(self.method.clone())
+            .uri(uri);
         for (name, value) in &self.shape.headers {
             builder = builder.header(name, render(value, ctx));
         }
-        builder = builder.header(&self.tag.header, &self.tag.value).header(SEQ_HEADER, seq);
+        builder = builder
+            .header(&self.tag.header, &self.tag.value)
+            .header(SEQ_HEADER, seq);
         builder.body(Full::new(self.body(ctx)))
     }
 
@@ -124,7 +142,10 @@ impl PreparedShape {
             let start = out.len();
             value.render_into(out, ctx);
             // A rendered value never carries a line break into the request.
-            out[start..].iter_mut().filter(|b| **b == b'\r' || **b == b'\n').for_each(|b| *b = b' ');
+            out[start..]
+                .iter_mut()
+                .filter(|b| **b == b'\r' || **b == b'\n')
+                .for_each(|b| *b = b' ');
             out.extend_from_slice(b"\r\n");
         }
         out.extend_from_slice(self.tag.header.as_str().as_bytes());
@@ -147,17 +168,27 @@ mod tests {
     use rand::SeedableRng;
 
     fn tag() -> Tag {
-        Tag { header: http::HeaderName::from_static("x-verifier-run"), value: http::HeaderValue::from_static("k1") }
+        Tag {
+            header: http::HeaderName::from_static("x-verifier-run"),
+            value: http::HeaderValue::from_static("k1"),
+        }
     }
 
     fn ctx(seq: u64) -> RenderContext {
-        RenderContext { seq, rng: rand_pcg::Pcg64Mcg::seed_from_u64(seq) }
+        RenderContext {
+            seq,
+            rng: rand_pcg::Pcg64Mcg::seed_from_u64(seq),
+        }
     }
 
     #[test]
     fn static_get_is_encoded_with_tag_and_seq() {
         let target = Target::parse("http://127.0.0.1:9/api").unwrap();
-        let scenario = Scenario::from_url(Target::parse("http://127.0.0.1:9/x").unwrap(), http::Method::GET, vec![]);
+        let scenario = Scenario::from_url(
+            Target::parse("http://127.0.0.1:9/x").unwrap(),
+            http::Method::GET,
+            vec![],
+        );
         let shape = PreparedShape::new(&scenario.requests[0], &target, &tag());
         let mut out = Vec::new();
         shape.encode_http1(7, &mut ctx(7), &mut out);
@@ -175,8 +206,13 @@ mod tests {
             weight: 1,
             method: http::Method::POST,
             path: Template::parse("/c/{{seq}}", Context::Path).unwrap(),
-            headers: vec![(http::HeaderName::from_static("x-id"), Template::parse("{{seq}}", Context::Header).unwrap())],
-            body: Body::Template(Template::parse("{\"cart\":\"{{seq}}\"}", Context::JsonString).unwrap()),
+            headers: vec![(
+                http::HeaderName::from_static("x-id"),
+                Template::parse("{{seq}}", Context::Header).unwrap(),
+            )],
+            body: Body::Template(
+                Template::parse("{\"cart\":\"{{seq}}\"}", Context::JsonString).unwrap(),
+            ),
         };
         let prepared = PreparedShape::new(&shape, &target, &tag());
         let mut out = Vec::new();
@@ -184,7 +220,10 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("POST /c/12 HTTP/1.1\r\n"), "{text}");
         assert!(text.contains("x-id: 12\r\n"));
-        assert!(text.ends_with("content-length: 13\r\n\r\n{\"cart\":\"12\"}"), "{text}");
+        assert!(
+            text.ends_with("content-length: 13\r\n\r\n{\"cart\":\"12\"}"),
+            "{text}"
+        );
         let request = prepared.to_hyper(12, "http", &mut ctx(12)).unwrap();
         assert_eq!(request.uri(), "http://h:1/c/12");
         assert_eq!(request.headers()["x-verifier-seq"], "12");

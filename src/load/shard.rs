@@ -58,6 +58,8 @@ pub struct ShardConfig {
     pub timeout: Duration,
     pub grace: Duration,
     pub interval_ns: u64,
+    /// The pacer sleeps at least this long between wakes (half of `LoadConfig::max_send_lag`).
+    pub granularity_ns: u64,
     pub highest_us: u64,
     pub origin: Instant,
     pub stop: Arc<StopSignal>,
@@ -98,14 +100,27 @@ pub fn run(cfg: ShardConfig) -> std::io::Result<Recorded> {
     if let Some(cpu) = cfg.cpu {
         super::affinity::pin_current_thread(cpu);
     }
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
         let timer = HrTimer::new(cfg.origin)?;
-        let recorder = Recorder::new(cfg.shapes.len(), cfg.plan.warmup_ns(), cfg.interval_ns, cfg.highest_us);
-        let h2 = (cfg.protocol == Protocol::Http2).then(|| H2Pool::new(cfg.connector.clone(), cfg.workers));
+        let recorder = Recorder::new(
+            cfg.shapes.len(),
+            cfg.plan.warmup_ns(),
+            cfg.interval_ns,
+            cfg.highest_us,
+        );
+        let h2 = (cfg.protocol == Protocol::Http2)
+            .then(|| H2Pool::new(cfg.connector.clone(), cfg.workers));
         let shard = Rc::new(Shard {
-            inboxes: (0..cfg.workers).map(|_| Inbox { job: Cell::new(None), notify: Notify::new() }).collect(),
+            inboxes: (0..cfg.workers)
+                .map(|_| Inbox {
+                    job: Cell::new(None),
+                    notify: Notify::new(),
+                })
+                .collect(),
             cursor: Cell::new(cfg.index as u64),
             cfg,
             timer,
@@ -132,7 +147,11 @@ async fn pace(shard: &Shard) -> std::io::Result<()> {
     let cfg = &shard.cfg;
     let stride = cfg.count as u64;
     let index = cfg.index as u64;
-    let mut slots = cfg.plan.slots().filter(|s| s.seq % stride == index).peekable();
+    let mut slots = cfg
+        .plan
+        .slots()
+        .filter(|s| s.seq % stride == index)
+        .peekable();
     shard.timer.sleep_until(0).await?;
     loop {
         let now = shard.timer.now_ns();
@@ -145,11 +164,16 @@ async fn pace(shard: &Shard) -> std::io::Result<()> {
             }
         }
         if let Some(p99) = shard.recorder.borrow_mut().timeline.close_ready(now) {
-            shard.progress().p99_us.store(p99, std::sync::atomic::Ordering::Relaxed);
+            shard
+                .progress()
+                .p99_us
+                .store(p99, std::sync::atomic::Ordering::Relaxed);
         }
         let wake = match (cfg.mode, slots.peek()) {
             (Mode::Paced, None) => break,
-            (Mode::Paced, Some(next)) => next.at_ns.min(now + TICK_NS),
+            (Mode::Paced, Some(next)) => {
+                next.at_ns.max(now + cfg.granularity_ns).min(now + TICK_NS)
+            }
             (Mode::Closed { .. }, _) => cfg.plan.end_ns().min(now + TICK_NS),
         };
         shard.timer.sleep_until(wake).await?;
@@ -190,7 +214,10 @@ async fn finish(shard: &Shard, mut workers: tokio::task::JoinSet<()>) {
         dropped.iter().for_each(|slot| recorder.abandoned(slot));
     }
     let drained = async { while workers.join_next().await.is_some() {} };
-    if tokio::time::timeout(shard.cfg.grace, drained).await.is_err() {
+    if tokio::time::timeout(shard.cfg.grace, drained)
+        .await
+        .is_err()
+    {
         workers.abort_all();
         while workers.join_next().await.is_some() {}
     }
@@ -220,11 +247,19 @@ fn claim(shard: &Shard, max_requests: Option<u64>) -> Option<Slot> {
     let cfg = &shard.cfg;
     let seq = shard.cursor.get();
     let now = shard.timer.now_ns();
-    if shard.done.get() || cfg.stop.is_stopped() || now >= cfg.plan.end_ns() || max_requests.is_some_and(|m| seq >= m) {
+    if shard.done.get()
+        || cfg.stop.is_stopped()
+        || now >= cfg.plan.end_ns()
+        || max_requests.is_some_and(|m| seq >= m)
+    {
         return None;
     }
     shard.cursor.set(seq + cfg.count as u64);
-    let slot = Slot { seq, at_ns: now, shape: cfg.plan.shape_of(seq) };
+    let slot = Slot {
+        seq,
+        at_ns: now,
+        shape: cfg.plan.shape_of(seq),
+    };
     shard.recorder.borrow_mut().released(&slot);
     Some(slot)
 }

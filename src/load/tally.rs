@@ -74,7 +74,11 @@ impl Tally {
 
     /// Responses whose status lies in `low..high`.
     pub fn status_in(&self, low: u16, high: u16) -> u64 {
-        self.status.iter().filter(|(c, _)| (low..high).contains(c)).map(|(_, n)| n).sum()
+        self.status
+            .iter()
+            .filter(|(c, _)| (low..high).contains(c))
+            .map(|(_, n)| n)
+            .sum()
     }
 
     /// The artifact form.
@@ -84,7 +88,11 @@ impl Tally {
             sent: self.sent,
             completed: self.completed,
             ok: self.ok,
-            status: self.status.iter().map(|(c, n)| (c.to_string(), *n)).collect(),
+            status: self
+                .status
+                .iter()
+                .map(|(c, n)| (c.to_string(), *n))
+                .collect(),
             errors: self.errors,
             missed: self.missed,
             incomplete: self.incomplete,
@@ -100,7 +108,13 @@ mod tests {
     #[test]
     fn outcomes_land_in_their_counters() {
         let mut t = Tally::default();
-        for o in [Outcome::Status(200), Outcome::Status(200), Outcome::Status(503), Outcome::Timeout, Outcome::Connect] {
+        for o in [
+            Outcome::Status(200),
+            Outcome::Status(200),
+            Outcome::Status(503),
+            Outcome::Timeout,
+            Outcome::Connect,
+        ] {
             t.add(o);
         }
         assert_eq!((t.completed, t.ok, t.errors.total()), (3, 2, 2));

@@ -37,20 +37,40 @@ pub struct Timeline {
 
 impl Timeline {
     pub fn new(interval_ns: u64, highest_us: u64) -> Timeline {
-        Timeline { interval_ns: interval_ns.max(1), highest_us, open: VecDeque::new(), closed: Vec::new(), spare: Vec::new() }
+        Timeline {
+            interval_ns: interval_ns.max(1),
+            highest_us,
+            open: VecDeque::new(),
+            closed: Vec::new(),
+            spare: Vec::new(),
+        }
     }
 
     /// The open interval holding time `at_ns`, opened (with any before it) when needed.
     /// `None` when that interval is already closed.
     fn interval(&mut self, at_ns: u64) -> Option<&mut OpenInterval> {
         let index = at_ns / self.interval_ns;
-        let next = self.open.back().map(|i| i.index + 1).or_else(|| self.closed.last().map(|c| c.index + 1)).unwrap_or(0);
+        let next = self
+            .open
+            .back()
+            .map(|i| i.index + 1)
+            .or_else(|| self.closed.last().map(|c| c.index + 1))
+            .unwrap_or(0);
         for new_index in next..=index {
-            let latency = self.spare.pop().unwrap_or_else(|| new_histogram(self.highest_us));
-            self.open.push_back(OpenInterval { index: new_index, tally: Tally::default(), outstanding: 0, latency });
+            let latency = self
+                .spare
+                .pop()
+                .unwrap_or_else(|| new_histogram(self.highest_us));
+            self.open.push_back(OpenInterval {
+                index: new_index,
+                tally: Tally::default(),
+                outstanding: 0,
+                latency,
+            });
         }
         let front = self.open.front()?.index;
-        self.open.get_mut(usize::try_from(index.checked_sub(front)?).ok()?)
+        self.open
+            .get_mut(usize::try_from(index.checked_sub(front)?).ok()?)
     }
 
     /// A request of time `at_ns` was handed to a worker or queued.
@@ -106,7 +126,10 @@ impl Timeline {
     }
 
     fn close_front(&mut self) -> u64 {
-        let mut interval = self.open.pop_front().expect("close_front is called with an open interval");
+        let mut interval = self
+            .open
+            .pop_front()
+            .expect("close_front is called with an open interval");
         let p99_us = interval.latency.value_at_quantile(0.99);
         self.closed.push(ClosedInterval {
             index: interval.index,
@@ -140,12 +163,19 @@ mod tests {
         t.sent(10);
         t.released(1_500);
         t.sent(1_500);
-        assert_eq!(t.close_ready(5_000), None, "interval 0 still has a request in flight");
+        assert_eq!(
+            t.close_ready(5_000),
+            None,
+            "interval 0 still has a request in flight"
+        );
         t.finished(10, Outcome::Status(200), Some(42));
         assert!(t.close_ready(5_000).is_some());
         t.missed(2_500);
         let closed = t.finish();
-        assert_eq!(closed.iter().map(|c| c.index).collect::<Vec<_>>(), vec![0, 1, 2]);
+        assert_eq!(
+            closed.iter().map(|c| c.index).collect::<Vec<_>>(),
+            vec![0, 1, 2]
+        );
         assert_eq!(closed[0].tally.completed, 1);
         assert_eq!(closed[1].tally.incomplete, 1);
         assert_eq!(closed[2].tally.missed, 1);

@@ -19,7 +19,10 @@ pub struct HrTimer {
 }
 
 fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is a valid, writable timespec.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
@@ -33,7 +36,12 @@ impl HrTimer {
     /// When the kernel refuses a timerfd.
     pub fn new(origin: Instant) -> io::Result<HrTimer> {
         // SAFETY: plain syscall; the result is checked before use.
-        let raw = unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC) };
+        let raw = unsafe {
+            libc::timerfd_create(
+                libc::CLOCK_MONOTONIC,
+                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+            )
+        };
         if raw < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -44,11 +52,18 @@ impl HrTimer {
         unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong) };
         let now = Instant::now();
         let mono = monotonic_ns();
-        let origin_mono_ns = mono.saturating_sub(u64::try_from(now.saturating_duration_since(origin).as_nanos()).unwrap_or(0))
-            + u64::try_from(origin.saturating_duration_since(now).as_nanos()).unwrap_or(0);
+        let origin_mono_ns = mono.saturating_sub(
+            u64::try_from(now.saturating_duration_since(origin).as_nanos()).unwrap_or(0),
+        ) + u64::try_from(origin.saturating_duration_since(now).as_nanos())
+            .unwrap_or(0);
         // SAFETY: the timerfd is owned by the OwnedFd, which the AsyncFd owns for its lifetime.
-        let fd = unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) }.map_err(|e| e.into_parts().1)?;
-        Ok(HrTimer { fd, origin_mono_ns, origin })
+        let fd = unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) }
+            .map_err(|e| e.into_parts().1)?;
+        Ok(HrTimer {
+            fd,
+            origin_mono_ns,
+            origin,
+        })
     }
 
     /// Nanoseconds since the origin.
@@ -66,14 +81,24 @@ impl HrTimer {
         }
         let deadline = self.origin_mono_ns + at_ns;
         let spec = libc::itimerspec {
-            it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
+            it_interval: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
             it_value: libc::timespec {
                 tv_sec: (deadline / 1_000_000_000) as libc::time_t,
                 tv_nsec: (deadline % 1_000_000_000) as libc::c_long,
             },
         };
         // SAFETY: valid descriptor and a valid itimerspec; the old value is not requested.
-        let rc = unsafe { libc::timerfd_settime(self.fd.as_raw_fd(), libc::TFD_TIMER_ABSTIME, &spec, std::ptr::null_mut()) };
+        let rc = unsafe {
+            libc::timerfd_settime(
+                self.fd.as_raw_fd(),
+                libc::TFD_TIMER_ABSTIME,
+                &spec,
+                std::ptr::null_mut(),
+            )
+        };
         if rc < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -83,6 +108,8 @@ impl HrTimer {
             // SAFETY: reading 8 bytes into an 8-byte buffer from a valid descriptor.
             let n = unsafe { libc::read(self.fd.as_raw_fd(), expirations.as_mut_ptr().cast(), 8) };
             if n == 8 {
+                // The timerfd is drained: forget its readiness, or the next wait returns at once.
+                guard.clear_ready();
                 return Ok(());
             }
             let error = io::Error::last_os_error();
@@ -100,7 +127,10 @@ mod tests {
 
     #[test]
     fn wakes_close_to_the_deadline() {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(async {
             let timer = HrTimer::new(Instant::now()).unwrap();
             for step in 1..=20u64 {

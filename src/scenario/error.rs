@@ -41,6 +41,10 @@ pub struct Origin {
 
 impl Origin {
     pub fn invalid(&self, path: impl Into<String>, message: impl Into<String>) -> ScenarioError {
-        ScenarioError::Invalid { file: self.file.clone(), path: path.into(), message: message.into() }
+        ScenarioError::Invalid {
+            file: self.file.clone(),
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }

@@ -59,7 +59,9 @@ impl HttpVersion {
             "auto" => Ok(Self::Auto),
             "1.1" | "1" | "http1" => Ok(Self::Http1),
             "2" | "h2" | "http2" => Ok(Self::Http2),
-            other => Err(format!("unknown HTTP version '{other}': use \"auto\", \"1.1\" or \"2\"")),
+            other => Err(format!(
+                "unknown HTTP version '{other}': use \"auto\", \"1.1\" or \"2\""
+            )),
         }
     }
 }
@@ -163,8 +165,10 @@ impl Scenario {
     /// # Errors
     /// [`ScenarioError`] naming the file, the JSON path and the fix.
     pub fn from_file(path: &Path) -> Result<Scenario, ScenarioError> {
-        let bytes = std::fs::read(path)
-            .map_err(|source| ScenarioError::Read { path: path.to_path_buf(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::from_slice(&bytes, path)
     }
 
@@ -179,15 +183,30 @@ impl Scenario {
     }
 
     /// A scenario of one GET shape to `url`, for quick use (`fixproof load --url …`).
-    pub fn from_url(target: Target, method: http::Method, headers: Vec<(http::HeaderName, Template)>) -> Scenario {
-        let path = Template::parse(&target.path_and_query, Context::Path)
-            .unwrap_or_else(|_| Template::parse("/", Context::Path).expect("'/' is a valid template"));
+    pub fn from_url(
+        target: Target,
+        method: http::Method,
+        headers: Vec<(http::HeaderName, Template)>,
+    ) -> Scenario {
+        let path = Template::parse(&target.path_and_query, Context::Path).unwrap_or_else(|_| {
+            Template::parse("/", Context::Path).expect("'/' is a valid template")
+        });
         let name = format!("{} {}", method, target.origin());
-        let shape = RequestShape { name: "url".into(), weight: 1, method, path, headers, body: Body::Empty };
+        let shape = RequestShape {
+            name: "url".into(),
+            weight: 1,
+            method,
+            path,
+            headers,
+            body: Body::Empty,
+        };
         Scenario {
             name: name.clone(),
             description: None,
-            target: Some(Target { base_path: String::new(), ..target }),
+            target: Some(Target {
+                base_path: String::new(),
+                ..target
+            }),
             http: validate::default_http(),
             load: validate::default_load(),
             requests: vec![shape],
@@ -213,7 +232,10 @@ impl Scenario {
     pub fn require_target(&self) -> Result<&Target, ScenarioError> {
         self.target.as_ref().ok_or_else(|| ScenarioError::Flag {
             flag: "--url".into(),
-            message: format!("scenario '{}' has no \"target\": give one with --url http://HOST:PORT", self.name),
+            message: format!(
+                "scenario '{}' has no \"target\": give one with --url http://HOST:PORT",
+                self.name
+            ),
         })
     }
 }
@@ -221,14 +243,26 @@ impl Scenario {
 /// Header names whose values are secrets: redacted in artifacts, logs and reports.
 pub fn is_sensitive_header(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    matches!(name.as_str(), "authorization" | "proxy-authorization" | "cookie" | "set-cookie")
-        || ["api-key", "api_key", "apikey", "auth-token", "secret", "password"]
-            .iter()
-            .any(|needle| name.contains(needle))
+    matches!(
+        name.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
+    ) || [
+        "api-key",
+        "api_key",
+        "apikey",
+        "auth-token",
+        "secret",
+        "password",
+    ]
+    .iter()
+    .any(|needle| name.contains(needle))
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -28,27 +28,50 @@ impl Target {
     /// # Errors
     /// A message naming what is missing and an example.
     pub fn parse(url: &str) -> Result<Target, String> {
-        let uri: http::Uri = url
-            .parse()
-            .map_err(|e| format!("'{url}' is not a URL ({e}): write it like 'http://127.0.0.1:8080'"))?;
+        let uri: http::Uri = url.parse().map_err(|e| {
+            format!("'{url}' is not a URL ({e}): write it like 'http://127.0.0.1:8080'")
+        })?;
         let scheme = match uri.scheme_str() {
             Some("http") => Scheme::Http,
             Some("https") => Scheme::Https,
-            Some(other) => return Err(format!("'{url}': scheme '{other}' is not supported: use http:// or https://")),
-            None => return Err(format!("'{url}' has no scheme: write it like 'http://{url}'")),
+            Some(other) => {
+                return Err(format!(
+                    "'{url}': scheme '{other}' is not supported: use http:// or https://"
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "'{url}' has no scheme: write it like 'http://{url}'"
+                ));
+            }
         };
-        let authority = uri.authority().ok_or_else(|| format!("'{url}' has no host"))?;
+        let authority = uri
+            .authority()
+            .ok_or_else(|| format!("'{url}' has no host"))?;
         if authority.as_str().contains('@') {
-            return Err(format!("'{url}': credentials in the URL are not supported: set an authorization header"));
+            return Err(format!(
+                "'{url}': credentials in the URL are not supported: set an authorization header"
+            ));
         }
-        let host = authority.host().trim_start_matches('[').trim_end_matches(']').to_string();
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
         let port = authority.port_u16().unwrap_or(match scheme {
             Scheme::Http => 80,
             Scheme::Https => 443,
         });
         let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
         let base_path = uri.path().trim_end_matches('/').to_string();
-        Ok(Target { scheme, host, port, authority: authority.as_str().to_string(), base_path, path_and_query })
+        Ok(Target {
+            scheme,
+            host,
+            port,
+            authority: authority.as_str().to_string(),
+            base_path,
+            path_and_query,
+        })
     }
 
     /// The URL without its path: `http://host:port`.
@@ -63,7 +86,10 @@ impl Target {
     /// True when the host is a loopback address or `localhost`.
     pub fn is_loopback(&self) -> bool {
         self.host == "localhost"
-            || self.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+            || self
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 }
 
@@ -74,20 +100,42 @@ mod tests {
     #[test]
     fn parses_urls() {
         let t = Target::parse("http://127.0.0.1:8080/api/?x=1").unwrap();
-        assert_eq!((t.scheme, t.host.as_str(), t.port), (Scheme::Http, "127.0.0.1", 8080));
+        assert_eq!(
+            (t.scheme, t.host.as_str(), t.port),
+            (Scheme::Http, "127.0.0.1", 8080)
+        );
         assert_eq!(t.base_path, "/api");
         assert_eq!(t.path_and_query, "/api/?x=1");
         assert_eq!(t.origin(), "http://127.0.0.1:8080");
         let t = Target::parse("https://[::1]/").unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.base_path.as_str()), ("::1", 443, ""));
+        assert_eq!(
+            (t.host.as_str(), t.port, t.base_path.as_str()),
+            ("::1", 443, "")
+        );
         assert!(t.is_loopback());
     }
 
     #[test]
     fn rejects_bad_urls() {
-        assert!(Target::parse("127.0.0.1:8080").unwrap_err().contains("scheme"));
-        assert!(Target::parse("ftp://x/").unwrap_err().contains("not supported"));
-        assert!(Target::parse("http://u:p@x/").unwrap_err().contains("credentials"));
-        assert!(Target::parse("http://exa mple/").unwrap_err().contains("not a URL"));
+        assert!(
+            Target::parse("127.0.0.1:8080")
+                .unwrap_err()
+                .contains("scheme")
+        );
+        assert!(
+            Target::parse("ftp://x/")
+                .unwrap_err()
+                .contains("not supported")
+        );
+        assert!(
+            Target::parse("http://u:p@x/")
+                .unwrap_err()
+                .contains("credentials")
+        );
+        assert!(
+            Target::parse("http://exa mple/")
+                .unwrap_err()
+                .contains("not a URL")
+        );
     }
 }

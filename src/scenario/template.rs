@@ -60,7 +60,7 @@ impl Template {
         let mut rest = text;
         while let Some(open) = rest.find("{{") {
             if open > 0 {
-                parts.push(Part::Literal(rest[..open].as_bytes().to_vec()));
+                parts.push(Part::Literal(rest.as_bytes()[..open].to_vec()));
             }
             let after = &rest[open + 2..];
             let close = after
@@ -77,7 +77,9 @@ impl Template {
 
     /// True when the template has no expression: it renders to the same bytes every time.
     pub fn is_static(&self) -> bool {
-        self.parts.iter().all(|part| matches!(part, Part::Literal(_)))
+        self.parts
+            .iter()
+            .all(|part| matches!(part, Part::Literal(_)))
     }
 
     /// The literal text of a static template (the whole text when [`Self::is_static`]).
@@ -106,7 +108,11 @@ impl Template {
             Expr::Seq => out.extend_from_slice(itoa::Buffer::new().format(ctx.seq).as_bytes()),
             Expr::Uuid => {
                 let uuid = uuid::Builder::from_random_bytes(ctx.rng.random()).into_uuid();
-                out.extend_from_slice(uuid.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()).as_bytes());
+                out.extend_from_slice(
+                    uuid.hyphenated()
+                        .encode_lower(&mut uuid::Uuid::encode_buffer())
+                        .as_bytes(),
+                );
             }
             Expr::RandomInt(low, high) => {
                 let value = ctx.rng.random_range(*low..=*high);
@@ -154,7 +160,10 @@ fn parse_expr(expr: &str, context: Context) -> Result<Expr, String> {
     match name.trim() {
         "random_int" => parse_random_int(expr, args),
         "choice" => parse_choice(expr, args, context),
-        _ => Err(format!("unknown template function '{}' in '{{{{{expr}}}}}': {SUPPORTED}", name.trim())),
+        _ => Err(format!(
+            "unknown template function '{}' in '{{{{{expr}}}}}': {SUPPORTED}",
+            name.trim()
+        )),
     }
 }
 
@@ -165,7 +174,9 @@ fn parse_random_int(expr: &str, args: &str) -> Result<Expr, String> {
         [Ok(low), Ok(high)] => Err(format!(
             "'{{{{{expr}}}}}': the lower bound {low} is above the upper bound {high}"
         )),
-        _ => Err(format!("'{{{{{expr}}}}}' needs two integers, e.g. {{{{random_int(1,5000)}}}}")),
+        _ => Err(format!(
+            "'{{{{{expr}}}}}' needs two integers, e.g. {{{{random_int(1,5000)}}}}"
+        )),
     }
 }
 
@@ -173,15 +184,21 @@ fn parse_choice(expr: &str, args: &str, context: Context) -> Result<Expr, String
     let mut options = Vec::new();
     let mut rest = args.trim();
     while !rest.is_empty() {
-        let quote = rest.chars().next().filter(|c| *c == '\'' || *c == '"').ok_or_else(|| {
-            format!("'{{{{{expr}}}}}': quote every option, e.g. {{{{choice('a','b')}}}}")
-        })?;
+        let quote = rest
+            .chars()
+            .next()
+            .filter(|c| *c == '\'' || *c == '"')
+            .ok_or_else(|| {
+                format!("'{{{{{expr}}}}}': quote every option, e.g. {{{{choice('a','b')}}}}")
+            })?;
         let end = rest[1..]
             .find(quote)
             .ok_or_else(|| format!("'{{{{{expr}}}}}': an option's quote is not closed"))?;
         let option = &rest[1..1 + end];
         if context == Context::Header && option.chars().any(char::is_control) {
-            return Err(format!("'{{{{{expr}}}}}': a header value cannot contain control characters"));
+            return Err(format!(
+                "'{{{{{expr}}}}}': a header value cannot contain control characters"
+            ));
         }
         options.push(option.to_string());
         rest = rest[end + 2..].trim_start();
@@ -200,7 +217,10 @@ mod tests {
 
     fn render(template: &str, context: Context, seq: u64, seed: u64) -> String {
         let template = Template::parse(template, context).unwrap();
-        let mut ctx = RenderContext { seq, rng: Pcg64Mcg::seed_from_u64(seed) };
+        let mut ctx = RenderContext {
+            seq,
+            rng: Pcg64Mcg::seed_from_u64(seed),
+        };
         let mut out = Vec::new();
         template.render_into(&mut out, &mut ctx);
         String::from_utf8(out).unwrap()
@@ -216,34 +236,78 @@ mod tests {
     #[test]
     fn every_expression_renders() {
         assert_eq!(render("/cart/{{seq}}", Context::Path, 17, 1), "/cart/17");
-        let value: i64 = render("{{ random_int(1, 5) }}", Context::Text, 0, 1).parse().unwrap();
+        let value: i64 = render("{{ random_int(1, 5) }}", Context::Text, 0, 1)
+            .parse()
+            .unwrap();
         assert!((1..=5).contains(&value));
         let uuid = render("{{uuid}}", Context::Text, 0, 1);
         assert_eq!(uuid::Uuid::parse_str(&uuid).unwrap().get_version_num(), 4);
-        assert!(["a", "b"].contains(&render("{{choice('a', \"b\")}}", Context::Text, 0, 3).as_str()));
+        assert!(
+            ["a", "b"].contains(&render("{{choice('a', \"b\")}}", Context::Text, 0, 3).as_str())
+        );
     }
 
     #[test]
     fn same_seed_same_output() {
         let text = "{{uuid}}/{{random_int(1,1000000)}}/{{choice('x','y','z')}}";
-        assert_eq!(render(text, Context::Text, 5, 99), render(text, Context::Text, 5, 99));
-        assert_ne!(render(text, Context::Text, 5, 99), render(text, Context::Text, 5, 100));
+        assert_eq!(
+            render(text, Context::Text, 5, 99),
+            render(text, Context::Text, 5, 99)
+        );
+        assert_ne!(
+            render(text, Context::Text, 5, 99),
+            render(text, Context::Text, 5, 100)
+        );
     }
 
     #[test]
     fn values_are_escaped_for_their_context() {
-        assert_eq!(render("/q/{{choice('a b')}}", Context::Path, 0, 1), "/q/a%20b");
-        assert_eq!(render("{{choice('say \"hi\"')}}", Context::JsonString, 0, 1), "say \\\"hi\\\"");
+        assert_eq!(
+            render("/q/{{choice('a b')}}", Context::Path, 0, 1),
+            "/q/a%20b"
+        );
+        assert_eq!(
+            render("{{choice('say \"hi\"')}}", Context::JsonString, 0, 1),
+            "say \\\"hi\\\""
+        );
     }
 
     #[test]
     fn bad_templates_name_the_problem() {
-        assert!(Template::parse("{{seq", Context::Path).unwrap_err().contains("unclosed"));
-        assert!(Template::parse("{{now}}", Context::Path).unwrap_err().contains("unknown template"));
-        assert!(Template::parse("{{random_int(5,1)}}", Context::Path).unwrap_err().contains("above"));
-        assert!(Template::parse("{{random_int(a,1)}}", Context::Path).unwrap_err().contains("two integers"));
-        assert!(Template::parse("{{choice(a)}}", Context::Path).unwrap_err().contains("quote"));
-        assert!(Template::parse("{{choice()}}", Context::Path).unwrap_err().contains("at least one"));
-        assert!(Template::parse("{{lower(x)}}", Context::Path).unwrap_err().contains("'lower'"));
+        assert!(
+            Template::parse("{{seq", Context::Path)
+                .unwrap_err()
+                .contains("unclosed")
+        );
+        assert!(
+            Template::parse("{{now}}", Context::Path)
+                .unwrap_err()
+                .contains("unknown template")
+        );
+        assert!(
+            Template::parse("{{random_int(5,1)}}", Context::Path)
+                .unwrap_err()
+                .contains("above")
+        );
+        assert!(
+            Template::parse("{{random_int(a,1)}}", Context::Path)
+                .unwrap_err()
+                .contains("two integers")
+        );
+        assert!(
+            Template::parse("{{choice(a)}}", Context::Path)
+                .unwrap_err()
+                .contains("quote")
+        );
+        assert!(
+            Template::parse("{{choice()}}", Context::Path)
+                .unwrap_err()
+                .contains("at least one")
+        );
+        assert!(
+            Template::parse("{{lower(x)}}", Context::Path)
+                .unwrap_err()
+                .contains("'lower'")
+        );
     }
 }

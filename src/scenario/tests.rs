@@ -28,8 +28,18 @@ fn the_design_example_parses() {
     }))
     .unwrap();
     assert_eq!(s.name, "checkout-p99");
-    assert_eq!(s.load.arrival, Arrival::Constant(Rate::per_second(200.0).unwrap()));
-    assert_eq!((s.load.duration.as_secs(), s.load.warmup.as_secs(), s.load.seed), (60, 10, 7));
+    assert_eq!(
+        s.load.arrival,
+        Arrival::Constant(Rate::per_second(200.0).unwrap())
+    );
+    assert_eq!(
+        (
+            s.load.duration.as_secs(),
+            s.load.warmup.as_secs(),
+            s.load.seed
+        ),
+        (60, 10, 7)
+    );
     assert_eq!(s.requests.len(), 2);
     assert!(matches!(s.requests[1].body, Body::Template(_)));
     assert_eq!(s.slo, vec!["p99 < 300ms"]);
@@ -39,10 +49,16 @@ fn the_design_example_parses() {
 #[test]
 fn every_arrival_parses() {
     let base = |arrival: serde_json::Value| json!({ "load": { "arrival": arrival, "rate": 10 }, "requests": [{ "path": "/" }] });
-    assert!(matches!(parse(base(json!("poisson"))).unwrap().load.arrival, Arrival::Poisson(_)));
+    assert!(matches!(
+        parse(base(json!("poisson"))).unwrap().load.arrival,
+        Arrival::Poisson(_)
+    ));
     let ramp = parse(base(json!({ "ramp": { "from": "50/s", "to": "500/s" } }))).unwrap();
     assert!(matches!(ramp.load.arrival, Arrival::Ramp { .. }));
-    let steps = parse(base(json!({ "steps": [{ "rate": "100/s", "for": "20s" }, { "rate": "5/s", "for": "10s" }] }))).unwrap();
+    let steps = parse(base(
+        json!({ "steps": [{ "rate": "100/s", "for": "20s" }, { "rate": "5/s", "for": "10s" }] }),
+    ))
+    .unwrap();
     assert_eq!(steps.load.duration.as_secs(), 30, "steps set the duration");
     let replay = parse(json!({
         "load": { "speed": 2.0 },
@@ -58,30 +74,90 @@ fn every_arrival_parses() {
 fn errors_name_the_json_path_and_the_fix() {
     let cases = [
         (json!({ "requests": [] }), "requests: no requests"),
-        (json!({ "requests": [{ "path": "x" }] }), "requests[0].path: must start with '/'"),
-        (json!({ "requests": [{ "path": "/", "method": "GE T" }] }), "requests[0].method"),
-        (json!({ "requests": [{ "path": "/", "weight": 0 }] }), "requests[0].weight: must be at least 1"),
-        (json!({ "requests": [{ "path": "/", "headers": { "bad header": "x" } }] }), "requests[0].headers.bad header"),
-        (json!({ "requests": [{ "path": "/", "body": { "text": "a", "base64": "YQ==" } }] }), "exactly one of"),
-        (json!({ "requests": [{ "path": "/", "body": { "base64": "***" } }] }), "requests[0].body.base64: not valid base64"),
-        (json!({ "requests": [{ "path": "/", "body": { "file": "missing.bin" } }] }), "relative to the scenario file"),
-        (json!({ "http": { "timeout": "0s" }, "requests": [{ "path": "/" }] }), "http.timeout: must be positive"),
-        (json!({ "http": { "version": "3" }, "requests": [{ "path": "/" }] }), "http.version: unknown HTTP version '3'"),
-        (json!({ "http": { "max_in_flight": 0 }, "requests": [{ "path": "/" }] }), "http.max_in_flight"),
-        (json!({ "load": { "rate": "0/s" }, "requests": [{ "path": "/" }] }), "load.rate: rate must be positive, got 0/s"),
-        (json!({ "load": { "duration": "0s" }, "requests": [{ "path": "/" }] }), "load.duration: must be positive"),
-        (json!({ "load": { "arrival": { "ramp": { "from": "1/s" } } }, "requests": [{ "path": "/" }] }), "load.arrival.ramp.to: missing"),
-        (json!({ "load": { "arrival": { "steps": [{ "rate": "1/s" }] } }, "requests": [{ "path": "/" }] }), "load.arrival.steps[0].for: missing"),
-        (json!({ "load": { "arrival": "recorded" }, "requests": [{ "path": "/" }] }), "non-empty \"replay\""),
-        (json!({ "replay": [{ "path": "/" }] }), "replay[0].offset: missing"),
-        (json!({ "target": "checkout:8080", "requests": [{ "path": "/" }] }), "target: "),
-        (json!({ "requests": [{ "path": "/", "wieght": 2 }] }), "unknown field `wieght`"),
-        (json!({ "load": { "seed": "x" }, "requests": [{ "path": "/" }] }), "load.seed"),
+        (
+            json!({ "requests": [{ "path": "x" }] }),
+            "requests[0].path: must start with '/'",
+        ),
+        (
+            json!({ "requests": [{ "path": "/", "method": "GE T" }] }),
+            "requests[0].method",
+        ),
+        (
+            json!({ "requests": [{ "path": "/", "weight": 0 }] }),
+            "requests[0].weight: must be at least 1",
+        ),
+        (
+            json!({ "requests": [{ "path": "/", "headers": { "bad header": "x" } }] }),
+            "requests[0].headers.bad header",
+        ),
+        (
+            json!({ "requests": [{ "path": "/", "body": { "text": "a", "base64": "YQ==" } }] }),
+            "exactly one of",
+        ),
+        (
+            json!({ "requests": [{ "path": "/", "body": { "base64": "***" } }] }),
+            "requests[0].body.base64: not valid base64",
+        ),
+        (
+            json!({ "requests": [{ "path": "/", "body": { "file": "missing.bin" } }] }),
+            "relative to the scenario file",
+        ),
+        (
+            json!({ "http": { "timeout": "0s" }, "requests": [{ "path": "/" }] }),
+            "http.timeout: must be positive",
+        ),
+        (
+            json!({ "http": { "version": "3" }, "requests": [{ "path": "/" }] }),
+            "http.version: unknown HTTP version '3'",
+        ),
+        (
+            json!({ "http": { "max_in_flight": 0 }, "requests": [{ "path": "/" }] }),
+            "http.max_in_flight",
+        ),
+        (
+            json!({ "load": { "rate": "0/s" }, "requests": [{ "path": "/" }] }),
+            "load.rate: rate must be positive, got 0/s",
+        ),
+        (
+            json!({ "load": { "duration": "0s" }, "requests": [{ "path": "/" }] }),
+            "load.duration: must be positive",
+        ),
+        (
+            json!({ "load": { "arrival": { "ramp": { "from": "1/s" } } }, "requests": [{ "path": "/" }] }),
+            "load.arrival.ramp.to: missing",
+        ),
+        (
+            json!({ "load": { "arrival": { "steps": [{ "rate": "1/s" }] } }, "requests": [{ "path": "/" }] }),
+            "load.arrival.steps[0].for: missing",
+        ),
+        (
+            json!({ "load": { "arrival": "recorded" }, "requests": [{ "path": "/" }] }),
+            "non-empty \"replay\"",
+        ),
+        (
+            json!({ "replay": [{ "path": "/" }] }),
+            "replay[0].offset: missing",
+        ),
+        (
+            json!({ "target": "checkout:8080", "requests": [{ "path": "/" }] }),
+            "target: ",
+        ),
+        (
+            json!({ "requests": [{ "path": "/", "wieght": 2 }] }),
+            "unknown field `wieght`",
+        ),
+        (
+            json!({ "load": { "seed": "x" }, "requests": [{ "path": "/" }] }),
+            "load.seed",
+        ),
     ];
     for (value, expected) in cases {
         let message = error(value.clone());
         assert!(message.starts_with("s.json: "), "{message}");
-        assert!(message.contains(expected), "expected '{expected}' in '{message}' for {value}");
+        assert!(
+            message.contains(expected),
+            "expected '{expected}' in '{message}' for {value}"
+        );
     }
 }
 
@@ -90,15 +166,25 @@ fn a_byte_order_mark_is_accepted_and_syntax_errors_give_line_and_column() {
     let mut bytes = "\u{feff}".as_bytes().to_vec();
     bytes.extend_from_slice(br#"{"requests": [{"path": "/"}]}"#);
     assert!(Scenario::from_slice(&bytes, Path::new("bom.json")).is_ok());
-    let message = Scenario::from_slice(b"{\n \"requests\": [\n", Path::new("t.json")).unwrap_err().to_string();
+    let message = Scenario::from_slice(b"{\n \"requests\": [\n", Path::new("t.json"))
+        .unwrap_err()
+        .to_string();
     assert!(message.starts_with("t.json: line 3, column 0"), "{message}");
 }
 
 #[test]
 fn overrides_replace_scenario_values_and_refuse_what_does_not_fit() {
     let mut s = parse(json!({ "load": { "arrival": { "ramp": { "from": 1, "to": 2 } } }, "requests": [{ "path": "/" }] })).unwrap();
-    let rate = Overrides { rate: Some(Rate::per_second(5.0).unwrap()), ..Overrides::default() };
-    assert!(s.apply(&rate).unwrap_err().to_string().starts_with("--rate: the scenario's arrival is 'ramp'"));
+    let rate = Overrides {
+        rate: Some(Rate::per_second(5.0).unwrap()),
+        ..Overrides::default()
+    };
+    assert!(
+        s.apply(&rate)
+            .unwrap_err()
+            .to_string()
+            .starts_with("--rate: the scenario's arrival is 'ramp'")
+    );
     let mut s = parse(json!({ "requests": [{ "path": "/" }] })).unwrap();
     assert!(s.require_target().is_err());
     let o = Overrides {
@@ -109,14 +195,23 @@ fn overrides_replace_scenario_values_and_refuse_what_does_not_fit() {
         ..Overrides::default()
     };
     s.apply(&o).unwrap();
-    assert_eq!(s.load.arrival, Arrival::Poisson(Rate::per_second(5.0).unwrap()));
+    assert_eq!(
+        s.load.arrival,
+        Arrival::Poisson(Rate::per_second(5.0).unwrap())
+    );
     assert_eq!(s.load.seed, 3);
     assert!(s.require_target().is_ok());
 }
 
 #[test]
 fn sensitive_headers_are_recognised() {
-    for name in ["Authorization", "cookie", "X-Api-Key", "x-auth-token", "client_secret"] {
+    for name in [
+        "Authorization",
+        "cookie",
+        "X-Api-Key",
+        "x-auth-token",
+        "client_secret",
+    ] {
         assert!(is_sensitive_header(name), "{name}");
     }
     assert!(!is_sensitive_header("accept"));

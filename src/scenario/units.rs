@@ -75,8 +75,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Duration::try_from_secs_f64(seconds)
             .map_err(|_| format!("duration must be a non-negative number of seconds, got {text}"));
     }
-    humantime::parse_duration(text)
-        .map_err(|e| format!("'{text}' is not a duration ({e}): write it like '60s', '1m30s' or '250ms'"))
+    humantime::parse_duration(text).map_err(|e| {
+        format!("'{text}' is not a duration ({e}): write it like '60s', '1m30s' or '250ms'")
+    })
 }
 
 /// Formats a duration compactly for messages ("1.5s", "250ms", "12µs").
@@ -114,7 +115,11 @@ mod tests {
     fn bad_rates_say_why() {
         assert!(parse_rate("0/s").unwrap_err().contains("must be positive"));
         assert!(parse_rate("-5/s").unwrap_err().contains("must be positive"));
-        assert!(parse_rate("5/day").unwrap_err().contains("unknown rate unit"));
+        assert!(
+            parse_rate("5/day")
+                .unwrap_err()
+                .contains("unknown rate unit")
+        );
         assert!(parse_rate("fast").unwrap_err().contains("not a rate"));
     }
 
@@ -124,7 +129,11 @@ mod tests {
         assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert_eq!(parse_duration("1.5").unwrap(), Duration::from_millis(1500));
-        assert!(parse_duration("soon").unwrap_err().contains("not a duration"));
+        assert!(
+            parse_duration("soon")
+                .unwrap_err()
+                .contains("not a duration")
+        );
         assert!(parse_duration("-1").is_err());
     }
 

@@ -36,14 +36,22 @@ impl Seen {
 #[derive(Debug, Clone)]
 pub enum Reply {
     /// Status and body after a delay.
-    Respond { status: u16, delay: Duration, body: &'static str },
+    Respond {
+        status: u16,
+        delay: Duration,
+        body: &'static str,
+    },
     /// Close the connection without answering.
     Close,
 }
 
 impl Reply {
     pub fn ok() -> Reply {
-        Reply::Respond { status: 200, delay: Duration::ZERO, body: "ok" }
+        Reply::Respond {
+            status: 200,
+            delay: Duration::ZERO,
+            body: "ok",
+        }
     }
 }
 
@@ -64,13 +72,23 @@ impl TestServer {
 
     /// A server answering with `handler`, over TLS when `tls`.
     pub fn with_handler(handler: Handler, tls: bool) -> TestServer {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
         let addr = listener.local_addr().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let acceptor = tls.then(tls_acceptor);
         runtime.spawn(accept_loop(listener, handler, log.clone(), acceptor));
-        TestServer { addr, log, runtime: Some(runtime) }
+        TestServer {
+            addr,
+            log,
+            runtime: Some(runtime),
+        }
     }
 
     pub fn url(&self, scheme: &str) -> String {
@@ -104,11 +122,15 @@ async fn accept_loop(
             let builder = auto::Builder::new(TokioExecutor::new());
             match tls {
                 None => {
-                    let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                    let _ = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 }
                 Some(acceptor) => {
                     if let Ok(stream) = acceptor.accept(stream).await {
-                        let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                        let _ = builder
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
                     }
                 }
             }
@@ -123,11 +145,18 @@ async fn respond(
 ) -> Result<http::Response<Full<Bytes>>, std::io::Error> {
     let at = Instant::now();
     let (parts, body) = request.into_parts();
-    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let seen = Seen {
         at,
         method: parts.method.to_string(),
-        path: parts.uri.path_and_query().map_or("/".into(), |p| p.to_string()),
+        path: parts
+            .uri
+            .path_and_query()
+            .map_or("/".into(), |p| p.to_string()),
         version: parts.version,
         headers: parts.headers,
         body,
@@ -135,18 +164,26 @@ async fn respond(
     let reply = handler(&seen);
     log.lock().unwrap().push(seen);
     match reply {
-        Reply::Respond { status, delay, body } => {
+        Reply::Respond {
+            status,
+            delay,
+            body,
+        } => {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            Ok(http::Response::builder().status(status).body(Full::new(Bytes::from_static(body.as_bytes()))).unwrap())
+            Ok(http::Response::builder()
+                .status(status)
+                .body(Full::new(Bytes::from_static(body.as_bytes())))
+                .unwrap())
         }
         Reply::Close => Err(std::io::Error::other("closing without a response")),
     }
 }
 
 fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
