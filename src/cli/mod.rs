@@ -33,13 +33,19 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(code: i32, error: impl Into<anyhow::Error>) -> Failure {
-        Failure { code, error: error.into() }
+        Failure {
+            code,
+            error: error.into(),
+        }
     }
 }
 
 impl From<anyhow::Error> for Failure {
     fn from(error: anyhow::Error) -> Failure {
-        Failure { code: exit_code::INTERNAL, error }
+        Failure {
+            code: exit_code::INTERNAL,
+            error,
+        }
     }
 }
 
@@ -58,10 +64,17 @@ where
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { exit_code::USAGE } else { exit_code::OK };
+            return if e.use_stderr() {
+                exit_code::USAGE
+            } else {
+                exit_code::OK
+            };
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("fixproof: cannot start the async runtime: {e}");
