@@ -15,5 +15,6 @@
 pub mod cli;
 pub mod exit_code;
 pub mod load;
+pub mod orchestrate;
 pub mod scenario;
 pub mod stats;

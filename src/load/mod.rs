@@ -24,6 +24,7 @@ mod http1;
 mod http2;
 pub mod live;
 pub mod plan;
+mod probe;
 mod recorder;
 pub mod request;
 mod shard;
@@ -33,6 +34,7 @@ mod timer;
 
 pub use artifact::{ArtifactError, RunArtifact};
 pub use driver::{LoadConfig, LoadError, PreparedRun};
+pub use probe::probe;
 pub use request::{SEQ_HEADER, Tag};
 
 /// The default tag header: only requests carrying it reach a mirrord-filtered copy.

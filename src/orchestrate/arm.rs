@@ -1,0 +1,239 @@
+//! One arm: start the service in its working copy through the backend, wait until it is
+//! ready, drive the scenario at it with the arm's key as the tag, and tear it down.
+
+use super::mirrord::{self, MirrordOptions};
+use super::process::{Ended, Launch, ServiceProcess, free_port};
+use super::signal::Interrupt;
+use crate::load::{LoadConfig, PreparedRun, RunArtifact, Tag, probe};
+use crate::scenario::{Scenario, Target};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Where the service runs.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// Directly on this machine, with `PORT` set to a free loopback port.
+    Local,
+    /// Under `mirrord exec`, as a pod of the real cluster.
+    Mirrord(MirrordOptions),
+}
+
+/// Baseline or candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Baseline,
+    Candidate,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Baseline => "baseline",
+            Role::Candidate => "candidate",
+        }
+    }
+}
+
+/// One arm to run.
+#[derive(Debug, Clone)]
+pub struct ArmSpec {
+    pub role: Role,
+    /// `baseline`, `candidate-1`, …: names its artifact and log.
+    pub label: String,
+    pub dir: PathBuf,
+    /// The arm's fresh UUID: its tag value and mirrord key.
+    pub key: String,
+}
+
+/// What every arm shares.
+#[derive(Debug, Clone)]
+pub struct ArmSettings {
+    pub backend: Backend,
+    pub command: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// The service URL to drive; local default `http://127.0.0.1:PORT`.
+    pub url: Option<Target>,
+    pub ready_path: String,
+    pub ready_timeout: Duration,
+    pub grace: Duration,
+    pub results_dir: PathBuf,
+    pub tag_header: http::HeaderName,
+    pub insecure_tls: bool,
+}
+
+/// Why an arm produced no measurement.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ArmFailure {
+    #[error("could not start `{command}`: {message}")]
+    Spawn { command: String, message: String },
+    #[error("exited with code {code} before it was ready")]
+    ExitedEarly { code: i32, tail: String },
+    #[error("not ready after {waited_s:.1}s (no answer on {url})")]
+    NotReady { waited_s: f64, url: String, tail: String },
+    #[error("crashed during the load (exit code {code})")]
+    Crashed { code: i32, tail: String },
+    #[error("interrupted")]
+    Interrupted,
+    #[error("load failed: {0}")]
+    Load(String),
+}
+
+impl ArmFailure {
+    /// The service's last output, where there is one.
+    pub fn tail(&self) -> &str {
+        match self {
+            ArmFailure::ExitedEarly { tail, .. } | ArmFailure::NotReady { tail, .. } | ArmFailure::Crashed { tail, .. } => tail,
+            _ => "",
+        }
+    }
+}
+
+/// A service that answered its readiness probe.
+pub struct StartedArm {
+    pub spec: ArmSpec,
+    pub process: ServiceProcess,
+    pub target: Target,
+    pub tag: Tag,
+}
+
+/// Starts the arm's service and waits until it is ready.
+///
+/// # Errors
+/// [`ArmFailure`] with the service's last output.
+pub async fn start(spec: &ArmSpec, settings: &ArmSettings, interrupt: &Interrupt) -> Result<StartedArm, ArmFailure> {
+    let port = free_port().map_err(|e| ArmFailure::Spawn { command: settings.command.join(" "), message: e.to_string() })?;
+    let launch = launch(spec, settings, port);
+    let marker = matches!(settings.backend, Backend::Mirrord(_)).then_some("Ready!");
+    let spawn_error = |e: std::io::Error| ArmFailure::Spawn { command: settings.command.join(" "), message: e.to_string() };
+    let mut process = ServiceProcess::spawn(&launch, marker).await.map_err(spawn_error)?;
+    interrupt.watch_group(process.pgid());
+    let target = match &settings.url {
+        Some(url) => url.clone(),
+        None => Target::parse(&format!("http://127.0.0.1:{port}")).expect("a loopback URL parses"),
+    };
+    let value = http::HeaderValue::from_str(&spec.key).expect("a UUID is a valid header value");
+    let tag = Tag { header: settings.tag_header.clone(), value };
+    wait_ready(&mut process, &target, &tag, settings, interrupt).await?;
+    Ok(StartedArm { spec: spec.clone(), process, target, tag })
+}
+
+fn launch(spec: &ArmSpec, settings: &ArmSettings, port: u16) -> Launch {
+    let mut env = settings.env.clone();
+    env.extend([
+        ("PORT".to_string(), port.to_string()),
+        ("FIXPROOF_RUN_KEY".to_string(), spec.key.clone()),
+        ("FIXPROOF_ROLE".to_string(), spec.role.name().to_string()),
+    ]);
+    let log = settings.results_dir.join(format!("{}.log", spec.label));
+    match &settings.backend {
+        Backend::Local => Launch {
+            program: settings.command[0].clone(),
+            args: settings.command[1..].to_vec(),
+            dir: spec.dir.clone(),
+            env,
+            env_remove: Vec::new(),
+            log,
+        },
+        Backend::Mirrord(options) => {
+            env.push(("MIRRORD_PROGRESS_MODE".into(), "json".into()));
+            Launch {
+                program: options.bin.clone(),
+                args: mirrord::exec_args(options, &spec.key, &settings.command),
+                dir: spec.dir.clone(),
+                env,
+                env_remove: mirrord::inherited_mirrord_vars(),
+                log,
+            }
+        }
+    }
+}
+
+async fn wait_ready(process: &mut ServiceProcess, target: &Target, tag: &Tag, settings: &ArmSettings, interrupt: &Interrupt) -> Result<(), ArmFailure> {
+    let started = Instant::now();
+    let deadline = started + settings.ready_timeout;
+    let not_ready = |process: &ServiceProcess| ArmFailure::NotReady {
+        waited_s: started.elapsed().as_secs_f64(),
+        url: format!("{}{}", target.origin(), settings.ready_path),
+        tail: process.tail(),
+    };
+    // mirrord prints `Ready!` right before it execs the service: wait for it first.
+    if matches!(settings.backend, Backend::Mirrord(_)) {
+        let marker = tokio::time::timeout_at(deadline.into(), process.wait_marker()).await;
+        if !matches!(marker, Ok(true)) {
+            return Err(exited_or(process, not_ready(process)).await);
+        }
+    }
+    loop {
+        if interrupt.is_interrupted() {
+            return Err(ArmFailure::Interrupted);
+        }
+        if let Some(code) = process.try_exited() {
+            return Err(ArmFailure::ExitedEarly { code, tail: process.tail() });
+        }
+        let attempt = tokio::time::timeout(Duration::from_secs(2), probe(target, &settings.ready_path, tag, settings.insecure_tls)).await;
+        if let Ok(Ok(_status)) = attempt {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(not_ready(process));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The early exit when the process is gone, else `otherwise`.
+async fn exited_or(process: &mut ServiceProcess, otherwise: ArmFailure) -> ArmFailure {
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    match process.try_exited() {
+        Some(code) => ArmFailure::ExitedEarly { code, tail: process.tail() },
+        None => otherwise,
+    }
+}
+
+/// Knobs of the driver shared by every arm.
+#[derive(Debug, Clone)]
+pub struct DriverKnobs {
+    pub threads: Option<usize>,
+    pub max_send_lag: Duration,
+    pub max_requests: Option<u64>,
+    pub max_rate: Option<crate::scenario::Rate>,
+}
+
+/// Drives `scenario` at a started arm and writes its artifact into the results directory.
+///
+/// # Errors
+/// [`ArmFailure::Crashed`] when the service died under load, [`ArmFailure::Load`] otherwise.
+pub async fn drive(arm: &mut StartedArm, scenario: &Scenario, knobs: &DriverKnobs, results: &std::path::Path, interrupt: &Interrupt) -> Result<(RunArtifact, PathBuf), ArmFailure> {
+    let mut scenario = scenario.clone();
+    scenario.target = Some(arm.target.clone());
+    let config = LoadConfig {
+        scenario,
+        tag: arm.tag.clone(),
+        label: arm.spec.label.clone(),
+        threads: knobs.threads,
+        closed_loop: None,
+        interval: Duration::from_secs(1),
+        grace: None,
+        max_send_lag: knobs.max_send_lag,
+        max_requests: knobs.max_requests,
+        max_rate: knobs.max_rate,
+    };
+    let prepared = PreparedRun::new(config).await.map_err(|e| ArmFailure::Load(e.to_string()))?;
+    interrupt.watch_load(prepared.stop_signal());
+    let artifact = prepared.run().await.map_err(|e| ArmFailure::Load(e.to_string()))?;
+    let path = results.join(format!("{}.json", arm.spec.label));
+    artifact.write(&path).map_err(|e| ArmFailure::Load(e.to_string()))?;
+    if let Some(code) = arm.process.try_exited() {
+        return Err(ArmFailure::Crashed { code, tail: arm.process.tail() });
+    }
+    Ok((artifact, path))
+}
+
+/// Tears the arm's service down.
+pub async fn stop(arm: StartedArm, grace: Duration, interrupt: &Arc<Interrupt>) -> Ended {
+    let pgid = arm.process.pgid();
+    let ended = arm.process.shutdown(grace).await;
+    interrupt.forget_group(pgid);
+    ended
+}

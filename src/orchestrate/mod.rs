@@ -1,0 +1,23 @@
+//! Orchestration: working copies (git worktree + git apply), backends (local, mirrord), child
+//! processes and their teardown, readiness, Ctrl-C — around the load driver, once per arm.
+//!
+//! ```text
+//! verify ─► Workspaces (baseline worktree, one patched worktree per patch)
+//!        ─► per arm: start (backend) ─► ready (marker + tagged probe) ─► drive (load) ─► stop
+//!        ─► VerifyRun (artifacts or failures) ─► judged by `verdict` in the caller
+//! ```
+//!
+//! Every service runs in its own process group; teardown is SIGTERM to the group, a grace
+//! period, then SIGKILL, and a `Drop` guard kills the group if anything returns early.
+
+pub mod arm;
+pub mod mirrord;
+pub mod process;
+pub mod signal;
+pub mod verify;
+pub mod workspace;
+
+pub use arm::{ArmFailure, ArmSettings, Backend, DriverKnobs};
+pub use signal::Interrupt;
+pub use verify::{ArmOrder, ArmResult, Measured, VerifyError, VerifyPlan, VerifyRun};
+pub use workspace::Patch;

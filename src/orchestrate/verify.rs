@@ -1,0 +1,213 @@
+//! The verification loop: worktrees, then every arm (baseline first), in the order asked for,
+//! measured by the load driver or checked by a repro script. Judging the measurements is the
+//! caller's (the `verdict` module's) job; this module only runs things and cleans up.
+
+use super::arm::{self, ArmFailure, ArmSettings, ArmSpec, Backend, DriverKnobs, Role, StartedArm};
+use super::mirrord::{self, MirrordError};
+use super::signal::Interrupt;
+use super::workspace::{Patch, WorkspaceError, Workspaces};
+use crate::load::RunArtifact;
+use crate::scenario::Scenario;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The order arms run in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArmOrder {
+    /// Baseline, then each candidate: works with open-source mirrord.
+    Sequential,
+    /// Every arm at once: needs the mirrord operator for concurrent steal sessions.
+    Concurrent,
+}
+
+/// Everything a verification needs.
+#[derive(Debug, Clone)]
+pub struct VerifyPlan {
+    pub repo: PathBuf,
+    pub base: String,
+    pub patches: Vec<Patch>,
+    pub scenario: Scenario,
+    pub settings: ArmSettings,
+    pub knobs: DriverKnobs,
+    pub order: ArmOrder,
+    /// `--repro CMD`: a script that fails while the bug is present, instead of the load test.
+    pub repro: Option<String>,
+}
+
+/// What an arm produced.
+#[derive(Debug, Clone)]
+pub enum Measured {
+    Load { artifact: Box<RunArtifact>, path: PathBuf },
+    /// The repro script's result: `bug_present` when it exited non-zero.
+    Repro { bug_present: bool, exit_code: i32, output: String },
+}
+
+/// One arm's result.
+#[derive(Debug, Clone)]
+pub struct ArmResult {
+    pub spec: ArmSpec,
+    /// The patch of a candidate.
+    pub patch: Option<String>,
+    pub outcome: Result<Measured, ArmFailure>,
+}
+
+/// The whole run.
+#[derive(Debug, Clone)]
+pub struct VerifyRun {
+    pub baseline: ArmResult,
+    pub candidates: Vec<ArmResult>,
+}
+
+/// Why a verification could not produce results.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    #[error(transparent)]
+    Mirrord(#[from] MirrordError),
+    #[error("the baseline could not be measured, so there is nothing to compare against: {failure}{}", tail_block(.failure.tail()))]
+    Baseline { failure: ArmFailure },
+    #[error("interrupted")]
+    Interrupted,
+}
+
+fn tail_block(tail: &str) -> String {
+    if tail.is_empty() { String::new() } else { format!("\n--- last output ---\n{tail}\n---") }
+}
+
+/// Runs the verification.
+///
+/// # Errors
+/// [`VerifyError`]: bad workspace or mirrord config, a baseline that cannot run, an interrupt.
+pub async fn run(plan: &VerifyPlan, interrupt: &Arc<Interrupt>) -> Result<VerifyRun, VerifyError> {
+    let workspaces = Workspaces::create(&plan.repo, &plan.base, &plan.patches)?;
+    let mut specs = vec![spec(Role::Baseline, "baseline".into(), workspaces.baseline.clone())];
+    for (i, dir) in workspaces.candidates.iter().enumerate() {
+        specs.push(spec(Role::Candidate, format!("candidate-{}", i + 1), dir.clone()));
+    }
+    if let Backend::Mirrord(options) = &plan.settings.backend {
+        check_mirrord(options, &specs, plan)?;
+    }
+    let results = match plan.order {
+        ArmOrder::Sequential => sequential(plan, &specs, interrupt).await,
+        ArmOrder::Concurrent => concurrent(plan, &specs, interrupt).await,
+    };
+    drop(workspaces);
+    if interrupt.is_interrupted() {
+        return Err(VerifyError::Interrupted);
+    }
+    let mut results = results.into_iter();
+    let baseline = results.next().expect("the baseline is always the first arm");
+    if let Err(failure) = &baseline.outcome {
+        return Err(VerifyError::Baseline { failure: failure.clone() });
+    }
+    let candidates = results
+        .zip(&plan.patches)
+        .map(|(mut r, p)| {
+            r.patch = Some(p.name.clone());
+            r
+        })
+        .collect();
+    Ok(VerifyRun { baseline, candidates })
+}
+
+fn spec(role: Role, label: String, dir: PathBuf) -> ArmSpec {
+    ArmSpec { role, label, dir, key: uuid::Uuid::new_v4().to_string() }
+}
+
+fn check_mirrord(options: &mirrord::MirrordOptions, specs: &[ArmSpec], plan: &VerifyPlan) -> Result<(), MirrordError> {
+    if which(&options.bin).is_none() {
+        return Err(MirrordError::Missing { bin: options.bin.clone() });
+    }
+    let concurrent = plan.order == ArmOrder::Concurrent;
+    for spec in specs {
+        mirrord::check(&options.config, &spec.key, plan.settings.tag_header.as_str(), concurrent)?;
+        mirrord::verify_config(&options.bin, &options.config, &spec.key)
+            .map_err(|message| MirrordError::Invalid { path: options.config.display().to_string(), message: format!("mirrord verify-config: {message}") })?;
+    }
+    Ok(())
+}
+
+/// The path of `bin` when it names an executable on PATH (or is a path to one).
+fn which(bin: &str) -> Option<PathBuf> {
+    let is_exec = |p: &std::path::Path| std::fs::metadata(p).is_ok_and(|m| m.is_file() && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0);
+    if bin.contains('/') {
+        return is_exec(std::path::Path::new(bin)).then(|| PathBuf::from(bin));
+    }
+    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(bin)).find(|p| is_exec(p)))
+}
+
+async fn sequential(plan: &VerifyPlan, specs: &[ArmSpec], interrupt: &Arc<Interrupt>) -> Vec<ArmResult> {
+    let mut results = Vec::with_capacity(specs.len());
+    for spec in specs {
+        if interrupt.is_interrupted() {
+            break;
+        }
+        let outcome = match arm::start(spec, &plan.settings, interrupt).await {
+            Ok(started) => measure(started, plan, interrupt).await,
+            Err(failure) => Err(failure),
+        };
+        let baseline_failed = spec.role == Role::Baseline && outcome.is_err();
+        results.push(ArmResult { spec: spec.clone(), patch: None, outcome });
+        if baseline_failed {
+            break;
+        }
+    }
+    results
+}
+
+async fn concurrent(plan: &VerifyPlan, specs: &[ArmSpec], interrupt: &Arc<Interrupt>) -> Vec<ArmResult> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, spec) in specs.iter().enumerate() {
+        let (spec, plan, interrupt) = (spec.clone(), plan.clone(), interrupt.clone());
+        tasks.spawn(async move {
+            let outcome = match arm::start(&spec, &plan.settings, &interrupt).await {
+                Ok(started) => measure(started, &plan, &interrupt).await,
+                Err(failure) => Err(failure),
+            };
+            (i, ArmResult { spec, patch: None, outcome })
+        });
+    }
+    let mut results: Vec<(usize, ArmResult)> = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok(result) = joined {
+            results.push(result);
+        }
+    }
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Load test or repro script on a started arm, then teardown.
+async fn measure(mut started: StartedArm, plan: &VerifyPlan, interrupt: &Arc<Interrupt>) -> Result<Measured, ArmFailure> {
+    let outcome = match &plan.repro {
+        Some(command) => repro(&started, command).await,
+        None => arm::drive(&mut started, &plan.scenario, &plan.knobs, &plan.settings.results_dir, interrupt)
+            .await
+            .map(|(artifact, path)| Measured::Load { artifact: Box::new(artifact), path }),
+    };
+    arm::stop(started, plan.settings.grace, interrupt).await;
+    if interrupt.is_interrupted() {
+        return Err(ArmFailure::Interrupted);
+    }
+    outcome
+}
+
+async fn repro(started: &StartedArm, command: &str) -> Result<Measured, ArmFailure> {
+    let header = format!("{}: {}", started.tag.header, started.spec.key);
+    let output = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .current_dir(&started.spec.dir)
+        .env("FIXPROOF_URL", started.target.origin())
+        .env("FIXPROOF_HEADER", header)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| ArmFailure::Spawn { command: command.to_string(), message: e.to_string() })?;
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let tail: Vec<&str> = text.lines().rev().take(20).collect();
+    let output_tail = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
+    let exit_code = output.status.code().unwrap_or(-1);
+    Ok(Measured::Repro { bug_present: exit_code != 0, exit_code, output: output_tail })
+}
