@@ -2,7 +2,9 @@
 //! requests each, ~2900 non-empty HdrHistogram-like buckets (3 significant digits).
 //!
 //! Groups: Mann–Whitney U on the two histograms, the exact bootstrap CI of p99, and the
-//! exact bootstrap CI of the p99 difference (candidate − baseline).
+//! exact bootstrap CI of the p99 difference (candidate − baseline). A second group times a
+//! whole `compare` (no I/O) of two one-hour artifacts of 200 requests/s with per-second
+//! timelines (3600 points each): decoding every histogram into arms, then the verdict.
 //!
 //! Run with `cargo bench --bench stats`; needs `criterion` as a dev-dependency and
 //! `[[bench]] name = "stats", harness = false` in Cargo.toml.
@@ -13,6 +15,9 @@ use fixproof::stats::mann_whitney::{MannWhitneyOptions, mann_whitney};
 use fixproof::stats::quantile::QuantileLevel;
 use fixproof::stats::{Sides, WeightedSample};
 use std::hint::black_box;
+
+#[path = "../tests/it/fixtures.rs"]
+mod fixtures;
 
 /// Requests per arm.
 const REQUESTS: u64 = 10_000_000;
@@ -90,10 +95,49 @@ fn bench_p99_difference_ci(c: &mut Criterion) {
     });
 }
 
+/// Two one-hour artifacts (720 000 requests each, 3600 timeline points): the baseline with a
+/// slow tail (p99 ≈ 800 ms), the candidate with a p99 close to the 300 ms SLO.
+fn hour_artifacts() -> (fixproof::load::RunArtifact, fixproof::load::RunArtifact) {
+    let hour = |label: &str, seed, tail: f64, tail_us: f64| {
+        let shape = fixtures::Shape {
+            seconds: 3600,
+            ..fixtures::Shape::new(label, seed).tail(tail, tail_us)
+        };
+        fixtures::artifact(&shape)
+    };
+    (
+        hour("baseline", 1, 0.03, 800_000.0),
+        hour("candidate", 2, 0.011, 290_000.0),
+    )
+}
+
+fn bench_compare(c: &mut Criterion) {
+    use fixproof::verdict::{Arm, Settings, Spec, compare};
+    let (baseline, candidate) = hour_artifacts();
+    let spec = Spec::parse(&["p99 < 300ms".to_string()], &[]).expect("valid SLO");
+    let settings = Settings::default();
+    let mut group = c.benchmark_group("compare");
+    group.sample_size(10);
+    group.bench_function("1h+1h/decode_and_verdict", |b| {
+        b.iter(|| {
+            let a = Arm::from_artifact(black_box(&baseline), "baseline.json").expect("decodes");
+            let b = Arm::from_artifact(black_box(&candidate), "candidate.json").expect("decodes");
+            compare(&a, &b, &spec, &settings).expect("compares")
+        })
+    });
+    let a = Arm::from_artifact(&baseline, "baseline.json").expect("decodes");
+    let b = Arm::from_artifact(&candidate, "candidate.json").expect("decodes");
+    group.bench_function("1h+1h/verdict", |bench| {
+        bench.iter(|| compare(black_box(&a), black_box(&b), &spec, &settings).expect("compares"))
+    });
+    group.finish();
+}
+
 criterion_group!(
     stats,
     bench_mann_whitney,
     bench_p99_ci,
     bench_p99_difference_ci
 );
-criterion_main!(stats);
+criterion_group!(verdict, bench_compare);
+criterion_main!(stats, verdict);

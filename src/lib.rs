@@ -13,8 +13,11 @@
 //! `load` on `scenario`; `stats` is pure numerics; only `cli` knows clap.
 
 pub mod cli;
+pub mod demo;
 pub mod exit_code;
 pub mod load;
 pub mod orchestrate;
+pub mod report;
 pub mod scenario;
 pub mod stats;
+pub mod verdict;

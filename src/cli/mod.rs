@@ -1,10 +1,15 @@
 //! The command line: clap types, value parsers, and one function per command. The only
 //! module that knows clap; everything here calls into the library modules.
 
+mod compare;
+mod demo;
+mod demo_service;
+mod judge;
 mod load;
 mod output;
 pub mod parse;
 mod progress;
+mod verify;
 
 use crate::exit_code;
 use clap::{Parser, Subcommand};
@@ -22,6 +27,16 @@ pub struct Cli {
 pub enum Command {
     /// Drive a scenario (or a URL) at a fixed arrival rate and write a run artifact.
     Load(Box<load::LoadArgs>),
+    /// Compare a baseline with candidates (run artifacts or sample files) and decide.
+    Compare(Box<compare::CompareArgs>),
+    /// Verify patches end to end: worktrees, baseline and candidates under a backend, load,
+    /// verdicts and reports.
+    Verify(Box<verify::VerifyArgs>),
+    /// The embedded default: the whole loop on bundled services with planted bugs.
+    Demo(demo::DemoArgs),
+    /// Run a bundled demo service (used by `fixproof demo`).
+    #[command(hide = true)]
+    DemoService(demo_service::DemoServiceArgs),
 }
 
 /// A command's failure: the exit code and the error chain to print.
@@ -51,7 +66,20 @@ impl From<anyhow::Error> for Failure {
 
 /// Parses the process's arguments, runs the command and returns the exit code.
 pub fn main() -> i32 {
-    run(std::env::args_os())
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Run under the name `mirrord`, this binary is the stand-in mirrord of tests and demos.
+    let name = args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .map(|n| n.to_string_lossy().into_owned());
+    if name.as_deref() == Some("mirrord") {
+        let rest: Vec<String> = args[1..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        return crate::orchestrate::standin::main(&rest);
+    }
+    run(args)
 }
 
 /// Runs fixproof on `args` (the first is the program name) and returns the exit code.
@@ -84,6 +112,10 @@ where
     let result = runtime.block_on(async {
         match cli.command {
             Command::Load(args) => load::run(*args).await,
+            Command::Compare(args) => compare::run(*args),
+            Command::DemoService(args) => demo_service::run(args).await,
+            Command::Verify(args) => verify::run(*args).await,
+            Command::Demo(args) => demo::run(args).await,
         }
     });
     match result {

@@ -21,8 +21,12 @@ pub async fn probe(target: &Target, path: &str, tag: &Tag, insecure: bool) -> io
         tag.header,
         tag.value.to_str().unwrap_or_default()
     );
-    conn.exchange(request.as_bytes(), false).await.map_err(|e| match e {
-        ExchangeError::Io { error, .. } => error,
-        ExchangeError::Protocol => io::Error::new(io::ErrorKind::InvalidData, "the answer is not HTTP/1.1"),
-    })
+    conn.exchange(request.as_bytes(), false)
+        .await
+        .map_err(|e| match e {
+            ExchangeError::Io { error, .. } => error,
+            ExchangeError::Protocol => {
+                io::Error::new(io::ErrorKind::InvalidData, "the answer is not HTTP/1.1")
+            }
+        })
 }

@@ -70,7 +70,11 @@ pub enum ArmFailure {
     #[error("exited with code {code} before it was ready")]
     ExitedEarly { code: i32, tail: String },
     #[error("not ready after {waited_s:.1}s (no answer on {url})")]
-    NotReady { waited_s: f64, url: String, tail: String },
+    NotReady {
+        waited_s: f64,
+        url: String,
+        tail: String,
+    },
     #[error("crashed during the load (exit code {code})")]
     Crashed { code: i32, tail: String },
     #[error("interrupted")]
@@ -83,7 +87,9 @@ impl ArmFailure {
     /// The service's last output, where there is one.
     pub fn tail(&self) -> &str {
         match self {
-            ArmFailure::ExitedEarly { tail, .. } | ArmFailure::NotReady { tail, .. } | ArmFailure::Crashed { tail, .. } => tail,
+            ArmFailure::ExitedEarly { tail, .. }
+            | ArmFailure::NotReady { tail, .. }
+            | ArmFailure::Crashed { tail, .. } => tail,
             _ => "",
         }
     }
@@ -101,21 +107,41 @@ pub struct StartedArm {
 ///
 /// # Errors
 /// [`ArmFailure`] with the service's last output.
-pub async fn start(spec: &ArmSpec, settings: &ArmSettings, interrupt: &Interrupt) -> Result<StartedArm, ArmFailure> {
-    let port = free_port().map_err(|e| ArmFailure::Spawn { command: settings.command.join(" "), message: e.to_string() })?;
+pub async fn start(
+    spec: &ArmSpec,
+    settings: &ArmSettings,
+    interrupt: &Interrupt,
+) -> Result<StartedArm, ArmFailure> {
+    let port = free_port().map_err(|e| ArmFailure::Spawn {
+        command: settings.command.join(" "),
+        message: e.to_string(),
+    })?;
     let launch = launch(spec, settings, port);
     let marker = matches!(settings.backend, Backend::Mirrord(_)).then_some("Ready!");
-    let spawn_error = |e: std::io::Error| ArmFailure::Spawn { command: settings.command.join(" "), message: e.to_string() };
-    let mut process = ServiceProcess::spawn(&launch, marker).await.map_err(spawn_error)?;
+    let spawn_error = |e: std::io::Error| ArmFailure::Spawn {
+        command: settings.command.join(" "),
+        message: e.to_string(),
+    };
+    let mut process = ServiceProcess::spawn(&launch, marker)
+        .await
+        .map_err(spawn_error)?;
     interrupt.watch_group(process.pgid());
     let target = match &settings.url {
         Some(url) => url.clone(),
         None => Target::parse(&format!("http://127.0.0.1:{port}")).expect("a loopback URL parses"),
     };
     let value = http::HeaderValue::from_str(&spec.key).expect("a UUID is a valid header value");
-    let tag = Tag { header: settings.tag_header.clone(), value };
+    let tag = Tag {
+        header: settings.tag_header.clone(),
+        value,
+    };
     wait_ready(&mut process, &target, &tag, settings, interrupt).await?;
-    Ok(StartedArm { spec: spec.clone(), process, target, tag })
+    Ok(StartedArm {
+        spec: spec.clone(),
+        process,
+        target,
+        tag,
+    })
 }
 
 fn launch(spec: &ArmSpec, settings: &ArmSettings, port: u16) -> Launch {
@@ -149,7 +175,13 @@ fn launch(spec: &ArmSpec, settings: &ArmSettings, port: u16) -> Launch {
     }
 }
 
-async fn wait_ready(process: &mut ServiceProcess, target: &Target, tag: &Tag, settings: &ArmSettings, interrupt: &Interrupt) -> Result<(), ArmFailure> {
+async fn wait_ready(
+    process: &mut ServiceProcess,
+    target: &Target,
+    tag: &Tag,
+    settings: &ArmSettings,
+    interrupt: &Interrupt,
+) -> Result<(), ArmFailure> {
     let started = Instant::now();
     let deadline = started + settings.ready_timeout;
     let not_ready = |process: &ServiceProcess| ArmFailure::NotReady {
@@ -169,9 +201,16 @@ async fn wait_ready(process: &mut ServiceProcess, target: &Target, tag: &Tag, se
             return Err(ArmFailure::Interrupted);
         }
         if let Some(code) = process.try_exited() {
-            return Err(ArmFailure::ExitedEarly { code, tail: process.tail() });
+            return Err(ArmFailure::ExitedEarly {
+                code,
+                tail: process.tail(),
+            });
         }
-        let attempt = tokio::time::timeout(Duration::from_secs(2), probe(target, &settings.ready_path, tag, settings.insecure_tls)).await;
+        let attempt = tokio::time::timeout(
+            Duration::from_secs(2),
+            probe(target, &settings.ready_path, tag, settings.insecure_tls),
+        )
+        .await;
         if let Ok(Ok(_status)) = attempt {
             return Ok(());
         }
@@ -186,7 +225,10 @@ async fn wait_ready(process: &mut ServiceProcess, target: &Target, tag: &Tag, se
 async fn exited_or(process: &mut ServiceProcess, otherwise: ArmFailure) -> ArmFailure {
     tokio::time::sleep(Duration::from_millis(50)).await;
     match process.try_exited() {
-        Some(code) => ArmFailure::ExitedEarly { code, tail: process.tail() },
+        Some(code) => ArmFailure::ExitedEarly {
+            code,
+            tail: process.tail(),
+        },
         None => otherwise,
     }
 }
@@ -204,7 +246,13 @@ pub struct DriverKnobs {
 ///
 /// # Errors
 /// [`ArmFailure::Crashed`] when the service died under load, [`ArmFailure::Load`] otherwise.
-pub async fn drive(arm: &mut StartedArm, scenario: &Scenario, knobs: &DriverKnobs, results: &std::path::Path, interrupt: &Interrupt) -> Result<(RunArtifact, PathBuf), ArmFailure> {
+pub async fn drive(
+    arm: &mut StartedArm,
+    scenario: &Scenario,
+    knobs: &DriverKnobs,
+    results: &std::path::Path,
+    interrupt: &Interrupt,
+) -> Result<(RunArtifact, PathBuf), ArmFailure> {
     let mut scenario = scenario.clone();
     scenario.target = Some(arm.target.clone());
     let config = LoadConfig {
@@ -219,13 +267,23 @@ pub async fn drive(arm: &mut StartedArm, scenario: &Scenario, knobs: &DriverKnob
         max_requests: knobs.max_requests,
         max_rate: knobs.max_rate,
     };
-    let prepared = PreparedRun::new(config).await.map_err(|e| ArmFailure::Load(e.to_string()))?;
+    let prepared = PreparedRun::new(config)
+        .await
+        .map_err(|e| ArmFailure::Load(e.to_string()))?;
     interrupt.watch_load(prepared.stop_signal());
-    let artifact = prepared.run().await.map_err(|e| ArmFailure::Load(e.to_string()))?;
+    let artifact = prepared
+        .run()
+        .await
+        .map_err(|e| ArmFailure::Load(e.to_string()))?;
     let path = results.join(format!("{}.json", arm.spec.label));
-    artifact.write(&path).map_err(|e| ArmFailure::Load(e.to_string()))?;
+    artifact
+        .write(&path)
+        .map_err(|e| ArmFailure::Load(e.to_string()))?;
     if let Some(code) = arm.process.try_exited() {
-        return Err(ArmFailure::Crashed { code, tail: arm.process.tail() });
+        return Err(ArmFailure::Crashed {
+            code,
+            tail: arm.process.tail(),
+        });
     }
     Ok((artifact, path))
 }

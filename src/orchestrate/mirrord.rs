@@ -23,7 +23,10 @@ pub struct MirrordOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum MirrordError {
     #[error("cannot read mirrord config {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("mirrord config {path}: {message}")]
     Invalid { path: String, message: String },
     #[error("mirrord config {path} is refused: {message}")]
@@ -78,7 +81,9 @@ fn render_expr(expr: &str, key: &str) -> Result<String, String> {
     let mut name = None;
     let mut default = None;
     for part in args.split(',') {
-        let (k, v) = part.split_once('=').ok_or_else(|| format!("bad get_env argument '{part}'"))?;
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("bad get_env argument '{part}'"))?;
         let v = v.trim().trim_matches(|c| c == '"' || c == '\'').to_string();
         match k.trim() {
             "name" => name = Some(v),
@@ -87,7 +92,10 @@ fn render_expr(expr: &str, key: &str) -> Result<String, String> {
         }
     }
     let name = name.ok_or("get_env needs name=")?;
-    std::env::var(&name).ok().or(default).ok_or_else(|| format!("get_env: {name} is not set and has no default"))
+    std::env::var(&name)
+        .ok()
+        .or(default)
+        .ok_or_else(|| format!("get_env: {name} is not set and has no default"))
 }
 
 /// The checked, rendered config.
@@ -101,23 +109,51 @@ pub struct CheckedConfig {
 ///
 /// # Errors
 /// [`MirrordError::Unsafe`] with the reason and the fix, or a read/parse error.
-pub fn check(path: &Path, key: &str, tag_header: &str, concurrent: bool) -> Result<CheckedConfig, MirrordError> {
+pub fn check(
+    path: &Path,
+    key: &str,
+    tag_header: &str,
+    concurrent: bool,
+) -> Result<CheckedConfig, MirrordError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| MirrordError::Read { path: shown.clone(), source })?;
-    let invalid = |message: String| MirrordError::Invalid { path: shown.clone(), message };
-    let unsafe_ = |message: String| MirrordError::Unsafe { path: shown.clone(), message };
-    if !matches!(path.extension().and_then(|e| e.to_str()), None | Some("json")) {
-        return Err(invalid("fixproof checks JSON configs only: convert it to .json".into()));
+    let text = std::fs::read_to_string(path).map_err(|source| MirrordError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let invalid = |message: String| MirrordError::Invalid {
+        path: shown.clone(),
+        message,
+    };
+    let unsafe_ = |message: String| MirrordError::Unsafe {
+        path: shown.clone(),
+        message,
+    };
+    if !matches!(
+        path.extension().and_then(|e| e.to_str()),
+        None | Some("json")
+    ) {
+        return Err(invalid(
+            "fixproof checks JSON configs only: convert it to .json".into(),
+        ));
     }
-    let config: Value = serde_json::from_str(&render(&text, key).map_err(invalid)?).map_err(|e| invalid(e.to_string()))?;
-    let operator = config.get("operator").and_then(Value::as_bool).unwrap_or(false);
+    let config: Value = serde_json::from_str(&render(&text, key).map_err(invalid)?)
+        .map_err(|e| invalid(e.to_string()))?;
+    let operator = config
+        .get("operator")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     if concurrent && !operator {
         return Err(unsafe_("concurrent arms need concurrent steal sessions on one target, which only the mirrord operator supports: set \"operator\": true or use --arms sequential".into()));
     }
     if config.pointer("/feature/split_queues").is_some() && !operator {
-        return Err(unsafe_("split_queues needs the mirrord operator: set \"operator\": true".into()));
+        return Err(unsafe_(
+            "split_queues needs the mirrord operator: set \"operator\": true".into(),
+        ));
     }
-    let incoming = config.pointer("/feature/network/incoming").cloned().unwrap_or(Value::Null);
+    let incoming = config
+        .pointer("/feature/network/incoming")
+        .cloned()
+        .unwrap_or(Value::Null);
     let mode = match &incoming {
         Value::Bool(true) => "steal",
         Value::String(s) => s.as_str(),
@@ -125,10 +161,15 @@ pub fn check(path: &Path, key: &str, tag_header: &str, concurrent: bool) -> Resu
         _ => "mirror",
     };
     if mode != "steal" {
-        return Err(unsafe_(format!("incoming mode is '{mode}': verify needs \"mode\": \"steal\" with a header filter, so that the tagged load reaches this copy and nothing else does")));
+        return Err(unsafe_(format!(
+            "incoming mode is '{mode}': verify needs \"mode\": \"steal\" with a header filter, so that the tagged load reaches this copy and nothing else does"
+        )));
     }
     check_filter(&incoming, key, tag_header).map_err(unsafe_)?;
-    Ok(CheckedConfig { operator, steal: true })
+    Ok(CheckedConfig {
+        operator,
+        steal: true,
+    })
 }
 
 fn check_filter(incoming: &Value, key: &str, tag_header: &str) -> Result<(), String> {
@@ -142,12 +183,20 @@ fn check_filter(incoming: &Value, key: &str, tag_header: &str) -> Result<(), Str
     let patterns = header_patterns(filter)?;
     let ours = format!("{tag_header}: {key}");
     for pattern in &patterns {
-        let regex = Regex::new(&format!("(?i){pattern}")).map_err(|e| format!("header_filter '{pattern}' is not a valid regex: {e}"))?;
+        let regex = Regex::new(&format!("(?i){pattern}"))
+            .map_err(|e| format!("header_filter '{pattern}' is not a valid regex: {e}"))?;
         if !regex.is_match(&ours) {
-            return Err(format!("header_filter '{pattern}' does not match this run's tag '{ours}': use \"^{tag_header}: {{{{ key }}}}$\""));
+            return Err(format!(
+                "header_filter '{pattern}' does not match this run's tag '{ours}': use \"^{tag_header}: {{{{ key }}}}$\""
+            ));
         }
-        if let Some(line) = foreign_lines(tag_header).into_iter().find(|l| regex.is_match(l)) {
-            return Err(format!("header_filter '{pattern}' also matches '{line}', so it would steal traffic that is not this run's: anchor it, e.g. \"^{tag_header}: {{{{ key }}}}$\""));
+        if let Some(line) = foreign_lines(tag_header)
+            .into_iter()
+            .find(|l| regex.is_match(l))
+        {
+            return Err(format!(
+                "header_filter '{pattern}' also matches '{line}', so it would steal traffic that is not this run's: anchor it, e.g. \"^{tag_header}: {{{{ key }}}}$\""
+            ));
         }
     }
     Ok(())
@@ -155,14 +204,22 @@ fn check_filter(incoming: &Value, key: &str, tag_header: &str) -> Result<(), Str
 
 /// The header regexes that decide whether a request is stolen.
 fn header_patterns(filter: &Value) -> Result<Vec<String>, String> {
-    let header = |v: &Value| v.get("header").or_else(|| v.get("header_filter")).and_then(Value::as_str).map(str::to_string);
+    let header = |v: &Value| {
+        v.get("header")
+            .or_else(|| v.get("header_filter"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     if let Some(pattern) = filter.get("header_filter").and_then(Value::as_str) {
         return Ok(vec![pattern.to_string()]);
     }
     if let Some(all) = filter.get("all_of").and_then(Value::as_array) {
         // A conjunction is safe when one of its parts is a safe header filter.
         let headers: Vec<String> = all.iter().filter_map(header).collect();
-        return headers.into_iter().next().map(|h| vec![h]).ok_or_else(|| "all_of has no header filter: add {\"header\": \"^x-verifier-run: {{ key }}$\"}".to_string());
+        return headers.into_iter().next().map(|h| vec![h]).ok_or_else(|| {
+            "all_of has no header filter: add {\"header\": \"^x-verifier-run: {{ key }}$\"}"
+                .to_string()
+        });
     }
     if let Some(any) = filter.get("any_of").and_then(Value::as_array) {
         // A disjunction is safe only when every part is.
@@ -173,7 +230,13 @@ fn header_patterns(filter: &Value) -> Result<Vec<String>, String> {
 
 /// `mirrord exec` arguments for `command`.
 pub fn exec_args(options: &MirrordOptions, key: &str, command: &[String]) -> Vec<String> {
-    let mut args = vec!["exec".to_string(), "--config-file".into(), options.config.display().to_string(), "--key".into(), key.into()];
+    let mut args = vec![
+        "exec".to_string(),
+        "--config-file".into(),
+        options.config.display().to_string(),
+        "--key".into(),
+        key.into(),
+    ];
     if let Some(target) = &options.target {
         args.extend(["--target".into(), target.clone()]);
     }
@@ -188,7 +251,10 @@ pub fn exec_args(options: &MirrordOptions, key: &str, command: &[String]) -> Vec
 /// Every `MIRRORD_*` variable of fixproof's own environment: they would silently override the
 /// config, so the child does not inherit them.
 pub fn inherited_mirrord_vars() -> Vec<String> {
-    std::env::vars().map(|(k, _)| k).filter(|k| k.starts_with("MIRRORD_")).collect()
+    std::env::vars()
+        .map(|(k, _)| k)
+        .filter(|k| k.starts_with("MIRRORD_"))
+        .collect()
 }
 
 /// Runs `mirrord verify-config` where the binary has it; `Ok(())` when it passes or is absent.
@@ -196,11 +262,19 @@ pub fn inherited_mirrord_vars() -> Vec<String> {
 /// # Errors
 /// The errors it printed for a config it judged `Fail`.
 pub fn verify_config(bin: &str, path: &Path, key: &str) -> Result<(), String> {
-    let output = std::process::Command::new(bin).arg("verify-config").arg(path).env("MIRRORD_KEY", key).output();
+    let output = std::process::Command::new(bin)
+        .arg("verify-config")
+        .arg(path)
+        .env("MIRRORD_KEY", key)
+        .output();
     let Ok(output) = output else { return Ok(()) };
-    let Ok(report) = serde_json::from_slice::<Value>(&output.stdout) else { return Ok(()) };
+    let Ok(report) = serde_json::from_slice::<Value>(&output.stdout) else {
+        return Ok(());
+    };
     match report.get("type").and_then(Value::as_str) {
-        Some("Fail") => Err(report.get("errors").map_or("verify-config failed".into(), Value::to_string)),
+        Some("Fail") => Err(report
+            .get("errors")
+            .map_or("verify-config failed".into(), Value::to_string)),
         _ => Ok(()),
     }
 }

@@ -16,44 +16,91 @@ fn steal(filter: serde_json::Value) -> serde_json::Value {
 
 #[test]
 fn the_recommended_config_passes() {
-    let ok = check_json(steal(json!({ "header_filter": "^x-verifier-run: {{ key }}$" })), false).unwrap();
+    let ok = check_json(
+        steal(json!({ "header_filter": "^x-verifier-run: {{ key }}$" })),
+        false,
+    )
+    .unwrap();
     assert!(ok.steal && !ok.operator);
 }
 
 #[test]
 fn unsafe_configs_are_refused_with_the_fix() {
     let cases = [
-        (json!({ "feature": { "network": { "incoming": "steal" } } }), "without an http_filter"),
-        (json!({ "feature": { "network": { "incoming": { "mode": "mirror" } } } }), "incoming mode is 'mirror'"),
-        (steal(json!({ "header_filter": "x-verifier-run" })), "also matches 'x-verifier-run: 00000000"),
-        (steal(json!({ "header_filter": "^x-verifier-run: .*$" })), "also matches"),
-        (steal(json!({ "header_filter": "^x-verifier-run: other$" })), "does not match this run's tag"),
-        (steal(json!({ "path_filter": "/checkout" })), "no header filter"),
-        (steal(json!({ "any_of": [{ "header": "^x-verifier-run: {{ key }}$" }, { "path": "/" }] })), "any_of has a part"),
-        (steal(json!({ "header_filter": "^x-verifier-run: {{ key }}$", "ports": [9090] })), "unfiltered"),
-        (steal(json!({ "header_filter": "^x-verifier-run: {{ nope }}$" })), "unsupported template"),
+        (
+            json!({ "feature": { "network": { "incoming": "steal" } } }),
+            "without an http_filter",
+        ),
+        (
+            json!({ "feature": { "network": { "incoming": { "mode": "mirror" } } } }),
+            "incoming mode is 'mirror'",
+        ),
+        (
+            steal(json!({ "header_filter": "x-verifier-run" })),
+            "also matches 'x-verifier-run: 00000000",
+        ),
+        (
+            steal(json!({ "header_filter": "^x-verifier-run: .*$" })),
+            "also matches",
+        ),
+        (
+            steal(json!({ "header_filter": "^x-verifier-run: other$" })),
+            "does not match this run's tag",
+        ),
+        (
+            steal(json!({ "path_filter": "/checkout" })),
+            "no header filter",
+        ),
+        (
+            steal(
+                json!({ "any_of": [{ "header": "^x-verifier-run: {{ key }}$" }, { "path": "/" }] }),
+            ),
+            "any_of has a part",
+        ),
+        (
+            steal(json!({ "header_filter": "^x-verifier-run: {{ key }}$", "ports": [9090] })),
+            "unfiltered",
+        ),
+        (
+            steal(json!({ "header_filter": "^x-verifier-run: {{ nope }}$" })),
+            "unsupported template",
+        ),
     ];
     for (config, expected) in cases {
         let error = check_json(config.clone(), false).unwrap_err().to_string();
-        assert!(error.contains(expected), "expected '{expected}' in '{error}' for {config}");
+        assert!(
+            error.contains(expected),
+            "expected '{expected}' in '{error}' for {config}"
+        );
     }
 }
 
 #[test]
 fn concurrency_and_queue_splitting_need_the_operator() {
     let filter = json!({ "header_filter": "^x-verifier-run: {{ key }}$" });
-    assert!(check_json(steal(filter.clone()), true).unwrap_err().to_string().contains("operator"));
+    assert!(
+        check_json(steal(filter.clone()), true)
+            .unwrap_err()
+            .to_string()
+            .contains("operator")
+    );
     let mut with_operator = steal(filter.clone());
     with_operator["operator"] = json!(true);
     assert!(check_json(with_operator, true).unwrap().operator);
     let mut split = steal(filter);
     split["feature"]["split_queues"] = json!({ "orders": { "queue_type": "Kafka" } });
-    assert!(check_json(split, false).unwrap_err().to_string().contains("split_queues needs the mirrord operator"));
+    assert!(
+        check_json(split, false)
+            .unwrap_err()
+            .to_string()
+            .contains("split_queues needs the mirrord operator")
+    );
 }
 
 #[test]
 fn all_of_is_as_safe_as_its_header_part() {
-    let filter = json!({ "all_of": [{ "header": "^x-verifier-run: {{ key }}$" }, { "path": "/checkout" }] });
+    let filter =
+        json!({ "all_of": [{ "header": "^x-verifier-run: {{ key }}$" }, { "path": "/checkout" }] });
     assert!(check_json(steal(filter), false).is_ok());
 }
 
@@ -68,10 +115,33 @@ fn templates_render_key_and_environment() {
 
 #[test]
 fn exec_arguments_put_the_command_after_a_double_dash() {
-    let options = MirrordOptions { bin: "mirrord".into(), config: "v.json".into(), target: Some("deploy/checkout".into()), namespace: Some("shop".into()) };
-    let args = exec_args(&options, "k1", &["./run.sh".into(), "--port".into(), "8080".into()]);
+    let options = MirrordOptions {
+        bin: "mirrord".into(),
+        config: "v.json".into(),
+        target: Some("deploy/checkout".into()),
+        namespace: Some("shop".into()),
+    };
+    let args = exec_args(
+        &options,
+        "k1",
+        &["./run.sh".into(), "--port".into(), "8080".into()],
+    );
     assert_eq!(
         args,
-        ["exec", "--config-file", "v.json", "--key", "k1", "--target", "deploy/checkout", "--target-namespace", "shop", "--", "./run.sh", "--port", "8080"]
+        [
+            "exec",
+            "--config-file",
+            "v.json",
+            "--key",
+            "k1",
+            "--target",
+            "deploy/checkout",
+            "--target-namespace",
+            "shop",
+            "--",
+            "./run.sh",
+            "--port",
+            "8080"
+        ]
     );
 }

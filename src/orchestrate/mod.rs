@@ -14,6 +14,7 @@ pub mod arm;
 pub mod mirrord;
 pub mod process;
 pub mod signal;
+pub mod standin;
 pub mod verify;
 pub mod workspace;
 

@@ -52,10 +52,18 @@ impl ServiceProcess {
     ///
     /// # Errors
     /// When the program cannot be started or the log cannot be created.
-    pub async fn spawn(launch: &Launch, ready_marker: Option<&str>) -> std::io::Result<ServiceProcess> {
+    pub async fn spawn(
+        launch: &Launch,
+        ready_marker: Option<&str>,
+    ) -> std::io::Result<ServiceProcess> {
         let log = tokio::fs::File::create(&launch.log).await?;
         let mut command = Command::new(&launch.program);
-        command.args(&launch.args).current_dir(&launch.dir).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        command
+            .args(&launch.args)
+            .current_dir(&launch.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         command.process_group(0).kill_on_drop(true);
         for name in &launch.env_remove {
             command.env_remove(name);
@@ -68,12 +76,24 @@ impl ServiceProcess {
         let (ready_tx, ready) = watch::channel(ready_marker.is_none());
         let marker = ready_marker.map(str::to_string);
         if let Some(stdout) = child.stdout.take() {
-            tokio::spawn(pump(stdout, "", log.clone(), tail.clone(), marker.map(|m| (m, ready_tx))));
+            tokio::spawn(pump(
+                stdout,
+                "",
+                log.clone(),
+                tail.clone(),
+                marker.map(|m| (m, ready_tx)),
+            ));
         }
         if let Some(stderr) = child.stderr.take() {
             tokio::spawn(pump(stderr, "stderr| ", log, tail.clone(), None));
         }
-        Ok(ServiceProcess { child, pgid, tail, ready, log: launch.log.clone() })
+        Ok(ServiceProcess {
+            child,
+            pgid,
+            tail,
+            ready,
+            log: launch.log.clone(),
+        })
     }
 
     /// The process group (the child's pid).
@@ -83,7 +103,10 @@ impl ServiceProcess {
 
     /// The last lines the service printed.
     pub fn tail(&self) -> String {
-        self.tail.lock().map(|t| t.iter().cloned().collect::<Vec<_>>().join("\n")).unwrap_or_default()
+        self.tail
+            .lock()
+            .map(|t| t.iter().cloned().collect::<Vec<_>>().join("\n"))
+            .unwrap_or_default()
     }
 
     /// The exit code when the child has already ended.
@@ -133,7 +156,10 @@ fn signal_group(pgid: i32, signal: i32) {
 
 fn exit_code_of(status: std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
-    status.code().or_else(|| status.signal().map(|s| 128 + s)).unwrap_or(-1)
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(-1)
 }
 
 async fn pump(
@@ -151,7 +177,11 @@ async fn pump(
                 marker = None;
             }
         }
-        let _ = log.lock().await.write_all(format!("{prefix}{line}\n").as_bytes()).await;
+        let _ = log
+            .lock()
+            .await
+            .write_all(format!("{prefix}{line}\n").as_bytes())
+            .await;
         if let Ok(mut tail) = tail.lock() {
             if tail.len() == TAIL_LINES {
                 tail.pop_front();
@@ -167,7 +197,9 @@ async fn pump(
 /// # Errors
 /// When no port can be bound.
 pub fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// The log file of an arm in the results directory.
@@ -194,7 +226,15 @@ mod tests {
     async fn output_is_logged_and_readiness_seen() {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("a.log");
-        let mut p = ServiceProcess::spawn(&launch("echo $GREETING; echo ready now; echo oops >&2; sleep 30", &log), Some("ready")).await.unwrap();
+        let mut p = ServiceProcess::spawn(
+            &launch(
+                "echo $GREETING; echo ready now; echo oops >&2; sleep 30",
+                &log,
+            ),
+            Some("ready"),
+        )
+        .await
+        .unwrap();
         assert!(p.wait_marker().await);
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(p.tail().contains("stderr| oops"), "{}", p.tail());
@@ -207,22 +247,39 @@ mod tests {
     async fn a_child_that_ignores_sigterm_is_killed_with_its_group() {
         let dir = tempfile::tempdir().unwrap();
         let pidfile = dir.path().join("grandchild.pid");
-        let script = format!("trap '' TERM; sleep 60 & echo $! > {}; wait", pidfile.display());
-        let p = ServiceProcess::spawn(&launch(&script, &dir.path().join("b.log")), None).await.unwrap();
+        let script = format!(
+            "trap '' TERM; sleep 60 & echo $! > {}; wait",
+            pidfile.display()
+        );
+        let p = ServiceProcess::spawn(&launch(&script, &dir.path().join("b.log")), None)
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let grandchild: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+        let grandchild: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
         assert_eq!(p.shutdown(Duration::from_millis(300)).await, Ended::Killed);
         tokio::time::sleep(Duration::from_millis(100)).await;
         // Gone, or a zombie waiting for init to reap it.
         let stat = std::fs::read_to_string(format!("/proc/{grandchild}/stat")).unwrap_or_default();
-        let alive = stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z'));
+        let alive = stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| !rest.trim_start().starts_with('Z'));
         assert!(!alive, "the grandchild outlived the teardown: {stat}");
     }
 
     #[tokio::test]
     async fn an_early_exit_is_reported_with_its_code() {
         let dir = tempfile::tempdir().unwrap();
-        let mut p = ServiceProcess::spawn(&launch("echo boom >&2; exit 3", &dir.path().join("c.log")), Some("never")).await.unwrap();
+        let mut p = ServiceProcess::spawn(
+            &launch("echo boom >&2; exit 3", &dir.path().join("c.log")),
+            Some("never"),
+        )
+        .await
+        .unwrap();
         assert!(!p.wait_marker().await, "stdout closed without the marker");
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(p.try_exited(), Some(3));

@@ -28,7 +28,9 @@ impl Interrupt {
                     watcher.kill_all();
                     std::process::exit(crate::exit_code::INTERRUPTED);
                 }
-                eprintln!("fixproof: interrupted: stopping the load and the services (Ctrl-C again to exit now)");
+                eprintln!(
+                    "fixproof: interrupted: stopping the load and the services (Ctrl-C again to exit now)"
+                );
                 if let Ok(current) = watcher.current.lock() {
                     current.iter().for_each(|s| s.stop());
                 }

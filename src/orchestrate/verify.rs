@@ -37,9 +37,16 @@ pub struct VerifyPlan {
 /// What an arm produced.
 #[derive(Debug, Clone)]
 pub enum Measured {
-    Load { artifact: Box<RunArtifact>, path: PathBuf },
+    Load {
+        artifact: Box<RunArtifact>,
+        path: PathBuf,
+    },
     /// The repro script's result: `bug_present` when it exited non-zero.
-    Repro { bug_present: bool, exit_code: i32, output: String },
+    Repro {
+        bug_present: bool,
+        exit_code: i32,
+        output: String,
+    },
 }
 
 /// One arm's result.
@@ -72,7 +79,11 @@ pub enum VerifyError {
 }
 
 fn tail_block(tail: &str) -> String {
-    if tail.is_empty() { String::new() } else { format!("\n--- last output ---\n{tail}\n---") }
+    if tail.is_empty() {
+        String::new()
+    } else {
+        format!("\n--- last output ---\n{tail}\n---")
+    }
 }
 
 /// Runs the verification.
@@ -81,9 +92,17 @@ fn tail_block(tail: &str) -> String {
 /// [`VerifyError`]: bad workspace or mirrord config, a baseline that cannot run, an interrupt.
 pub async fn run(plan: &VerifyPlan, interrupt: &Arc<Interrupt>) -> Result<VerifyRun, VerifyError> {
     let workspaces = Workspaces::create(&plan.repo, &plan.base, &plan.patches)?;
-    let mut specs = vec![spec(Role::Baseline, "baseline".into(), workspaces.baseline.clone())];
+    let mut specs = vec![spec(
+        Role::Baseline,
+        "baseline".into(),
+        workspaces.baseline.clone(),
+    )];
     for (i, dir) in workspaces.candidates.iter().enumerate() {
-        specs.push(spec(Role::Candidate, format!("candidate-{}", i + 1), dir.clone()));
+        specs.push(spec(
+            Role::Candidate,
+            format!("candidate-{}", i + 1),
+            dir.clone(),
+        ));
     }
     if let Backend::Mirrord(options) = &plan.settings.backend {
         check_mirrord(options, &specs, plan)?;
@@ -97,9 +116,13 @@ pub async fn run(plan: &VerifyPlan, interrupt: &Arc<Interrupt>) -> Result<Verify
         return Err(VerifyError::Interrupted);
     }
     let mut results = results.into_iter();
-    let baseline = results.next().expect("the baseline is always the first arm");
+    let baseline = results
+        .next()
+        .expect("the baseline is always the first arm");
     if let Err(failure) = &baseline.outcome {
-        return Err(VerifyError::Baseline { failure: failure.clone() });
+        return Err(VerifyError::Baseline {
+            failure: failure.clone(),
+        });
     }
     let candidates = results
         .zip(&plan.patches)
@@ -108,36 +131,71 @@ pub async fn run(plan: &VerifyPlan, interrupt: &Arc<Interrupt>) -> Result<Verify
             r
         })
         .collect();
-    Ok(VerifyRun { baseline, candidates })
+    Ok(VerifyRun {
+        baseline,
+        candidates,
+    })
 }
 
 fn spec(role: Role, label: String, dir: PathBuf) -> ArmSpec {
-    ArmSpec { role, label, dir, key: uuid::Uuid::new_v4().to_string() }
+    ArmSpec {
+        role,
+        label,
+        dir,
+        key: uuid::Uuid::new_v4().to_string(),
+    }
 }
 
-fn check_mirrord(options: &mirrord::MirrordOptions, specs: &[ArmSpec], plan: &VerifyPlan) -> Result<(), MirrordError> {
+fn check_mirrord(
+    options: &mirrord::MirrordOptions,
+    specs: &[ArmSpec],
+    plan: &VerifyPlan,
+) -> Result<(), MirrordError> {
     if which(&options.bin).is_none() {
-        return Err(MirrordError::Missing { bin: options.bin.clone() });
+        return Err(MirrordError::Missing {
+            bin: options.bin.clone(),
+        });
     }
     let concurrent = plan.order == ArmOrder::Concurrent;
     for spec in specs {
-        mirrord::check(&options.config, &spec.key, plan.settings.tag_header.as_str(), concurrent)?;
-        mirrord::verify_config(&options.bin, &options.config, &spec.key)
-            .map_err(|message| MirrordError::Invalid { path: options.config.display().to_string(), message: format!("mirrord verify-config: {message}") })?;
+        mirrord::check(
+            &options.config,
+            &spec.key,
+            plan.settings.tag_header.as_str(),
+            concurrent,
+        )?;
+        mirrord::verify_config(&options.bin, &options.config, &spec.key).map_err(|message| {
+            MirrordError::Invalid {
+                path: options.config.display().to_string(),
+                message: format!("mirrord verify-config: {message}"),
+            }
+        })?;
     }
     Ok(())
 }
 
 /// The path of `bin` when it names an executable on PATH (or is a path to one).
 fn which(bin: &str) -> Option<PathBuf> {
-    let is_exec = |p: &std::path::Path| std::fs::metadata(p).is_ok_and(|m| m.is_file() && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0);
+    let is_exec = |p: &std::path::Path| {
+        std::fs::metadata(p).is_ok_and(|m| {
+            m.is_file() && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
+        })
+    };
     if bin.contains('/') {
         return is_exec(std::path::Path::new(bin)).then(|| PathBuf::from(bin));
     }
-    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(bin)).find(|p| is_exec(p)))
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(bin))
+            .find(|p| is_exec(p))
+    })
 }
 
-async fn sequential(plan: &VerifyPlan, specs: &[ArmSpec], interrupt: &Arc<Interrupt>) -> Vec<ArmResult> {
+async fn sequential(
+    plan: &VerifyPlan,
+    specs: &[ArmSpec],
+    interrupt: &Arc<Interrupt>,
+) -> Vec<ArmResult> {
     let mut results = Vec::with_capacity(specs.len());
     for spec in specs {
         if interrupt.is_interrupted() {
@@ -148,7 +206,11 @@ async fn sequential(plan: &VerifyPlan, specs: &[ArmSpec], interrupt: &Arc<Interr
             Err(failure) => Err(failure),
         };
         let baseline_failed = spec.role == Role::Baseline && outcome.is_err();
-        results.push(ArmResult { spec: spec.clone(), patch: None, outcome });
+        results.push(ArmResult {
+            spec: spec.clone(),
+            patch: None,
+            outcome,
+        });
         if baseline_failed {
             break;
         }
@@ -156,7 +218,11 @@ async fn sequential(plan: &VerifyPlan, specs: &[ArmSpec], interrupt: &Arc<Interr
     results
 }
 
-async fn concurrent(plan: &VerifyPlan, specs: &[ArmSpec], interrupt: &Arc<Interrupt>) -> Vec<ArmResult> {
+async fn concurrent(
+    plan: &VerifyPlan,
+    specs: &[ArmSpec],
+    interrupt: &Arc<Interrupt>,
+) -> Vec<ArmResult> {
     let mut tasks = tokio::task::JoinSet::new();
     for (i, spec) in specs.iter().enumerate() {
         let (spec, plan, interrupt) = (spec.clone(), plan.clone(), interrupt.clone());
@@ -165,7 +231,14 @@ async fn concurrent(plan: &VerifyPlan, specs: &[ArmSpec], interrupt: &Arc<Interr
                 Ok(started) => measure(started, &plan, &interrupt).await,
                 Err(failure) => Err(failure),
             };
-            (i, ArmResult { spec, patch: None, outcome })
+            (
+                i,
+                ArmResult {
+                    spec,
+                    patch: None,
+                    outcome,
+                },
+            )
         });
     }
     let mut results: Vec<(usize, ArmResult)> = Vec::new();
@@ -179,12 +252,25 @@ async fn concurrent(plan: &VerifyPlan, specs: &[ArmSpec], interrupt: &Arc<Interr
 }
 
 /// Load test or repro script on a started arm, then teardown.
-async fn measure(mut started: StartedArm, plan: &VerifyPlan, interrupt: &Arc<Interrupt>) -> Result<Measured, ArmFailure> {
+async fn measure(
+    mut started: StartedArm,
+    plan: &VerifyPlan,
+    interrupt: &Arc<Interrupt>,
+) -> Result<Measured, ArmFailure> {
     let outcome = match &plan.repro {
         Some(command) => repro(&started, command).await,
-        None => arm::drive(&mut started, &plan.scenario, &plan.knobs, &plan.settings.results_dir, interrupt)
-            .await
-            .map(|(artifact, path)| Measured::Load { artifact: Box::new(artifact), path }),
+        None => arm::drive(
+            &mut started,
+            &plan.scenario,
+            &plan.knobs,
+            &plan.settings.results_dir,
+            interrupt,
+        )
+        .await
+        .map(|(artifact, path)| Measured::Load {
+            artifact: Box::new(artifact),
+            path,
+        }),
     };
     arm::stop(started, plan.settings.grace, interrupt).await;
     if interrupt.is_interrupted() {
@@ -204,10 +290,21 @@ async fn repro(started: &StartedArm, command: &str) -> Result<Measured, ArmFailu
         .kill_on_drop(true)
         .output()
         .await
-        .map_err(|e| ArmFailure::Spawn { command: command.to_string(), message: e.to_string() })?;
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        .map_err(|e| ArmFailure::Spawn {
+            command: command.to_string(),
+            message: e.to_string(),
+        })?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     let tail: Vec<&str> = text.lines().rev().take(20).collect();
     let output_tail = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
     let exit_code = output.status.code().unwrap_or(-1);
-    Ok(Measured::Repro { bug_present: exit_code != 0, exit_code, output: output_tail })
+    Ok(Measured::Repro {
+        bug_present: exit_code != 0,
+        exit_code,
+        output: output_tail,
+    })
 }

@@ -13,11 +13,22 @@ pub enum WorkspaceError {
     #[error("{repo} is not a git repository: give --repo the service's checkout")]
     NotARepo { repo: String },
     #[error("base '{base}' is not a commit in {repo}: {message}")]
-    BadBase { base: String, repo: String, message: String },
+    BadBase {
+        base: String,
+        repo: String,
+        message: String,
+    },
     #[error("patch {patch} does not apply to {base}:\n{message}")]
-    PatchDoesNotApply { patch: String, base: String, message: String },
+    PatchDoesNotApply {
+        patch: String,
+        base: String,
+        message: String,
+    },
     #[error("cannot read patch {patch}: {source}")]
-    ReadPatch { patch: String, source: std::io::Error },
+    ReadPatch {
+        patch: String,
+        source: std::io::Error,
+    },
     #[error("git {action} failed: {message}")]
     Git { action: String, message: String },
 }
@@ -42,8 +53,14 @@ impl Patch {
         } else {
             std::fs::read(path)
         }
-        .map_err(|source| WorkspaceError::ReadPatch { patch: name.clone(), source })?;
-        Ok(Patch { name: if name == "-" { "stdin".into() } else { name }, diff })
+        .map_err(|source| WorkspaceError::ReadPatch {
+            patch: name.clone(),
+            source,
+        })?;
+        Ok(Patch {
+            name: if name == "-" { "stdin".into() } else { name },
+            diff,
+        })
     }
 }
 
@@ -55,13 +72,29 @@ pub struct Workspaces {
     pub candidates: Vec<PathBuf>,
 }
 
-fn git(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<std::process::Output, WorkspaceError> {
+fn git(
+    dir: &Path,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+) -> Result<std::process::Output, WorkspaceError> {
     let mut command = Command::new("git");
-    command.arg("-C").arg(dir).args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-    command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    command
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     let mut child = command.spawn().map_err(WorkspaceError::GitMissing)?;
     if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        std::io::Write::write_all(&mut pipe, bytes).map_err(|e| WorkspaceError::Git { action: args.join(" "), message: e.to_string() })?;
+        std::io::Write::write_all(&mut pipe, bytes).map_err(|e| WorkspaceError::Git {
+            action: args.join(" "),
+            message: e.to_string(),
+        })?;
     }
     child.wait_with_output().map_err(WorkspaceError::GitMissing)
 }
@@ -75,31 +108,59 @@ impl Workspaces {
     ///
     /// # Errors
     /// [`WorkspaceError`]; whatever was created before the error is removed.
-    pub fn create(repo: &Path, base: &str, patches: &[Patch]) -> Result<Workspaces, WorkspaceError> {
+    pub fn create(
+        repo: &Path,
+        base: &str,
+        patches: &[Patch],
+    ) -> Result<Workspaces, WorkspaceError> {
         let shown = repo.display().to_string();
         let top = git(repo, &["rev-parse", "--show-toplevel"], None)?;
         if !top.status.success() {
             return Err(WorkspaceError::NotARepo { repo: shown });
         }
         let repo = PathBuf::from(String::from_utf8_lossy(&top.stdout).trim());
-        let commit = git(&repo, &["rev-parse", "--verify", &format!("{base}^{{commit}}")], None)?;
+        let commit = git(
+            &repo,
+            &["rev-parse", "--verify", &format!("{base}^{{commit}}")],
+            None,
+        )?;
         if !commit.status.success() {
-            return Err(WorkspaceError::BadBase { base: base.into(), repo: shown, message: stderr_of(&commit) });
+            return Err(WorkspaceError::BadBase {
+                base: base.into(),
+                repo: shown,
+                message: stderr_of(&commit),
+            });
         }
         let commit = String::from_utf8_lossy(&commit.stdout).trim().to_string();
         let root = tempfile::Builder::new()
             .prefix("fixproof-")
             .tempdir()
-            .map_err(|e| WorkspaceError::Git { action: "worktree add".into(), message: e.to_string() })?;
-        let mut workspaces = Workspaces { repo, baseline: root.path().join("baseline"), root, candidates: Vec::new() };
+            .map_err(|e| WorkspaceError::Git {
+                action: "worktree add".into(),
+                message: e.to_string(),
+            })?;
+        let mut workspaces = Workspaces {
+            repo,
+            baseline: root.path().join("baseline"),
+            root,
+            candidates: Vec::new(),
+        };
         workspaces.add(&workspaces.baseline.clone(), &commit)?;
         for (i, patch) in patches.iter().enumerate() {
             let dir = workspaces.root.path().join(format!("candidate-{}", i + 1));
             workspaces.add(&dir, &commit)?;
             workspaces.candidates.push(dir.clone());
-            let applied = git(&dir, &["apply", "--whitespace=nowarn", "-"], Some(&patch.diff))?;
+            let applied = git(
+                &dir,
+                &["apply", "--whitespace=nowarn", "-"],
+                Some(&patch.diff),
+            )?;
             if !applied.status.success() {
-                return Err(WorkspaceError::PatchDoesNotApply { patch: patch.name.clone(), base: base.into(), message: stderr_of(&applied) });
+                return Err(WorkspaceError::PatchDoesNotApply {
+                    patch: patch.name.clone(),
+                    base: base.into(),
+                    message: stderr_of(&applied),
+                });
             }
         }
         Ok(workspaces)
@@ -107,9 +168,16 @@ impl Workspaces {
 
     fn add(&self, dir: &Path, commit: &str) -> Result<(), WorkspaceError> {
         let path = dir.to_string_lossy();
-        let output = git(&self.repo, &["worktree", "add", "--detach", "--quiet", &path, commit], None)?;
+        let output = git(
+            &self.repo,
+            &["worktree", "add", "--detach", "--quiet", &path, commit],
+            None,
+        )?;
         if !output.status.success() {
-            return Err(WorkspaceError::Git { action: "worktree add".into(), message: stderr_of(&output) });
+            return Err(WorkspaceError::Git {
+                action: "worktree add".into(),
+                message: stderr_of(&output),
+            });
         }
         Ok(())
     }
@@ -119,7 +187,11 @@ impl Drop for Workspaces {
     fn drop(&mut self) {
         for dir in std::iter::once(&self.baseline).chain(&self.candidates) {
             if dir.exists() {
-                let _ = git(&self.repo, &["worktree", "remove", "--force", &dir.to_string_lossy()], None);
+                let _ = git(
+                    &self.repo,
+                    &["worktree", "remove", "--force", &dir.to_string_lossy()],
+                    None,
+                );
             }
         }
         let _ = git(&self.repo, &["worktree", "prune"], None);
@@ -132,28 +204,55 @@ mod tests {
 
     fn repo() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
-        let run = |args: &[&str]| assert!(git(dir.path(), args, None).unwrap().status.success(), "{args:?}");
+        let run = |args: &[&str]| {
+            assert!(
+                git(dir.path(), args, None).unwrap().status.success(),
+                "{args:?}"
+            )
+        };
         run(&["init", "--quiet"]);
         std::fs::write(dir.path().join("config.txt"), "timeout = none\n").unwrap();
         run(&["add", "."]);
-        run(&["-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "-m", "base"]);
+        run(&[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "--quiet",
+            "-m",
+            "base",
+        ]);
         dir
     }
 
-    const PATCH: &str = "--- a/config.txt\n+++ b/config.txt\n@@ -1 +1 @@\n-timeout = none\n+timeout = 150ms\n";
+    const PATCH: &str =
+        "--- a/config.txt\n+++ b/config.txt\n@@ -1 +1 @@\n-timeout = none\n+timeout = 150ms\n";
 
     #[test]
     fn worktrees_are_made_patched_and_removed() {
         let repo = repo();
-        let patch = Patch { name: "fix.diff".into(), diff: PATCH.as_bytes().to_vec() };
+        let patch = Patch {
+            name: "fix.diff".into(),
+            diff: PATCH.as_bytes().to_vec(),
+        };
         let ws = Workspaces::create(repo.path(), "HEAD", &[patch]).unwrap();
-        assert_eq!(std::fs::read_to_string(ws.baseline.join("config.txt")).unwrap(), "timeout = none\n");
-        assert_eq!(std::fs::read_to_string(ws.candidates[0].join("config.txt")).unwrap(), "timeout = 150ms\n");
-        let dirs = vec![ws.baseline.clone(), ws.candidates[0].clone()];
+        assert_eq!(
+            std::fs::read_to_string(ws.baseline.join("config.txt")).unwrap(),
+            "timeout = none\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(ws.candidates[0].join("config.txt")).unwrap(),
+            "timeout = 150ms\n"
+        );
+        let dirs = [ws.baseline.clone(), ws.candidates[0].clone()];
         drop(ws);
         assert!(dirs.iter().all(|d| !d.exists()));
         // The user's checkout is untouched and no worktree is left registered.
-        assert_eq!(std::fs::read_to_string(repo.path().join("config.txt")).unwrap(), "timeout = none\n");
+        assert_eq!(
+            std::fs::read_to_string(repo.path().join("config.txt")).unwrap(),
+            "timeout = none\n"
+        );
         let list = git(repo.path(), &["worktree", "list"], None).unwrap();
         assert_eq!(String::from_utf8_lossy(&list.stdout).lines().count(), 1);
     }
@@ -161,9 +260,18 @@ mod tests {
     #[test]
     fn a_patch_that_does_not_apply_names_itself_and_cleans_up() {
         let repo = repo();
-        let bad = Patch { name: "bad.diff".into(), diff: PATCH.replace("none", "nothing").into_bytes() };
-        let error = Workspaces::create(repo.path(), "HEAD", &[bad]).err().unwrap().to_string();
-        assert!(error.starts_with("patch bad.diff does not apply to HEAD"), "{error}");
+        let bad = Patch {
+            name: "bad.diff".into(),
+            diff: PATCH.replace("none", "nothing").into_bytes(),
+        };
+        let error = Workspaces::create(repo.path(), "HEAD", &[bad])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            error.starts_with("patch bad.diff does not apply to HEAD"),
+            "{error}"
+        );
         assert!(error.contains("patch failed"), "{error}");
         let list = git(repo.path(), &["worktree", "list"], None).unwrap();
         assert_eq!(String::from_utf8_lossy(&list.stdout).lines().count(), 1);
@@ -172,8 +280,14 @@ mod tests {
     #[test]
     fn bad_repos_and_bases_are_errors() {
         let empty = tempfile::tempdir().unwrap();
-        assert!(matches!(Workspaces::create(empty.path(), "HEAD", &[]), Err(WorkspaceError::NotARepo { .. })));
+        assert!(matches!(
+            Workspaces::create(empty.path(), "HEAD", &[]),
+            Err(WorkspaceError::NotARepo { .. })
+        ));
         let repo = repo();
-        assert!(matches!(Workspaces::create(repo.path(), "nope", &[]), Err(WorkspaceError::BadBase { .. })));
+        assert!(matches!(
+            Workspaces::create(repo.path(), "nope", &[]),
+            Err(WorkspaceError::BadBase { .. })
+        ));
     }
 }

@@ -16,6 +16,7 @@
 //! | [`hodges_lehmann`] | Hodges–Lehmann shift and its CI (small samples, block aggregates) |
 //! | [`quantile`] | HdrHistogram quantiles (type 1, integer ranks), order-statistic CIs, Harrell–Davis |
 //! | [`bootstrap`] | exact bootstrap distribution of a quantile and of a quantile difference |
+//! | [`difference`] | CDF and percentile bounds of that difference without the convolution |
 //! | [`trend`] | Mann–Kendall and Theil–Sen with Sen's CI (lag drains) |
 //! | [`multiple`] | Holm–Bonferroni adjusted p-values |
 //! | [`design`] | design effect and effective n from per-block aggregates |
@@ -38,6 +39,7 @@
 pub mod binomial;
 pub mod bootstrap;
 pub mod design;
+pub mod difference;
 pub mod fisher;
 pub mod hodges_lehmann;
 pub mod mann_whitney;

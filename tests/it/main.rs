@@ -3,7 +3,15 @@
 // Test code: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod cluster;
+mod compare;
+mod compare_errors;
+mod demo;
+mod fixtures;
 mod load;
 mod load_errors;
+mod mirrord;
 mod server;
 mod util;
+mod verdict_golden;
+mod verify;

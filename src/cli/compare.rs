@@ -1,0 +1,180 @@
+//! `fixproof compare`: a baseline and one or more candidates (run artifacts or plain sample
+//! files) plus SLOs → a verdict per candidate, printed as JSON, text or Markdown.
+//!
+//! Exit codes: 0 pass, 1 reject, 2 inconclusive (with several candidates: the best one's);
+//! 64 for bad flags or expressions, and for an SLO or guard naming a request that neither arm
+//! has (a typo on the command line); 65 for files that cannot be used, and for a request name
+//! only one arm has (arms from different scenarios).
+
+use super::Failure;
+use crate::exit_code;
+use crate::load::RunArtifact;
+use crate::report::{markdown, text};
+use crate::verdict::samples::{check_unit, parse_samples};
+use crate::verdict::{
+    Arm, Decision, ErrorClasses, ExprError, Settings, Spec, Verdict, VerdictError, compare,
+    parse_guard, parse_slo, rank,
+};
+use clap::{Args, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// Output formats of `compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The verdict JSON (schema_version 1).
+    Json,
+    /// An aligned terminal summary.
+    Text,
+    /// Markdown for a pull-request comment.
+    Markdown,
+}
+
+/// The flags of `fixproof compare`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit codes: 0 pass, 1 reject, 2 inconclusive (several candidates: the best one's), 64 bad flags or expressions, 65 unusable files."
+)]
+pub struct CompareArgs {
+    /// The unpatched run: a run artifact, or a sample file (one latency per line, e.g. 12.5ms).
+    #[arg(short, long, value_name = "FILE")]
+    pub baseline: PathBuf,
+    /// A patched run, same forms; repeat for several candidates (one verdict each, ranked).
+    #[arg(short, long, value_name = "FILE", required = true)]
+    pub candidate: Vec<PathBuf>,
+    /// An SLO of the alert, k6-style: 'p99 < 300ms', 'p(99.9) <= 1s', 'error_rate < 5%',
+    /// 'throughput >= 190/s', 'p99{name=checkout} < 300ms' (repeatable; at least one).
+    #[arg(long = "slo", value_name = "EXPR")]
+    pub slos: Vec<String>,
+    /// A guard against the baseline: 'p50 <= baseline + max(10%, 2ms)',
+    /// 'error_rate <= baseline + 0.5pp' (repeatable). Default: chosen by the alert kind.
+    #[arg(long = "guard", value_name = "EXPR")]
+    pub guards: Vec<String>,
+    /// Confidence of every one-sided bound (α = 1 − confidence, also Holm's family-wise rate).
+    #[arg(long, default_value_t = 0.95, value_parser = confidence)]
+    pub confidence: f64,
+    /// Status classes that count as errors, besides timeouts and transport errors: 5xx or 4xx,5xx.
+    #[arg(long, default_value = "5xx", value_parser = ErrorClasses::parse)]
+    pub errors: ErrorClasses,
+    /// Unit of bare numbers in sample files: ns, us, ms, s.
+    #[arg(long, value_parser = check_unit)]
+    pub unit: Option<String>,
+    /// Output format; default json when stdout is not a terminal, text when it is.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
+/// `--confidence`: a probability in (0.5, 1).
+fn confidence(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(c) if c > 0.5 && c < 1.0 => Ok(c),
+        _ => Err(format!(
+            "'{text}' is not a confidence level between 0.5 and 1 (e.g. 0.95)"
+        )),
+    }
+}
+
+/// Runs the command and returns the exit code of the (best) verdict.
+pub fn run(args: CompareArgs) -> Result<i32, Failure> {
+    if args.slos.is_empty() {
+        let message = "give at least one --slo, e.g. --slo 'p99 < 300ms': the artifacts do not say which alert to verify";
+        return Err(Failure::new(exit_code::USAGE, anyhow::anyhow!(message)));
+    }
+    let spec = spec(&args.slos, &args.guards)?;
+    let settings = Settings {
+        confidence: args.confidence,
+        errors: args.errors,
+        ..Settings::default()
+    };
+    let unit = args.unit.as_deref();
+    let baseline = load_arm(&args.baseline, "baseline", unit)?;
+    let candidates = args
+        .candidate
+        .iter()
+        .map(|path| load_arm(path, "candidate", unit))
+        .collect::<Result<Vec<_>, _>>()?;
+    let verdicts = candidates
+        .iter()
+        .map(|c| compare(&baseline, c, &spec, &settings).map_err(failure))
+        .collect::<Result<Vec<_>, _>>()?;
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Text
+    } else {
+        Format::Json
+    });
+    let (output, decision) = render(verdicts, format);
+    // A closed pipe (`| head`) is not an error of the comparison.
+    let _ = writeln!(std::io::stdout().lock(), "{}", output.trim_end());
+    Ok(exit_for(decision))
+}
+
+/// Parses the expressions; an error names the flag and points at the offending character.
+fn spec(slos: &[String], guards: &[String]) -> Result<Spec, Failure> {
+    let usage =
+        |flag: &str, e: ExprError| Failure::new(exit_code::USAGE, anyhow::anyhow!("{flag}: {e}"));
+    Ok(Spec {
+        slos: slos
+            .iter()
+            .map(|t| parse_slo(t).map_err(|e| usage("--slo", e)))
+            .collect::<Result<_, _>>()?,
+        guards: guards
+            .iter()
+            .map(|t| parse_guard(t).map_err(|e| usage("--guard", e)))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// One verdict as itself, several as a ranked comparison; and the decision that sets the
+/// exit code (the best candidate's).
+fn render(verdicts: Vec<Verdict>, format: Format) -> (String, Decision) {
+    if let [verdict] = verdicts.as_slice() {
+        let output = match format {
+            Format::Json => serde_json::to_string_pretty(verdict).expect("a verdict serializes"),
+            Format::Text => text::render(verdict),
+            Format::Markdown => markdown::render(verdict),
+        };
+        return (output, verdict.verdict);
+    }
+    let comparison = rank(verdicts);
+    let output = match format {
+        Format::Json => serde_json::to_string_pretty(&comparison).expect("a comparison serializes"),
+        Format::Text => text::render_comparison(&comparison),
+        Format::Markdown => markdown::render_comparison(&comparison),
+    };
+    (output, comparison.best())
+}
+
+fn exit_for(decision: Decision) -> i32 {
+    match decision {
+        Decision::Pass => exit_code::OK,
+        Decision::Reject => exit_code::REJECT,
+        Decision::Inconclusive => exit_code::INCONCLUSIVE,
+    }
+}
+
+fn failure(e: VerdictError) -> Failure {
+    let code = match e {
+        VerdictError::UnknownRequestName { .. } | VerdictError::NoRequestNames { .. } => {
+            exit_code::USAGE
+        }
+        VerdictError::Histogram { .. }
+        | VerdictError::Samples { .. }
+        | VerdictError::RequestNameInOneArm { .. } => exit_code::DATA,
+        VerdictError::Stats { .. } => exit_code::INTERNAL,
+    };
+    Failure::new(code, e)
+}
+
+/// Reads a run artifact (a JSON object) or a sample file (anything else).
+fn load_arm(path: &Path, role: &str, unit: Option<&str>) -> Result<Arm, Failure> {
+    let shown = path.display().to_string();
+    let data = |message: String| Failure::new(exit_code::DATA, anyhow::anyhow!("{role} {message}"));
+    let bytes = std::fs::read(path).map_err(|e| data(format!("{shown}: cannot read it: {e}")))?;
+    let text = String::from_utf8_lossy(&bytes);
+    if text.trim_start().starts_with('{') {
+        let artifact = RunArtifact::read(path).map_err(|e| data(e.to_string()))?;
+        return Arm::from_artifact(&artifact, &shown).map_err(failure);
+    }
+    let values = parse_samples(&text, unit).map_err(|m| data(format!("{shown}: {m}")))?;
+    Arm::from_samples(&values, &shown).map_err(failure)
+}

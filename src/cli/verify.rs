@@ -1,0 +1,268 @@
+//! `fixproof verify`: worktrees → baseline and candidates under a backend → load → verdicts →
+//! reports in `results/<UTC timestamp>-<scenario>/`.
+
+use super::parse::{self, RateArg};
+use super::{Failure, judge, output};
+use crate::exit_code;
+use crate::orchestrate::mirrord::MirrordOptions;
+use crate::orchestrate::{
+    ArmOrder, ArmSettings, Backend, DriverKnobs, Interrupt, Patch, VerifyError, VerifyPlan,
+};
+use crate::scenario::{Overrides, Scenario, Target};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// Run the service here, with PORT set to a free loopback port.
+    Local,
+    /// Run the service under `mirrord exec`, as a pod of the real cluster.
+    Mirrord,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArmsArg {
+    /// Baseline, then each candidate (works with open-source mirrord).
+    Sequential,
+    /// All arms at once (with mirrord: needs the operator).
+    Concurrent,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Scenario file: request shapes, load profile, SLOs.
+    #[arg(short, long, value_name = "FILE")]
+    pub scenario: PathBuf,
+    /// The service's git repository.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// The commit the baseline runs and the patches apply to.
+    #[arg(long, default_value = "HEAD")]
+    pub base: String,
+    /// A candidate patch (unified diff; `-` reads standard input). Repeat to verify several.
+    #[arg(short, long = "patch", value_name = "FILE", required = true)]
+    pub patches: Vec<PathBuf>,
+    /// Where the service runs.
+    #[arg(long, value_enum, default_value = "local")]
+    pub backend: BackendArg,
+    /// mirrord target (e.g. deploy/checkout).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// mirrord target namespace.
+    #[arg(long)]
+    pub target_namespace: Option<String>,
+    /// mirrord config file (JSON); must steal with a header filter on the run's tag.
+    #[arg(long, value_name = "FILE")]
+    pub mirrord_config: Option<PathBuf>,
+    /// The mirrord binary.
+    #[arg(long, default_value = "mirrord")]
+    pub mirrord_bin: String,
+    /// The service URL the load goes to (required with mirrord: the cluster's URL).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Path of the tagged readiness probe.
+    #[arg(long, default_value = "/")]
+    pub ready_path: String,
+    /// How long a service may take to become ready.
+    #[arg(long, default_value = "60s", value_parser = parse::positive_duration)]
+    pub ready_timeout: Duration,
+    /// Arm order.
+    #[arg(long, value_enum, default_value = "sequential")]
+    pub arms: ArmsArg,
+    /// SLO, replacing the scenario's (repeatable), e.g. "p99 < 300ms".
+    #[arg(long = "slo")]
+    pub slos: Vec<String>,
+    /// Guard, replacing the scenario's (repeatable), e.g. "p50 <= baseline + 10%".
+    #[arg(long = "guard")]
+    pub guards: Vec<String>,
+    /// Confidence of every bound.
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Status classes that count as errors, e.g. 4xx,5xx.
+    #[arg(long, default_value = "5xx")]
+    pub errors: String,
+    /// A script that exits non-zero while the bug is present, run instead of the load test
+    /// with FIXPROOF_URL and FIXPROOF_HEADER set.
+    #[arg(long, value_name = "CMD")]
+    pub repro: Option<String>,
+    /// Folder under which the results folder is made.
+    #[arg(long, default_value = "results")]
+    pub results_dir: PathBuf,
+    /// Arrival rate override.
+    #[arg(short, long, value_parser = parse::rate_arg)]
+    pub rate: Option<RateArg>,
+    /// Measured duration override.
+    #[arg(short, long, value_parser = parse::positive_duration)]
+    pub duration: Option<Duration>,
+    /// Warm-up override.
+    #[arg(long, value_parser = parse::duration)]
+    pub warmup: Option<Duration>,
+    /// Seed override.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Tag header name.
+    #[arg(long, default_value = crate::load::DEFAULT_TAG_HEADER, value_parser = parse::header_name)]
+    pub tag_header: http::HeaderName,
+    /// Driver threads per arm.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Validity: the highest acceptable send-lag p99.
+    #[arg(long, default_value = "1ms", value_parser = parse::positive_duration)]
+    pub max_send_lag: Duration,
+    /// Refuse a plan whose peak rate is above this.
+    #[arg(long, value_parser = parse::rate)]
+    pub max_rate: Option<crate::scenario::Rate>,
+    /// Refuse a plan with more requests than this.
+    #[arg(long, value_parser = parse::count)]
+    pub max_requests: Option<u64>,
+    /// Teardown: time between SIGTERM and SIGKILL.
+    #[arg(long, default_value = "5s", value_parser = parse::duration)]
+    pub grace: Duration,
+    /// Output format of the verdict on stdout.
+    #[arg(long, value_enum)]
+    pub format: Option<judge::Format>,
+    /// The command that starts the service in its working copy.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+pub async fn run(args: VerifyArgs) -> Result<i32, Failure> {
+    let plan = plan(&args)?;
+    let results = plan.settings.results_dir.clone();
+    std::fs::create_dir_all(&results).map_err(|e| {
+        Failure::new(
+            exit_code::INTERNAL,
+            anyhow::anyhow!("cannot create {}: {e}", results.display()),
+        )
+    })?;
+    eprintln!(
+        "fixproof: verifying {} patch(es) on {} ({:?} backend); results in {}",
+        plan.patches.len(),
+        plan.scenario.name,
+        args.backend,
+        results.display()
+    );
+    let interrupt = Interrupt::listen();
+    let run = crate::orchestrate::verify::run(&plan, &interrupt)
+        .await
+        .map_err(|e| match e {
+            VerifyError::Workspace(
+                crate::orchestrate::workspace::WorkspaceError::PatchDoesNotApply { .. },
+            ) => Failure::new(exit_code::DATA, e),
+            VerifyError::Workspace(crate::orchestrate::workspace::WorkspaceError::GitMissing(
+                _,
+            )) => Failure::new(exit_code::UNAVAILABLE, e),
+            VerifyError::Workspace(_) => Failure::new(exit_code::USAGE, e),
+            VerifyError::Mirrord(crate::orchestrate::mirrord::MirrordError::Missing { .. }) => {
+                Failure::new(exit_code::UNAVAILABLE, e)
+            }
+            VerifyError::Mirrord(_) => Failure::new(exit_code::USAGE, e),
+            VerifyError::Baseline { .. } => Failure::new(exit_code::UNAVAILABLE, e),
+            VerifyError::Interrupted => Failure::new(exit_code::INTERRUPTED, e),
+        })?;
+    let settings = judge::JudgeSettings {
+        slos: &plan.scenario.slo,
+        guards: &plan.scenario.guards,
+        confidence: args.confidence,
+        errors: &args.errors,
+        repro: plan.repro.as_deref(),
+    };
+    let judged = judge::judge_run(&run, &settings, &results)?;
+    judge::emit(&judged, args.format, &results)
+}
+
+fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
+    let usage = |message: String| Failure::new(exit_code::USAGE, anyhow::anyhow!(message));
+    let mut scenario =
+        Scenario::from_file(&args.scenario).map_err(|e| Failure::new(exit_code::DATA, e))?;
+    let url = match &args.url {
+        Some(url) => Some(Target::parse(url).map_err(|m| usage(format!("--url: {m}")))?),
+        None => None,
+    };
+    let overrides = Overrides {
+        rate: match args.rate {
+            Some(RateArg::Fixed(rate)) => Some(rate),
+            Some(RateArg::Max) => {
+                return Err(usage(
+                    "--rate max is a closed loop, which verify does not use: give a fixed rate"
+                        .into(),
+                ));
+            }
+            None => None,
+        },
+        duration: args.duration,
+        warmup: args.warmup,
+        seed: args.seed,
+        ..Overrides::default()
+    };
+    scenario
+        .apply(&overrides)
+        .map_err(|e| Failure::new(exit_code::USAGE, e))?;
+    if !args.slos.is_empty() {
+        scenario.slo = args.slos.clone();
+    }
+    if !args.guards.is_empty() {
+        scenario.guards = args.guards.clone();
+    }
+    if scenario.slo.is_empty() {
+        return Err(usage(format!(
+            "scenario '{}' has no \"slo\": give the alert's SLO with --slo, e.g. --slo \"p99 < 300ms\"",
+            scenario.name
+        )));
+    }
+    let backend = match args.backend {
+        BackendArg::Local => Backend::Local,
+        BackendArg::Mirrord => {
+            let config = args.mirrord_config.clone().ok_or_else(|| usage("--backend mirrord needs --mirrord-config FILE (a steal config with a header filter on {{ key }})".into()))?;
+            if url.is_none() {
+                return Err(usage("--backend mirrord needs --url: the service URL in the cluster that the load goes to".into()));
+            }
+            Backend::Mirrord(MirrordOptions {
+                bin: args.mirrord_bin.clone(),
+                config,
+                target: args.target.clone(),
+                namespace: args.target_namespace.clone(),
+            })
+        }
+    };
+    let patches = args
+        .patches
+        .iter()
+        .map(|p| Patch::read(p).map_err(|e| Failure::new(exit_code::DATA, e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let results_dir = args.results_dir.join(format!(
+        "{}-{}",
+        output::timestamp(),
+        output::slug(&scenario.name)
+    ));
+    Ok(VerifyPlan {
+        repo: args.repo.clone(),
+        base: args.base.clone(),
+        patches,
+        settings: ArmSettings {
+            backend,
+            command: args.command.clone(),
+            env: Vec::new(),
+            url,
+            ready_path: args.ready_path.clone(),
+            ready_timeout: args.ready_timeout,
+            grace: args.grace,
+            results_dir,
+            tag_header: args.tag_header.clone(),
+            insecure_tls: scenario.http.insecure_tls,
+        },
+        knobs: DriverKnobs {
+            threads: args.threads,
+            max_send_lag: args.max_send_lag,
+            max_requests: args.max_requests,
+            max_rate: args.max_rate,
+        },
+        order: match args.arms {
+            ArmsArg::Sequential => ArmOrder::Sequential,
+            ArmsArg::Concurrent => ArmOrder::Concurrent,
+        },
+        repro: args.repro.clone(),
+        scenario,
+    })
+}

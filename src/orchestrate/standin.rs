@@ -1,0 +1,285 @@
+//! A stand-in `mirrord` for machines without a cluster (tests, demos), reached by running the
+//! fixproof binary under the name `mirrord`. It behaves as reference/mirrord.md describes:
+//!
+//! - `exec -f/--config-file F -k/--key K -t/--target T -n/--target-namespace NS -- CMD…`:
+//!   renders `{{ key }}` and `get_env(…)` in the config, rejects unknown fields, prints JSON
+//!   progress ending in `Ready!` (with `MIRRORD_PROGRESS_MODE=json`), registers the session
+//!   with the "cluster", then execs the command, so that the PID becomes the app;
+//! - a second live session on the same target fails as the open-source agent does, unless
+//!   the config says `"operator": true`;
+//! - `verify-config [--ide] [--resolved] PATH` prints its JSON verdict and exits 0.
+//!
+//! The cluster is a directory (`FIXPROOF_STANDIN_CLUSTER`) of session files; a steal proxy that
+//! the test starts reads them and routes each request: to the session whose header filter
+//! matches one of its `name: value` lines, or else to the "deployed" copy.
+
+use super::mirrord::render;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+/// Environment variable naming the cluster directory.
+pub const CLUSTER_ENV: &str = "FIXPROOF_STANDIN_CLUSTER";
+
+const TOP_LEVEL: &[&str] = &[
+    "accept_invalid_certificates",
+    "agent",
+    "container",
+    "experimental",
+    "external_proxy",
+    "feature",
+    "internal_proxy",
+    "key",
+    "kube_context",
+    "kubeconfig",
+    "operator",
+    "pause",
+    "profile",
+    "sip_binaries",
+    "skip_build_tools",
+    "skip_processes",
+    "target",
+    "telemetry",
+    "use_proxy",
+];
+
+/// Runs the stand-in with `args` (without the program name); returns the exit code when it does
+/// not exec.
+pub fn main(args: &[String]) -> i32 {
+    match args.first().map(String::as_str) {
+        Some("exec") => exec(&args[1..]),
+        Some("verify-config") => verify_config(&args[1..]),
+        Some("--version") => {
+            println!("mirrord 3.999.0 (fixproof stand-in)");
+            0
+        }
+        other => {
+            eprintln!(
+                "error: unrecognized subcommand '{}' (stand-in mirrord knows exec and verify-config)",
+                other.unwrap_or("")
+            );
+            2
+        }
+    }
+}
+
+struct ExecArgs {
+    config: Option<PathBuf>,
+    key: Option<String>,
+    target: Option<String>,
+    command: Vec<String>,
+}
+
+fn parse_exec(args: &[String]) -> Result<ExecArgs, String> {
+    let mut parsed = ExecArgs {
+        config: None,
+        key: None,
+        target: None,
+        command: Vec::new(),
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let value = || {
+            args.get(i + 1)
+                .cloned()
+                .ok_or_else(|| format!("a value is required for '{}'", args[i]))
+        };
+        match args[i].as_str() {
+            "-f" | "--config-file" => parsed.config = Some(PathBuf::from(value()?)),
+            "-k" | "--key" => parsed.key = Some(value()?),
+            "-t" | "--target" => parsed.target = Some(value()?),
+            "-n" | "--target-namespace" => {
+                value()?;
+            }
+            "--" => {
+                parsed.command = args[i + 1..].to_vec();
+                break;
+            }
+            other => return Err(format!("unexpected argument '{other}' found")),
+        }
+        i += 2;
+    }
+    if parsed.command.is_empty() {
+        return Err("the following required arguments were not provided: <BINARY>".into());
+    }
+    Ok(parsed)
+}
+
+/// The rendered config, or the error mirrord would print.
+fn load_config(path: &Path, key: &str) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("Couldn't read config file {}: {e}", path.display()))?;
+    let config: Value = serde_json::from_str(&render(&text, key)?)
+        .map_err(|e| format!("Invalid config file: {e}"))?;
+    if let Some(map) = config.as_object() {
+        if let Some(unknown) = map.keys().find(|k| !TOP_LEVEL.contains(&k.as_str())) {
+            return Err(format!("Invalid config file: unknown field `{unknown}`"));
+        }
+    }
+    Ok(config)
+}
+
+fn steal_filter(config: &Value) -> (bool, Option<String>) {
+    let incoming = config
+        .pointer("/feature/network/incoming")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let steal = matches!(&incoming, Value::Bool(true))
+        || incoming.as_str() == Some("steal")
+        || incoming.get("mode").and_then(Value::as_str) == Some("steal");
+    let filter = incoming
+        .pointer("/http_filter/header_filter")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    (steal, filter)
+}
+
+fn progress(value: Value) {
+    if std::env::var("MIRRORD_PROGRESS_MODE").as_deref() == Ok("json") {
+        println!("{value}");
+    }
+}
+
+fn exec(args: &[String]) -> i32 {
+    let fail = |message: String| {
+        eprintln!("Error: {message}");
+        1
+    };
+    let args = match parse_exec(args) {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let key = args
+        .key
+        .clone()
+        .or_else(|| std::env::var("MIRRORD_KEY").ok())
+        .unwrap_or_else(|| "a1b2c".into());
+    let config = match &args.config {
+        Some(path) => match load_config(path, &key) {
+            Ok(config) => config,
+            Err(e) => return fail(e),
+        },
+        None => json!({}),
+    };
+    let Some(cluster) = std::env::var_os(CLUSTER_ENV).map(PathBuf::from) else {
+        return fail(format!(
+            "stand-in mirrord: {CLUSTER_ENV} is not set (it names the directory that stands for the cluster)"
+        ));
+    };
+    let target = args.target.clone().or_else(|| {
+        config
+            .get("target")
+            .and_then(|t| t.as_str().or_else(|| t.get("path")?.as_str()))
+            .map(str::to_string)
+    });
+    let (steal, filter) = steal_filter(&config);
+    if steal && target.is_none() {
+        return fail("Steal mode requires a target: targetless runs cannot steal".into());
+    }
+    let operator = config
+        .get("operator")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    progress(json!({"type": "NewTask", "name": "mirrord exec", "parent": null}));
+    let target = target.unwrap_or_else(|| "targetless".into());
+    if let Err(e) = register(&cluster, &key, &target, steal, filter.as_deref(), operator) {
+        progress(
+            json!({"type": "FinishedTask", "name": "mirrord exec", "success": false, "message": null}),
+        );
+        return fail(e);
+    }
+    progress(json!({"type": "Info", "message": format!("session ID: {}", uuid::Uuid::new_v4())}));
+    progress(
+        json!({"type": "Info", "message": format!("incoming: incoming traffic will be {}", if steal { "stolen" } else { "mirrored" })}),
+    );
+    progress(
+        json!({"type": "FinishedTask", "name": "running process", "success": true, "message": "Ready!"}),
+    );
+    use std::os::unix::process::CommandExt;
+    let error = std::process::Command::new(&args.command[0])
+        .args(&args.command[1..])
+        .env("MIRRORD_PROGRESS_MODE", "off")
+        .exec();
+    fail(format!("failed to exec {}: {error}", args.command[0]))
+}
+
+/// Writes this session into the cluster; refuses a second live session on the same target
+/// unless both use the operator.
+fn register(
+    cluster: &Path,
+    key: &str,
+    target: &str,
+    steal: bool,
+    filter: Option<&str>,
+    operator: bool,
+) -> Result<(), String> {
+    let sessions = cluster.join("sessions");
+    std::fs::create_dir_all(&sessions).map_err(|e| e.to_string())?;
+    for other in live_sessions(cluster) {
+        if other["target"] == target
+            && other["steal"] == true
+            && steal
+            && !(operator && other["operator"] == true)
+        {
+            return Err("mirrord-agent: Detected dirty iptables. Either some other mirrord agent is running or the previous agent failed to clean up before exit.".into());
+        }
+    }
+    let session = json!({
+        "key": key, "target": target, "steal": steal, "header_filter": filter, "operator": operator,
+        "app_port": std::env::var("PORT").ok().and_then(|p| p.parse::<u16>().ok()),
+        "pid": std::process::id(),
+    });
+    std::fs::write(sessions.join(format!("{key}.json")), session.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// The sessions whose process is still alive.
+pub fn live_sessions(cluster: &Path) -> Vec<Value> {
+    let Ok(entries) = std::fs::read_dir(cluster.join("sessions")) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| std::fs::read(e.ok()?.path()).ok())
+        .filter_map(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        .filter(|s| s["pid"].as_i64().is_some_and(|pid| is_alive(pid as i32)))
+        .collect()
+}
+
+fn is_alive(pid: i32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit(')')
+        .next()
+        .is_some_and(|rest| !rest.trim_start().starts_with('Z') && !rest.trim().is_empty())
+}
+
+fn verify_config(args: &[String]) -> i32 {
+    let Some(path) = args.iter().rfind(|a| !a.starts_with("--")) else {
+        eprintln!("error: the following required arguments were not provided: <PATH>");
+        return 2;
+    };
+    let key = std::env::var("MIRRORD_KEY").unwrap_or_else(|_| "a1b2c".into());
+    let report = match load_config(Path::new(path), &key) {
+        Err(e) => json!({"type": "Fail", "errors": [e]}),
+        Ok(config) => {
+            let (steal, _) = steal_filter(&config);
+            let filter = config
+                .pointer("/feature/network/incoming/http_filter")
+                .and_then(Value::as_object);
+            let kinds = filter.map_or(0, |f| f.keys().filter(|k| k.as_str() != "ports").count());
+            if steal && config.get("target").is_none() {
+                json!({"type": "Fail", "errors": ["Steal mode requires a target"]})
+            } else if kinds > 1 {
+                json!({"type": "Fail", "errors": ["Cannot use multiple types of HTTP filter at the same time, use 'any_of' or 'all_of' to combine filters"]})
+            } else {
+                json!({"type": "Success", "config": {"path": config.pointer("/target/path"), "namespace": config.pointer("/target/namespace")}, "warnings": [], "compatible_target_types": ["deployment", "pod"]})
+            }
+        }
+    };
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
+    0
+}

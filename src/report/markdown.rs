@@ -1,0 +1,125 @@
+//! Markdown fit for a pull-request comment: the verdict first (a status word, no emoji) with
+//! its summary, a table of SLOs and guards, the evidence in a `<details>` block, then the
+//! feedback sentence.
+
+use super::{Row, arms, evidence, rows};
+use crate::verdict::human;
+use crate::verdict::{Comparison, Verdict};
+use std::fmt::Write;
+
+/// Renders one verdict.
+pub fn render(verdict: &Verdict) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "### fixproof: **{}**\n", verdict.verdict.word());
+    let _ = writeln!(out, "{}\n", verdict.summary);
+    table(&mut out, &rows(verdict), verdict.settings.confidence);
+    details(&mut out, verdict);
+    let _ = writeln!(out, "**Feedback:** {}", verdict.feedback);
+    out
+}
+
+/// Renders several candidates: the ranking, then each verdict.
+pub fn render_comparison(comparison: &Comparison) -> String {
+    let mut out = String::from(
+        "### fixproof: candidates ranked\n\n| rank | candidate | verdict |\n| --- | --- | --- |\n",
+    );
+    for r in &comparison.ranking {
+        let _ = writeln!(
+            out,
+            "| {} | {} (`{}`) | **{}** |",
+            r.rank,
+            cell(&r.label),
+            cell(&r.path),
+            r.verdict.word()
+        );
+    }
+    for r in &comparison.ranking {
+        let _ = write!(
+            out,
+            "\n---\n\n#### Candidate {}: {}\n\n",
+            r.rank,
+            cell(&r.label)
+        );
+        out.push_str(&render(&comparison.verdicts[r.candidate]));
+    }
+    out
+}
+
+/// Escapes table cell text.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn table(out: &mut String, rows: &[Row], confidence: f64) {
+    let conf = human::confidence(confidence);
+    let _ = writeln!(
+        out,
+        "| | condition | status | baseline | candidate | {conf} bounds |"
+    );
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | **{}** | {} | {} | {} |",
+            r.kind,
+            cell(&r.condition),
+            r.status,
+            cell(&r.baseline),
+            cell(&r.candidate),
+            cell(&r.bounds)
+        );
+    }
+    out.push('\n');
+}
+
+fn details(out: &mut String, verdict: &Verdict) {
+    out.push_str("<details>\n<summary>Evidence</summary>\n\n");
+    let lists = [
+        ("Tests", evidence(verdict)),
+        (
+            "Reasons",
+            verdict.reasons.iter().map(|r| r.message.clone()).collect(),
+        ),
+        ("Arms", arms(verdict)),
+        ("Notes", verdict.notes.clone()),
+    ];
+    for (title, items) in lists.iter().filter(|(_, items)| !items.is_empty()) {
+        let _ = writeln!(out, "**{title}**\n");
+        for item in items {
+            let _ = writeln!(out, "- {item}");
+        }
+        out.push('\n');
+    }
+    let s = &verdict.settings;
+    let _ = writeln!(
+        out,
+        "Settings: one-sided bounds at {}, errors = {}, Holm across SLO violations and guard regressions, design effect from per-interval blocks.\n",
+        human::confidence(s.confidence),
+        s.errors.join(", ")
+    );
+    out.push_str("</details>\n\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::testing::sample_verdict;
+
+    #[test]
+    fn verdict_first_then_table_details_and_feedback() {
+        let v = sample_verdict();
+        let md = render(&v);
+        assert!(md.starts_with("### fixproof: **REJECT**\n\n"), "{md}");
+        let (table, details, feedback) = (
+            md.find("| --- |").unwrap(),
+            md.find("<details>").unwrap(),
+            md.find("**Feedback:**").unwrap(),
+        );
+        assert!(table < details && details < feedback);
+        assert!(
+            md.contains("| SLO | `p99 < 300ms` | **violated** |"),
+            "{md}"
+        );
+        assert!(!md.chars().any(|c| c as u32 > 0x1F000), "no emoji");
+    }
+}

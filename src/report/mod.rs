@@ -1,0 +1,210 @@
+//! Renderers of a [`Verdict`]: Markdown for a pull-request comment ([`markdown::render`]) and
+//! an aligned summary for a terminal ([`text::render`]). Pure functions from the verdict to a
+//! string: they format what the verdict says and never decide anything (DESIGN.md "Layout").
+//! Several candidates render one verdict after another under their ranking
+//! ([`markdown::render_comparison`], [`text::render_comparison`]).
+
+pub mod markdown;
+pub mod text;
+
+use crate::verdict::Verdict;
+use crate::verdict::evidence::{
+    BootstrapEvidence, ErrorRateEvidence, MannWhitneyEvidence, RateEvidence,
+};
+use crate::verdict::human::{self, signed, value, value_or};
+use crate::verdict::model::{GuardResult, GuardStatus, SloResult, SloStatus, Unit};
+
+/// One line of the table of SLOs and guards, already formatted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// `SLO` or `guard`.
+    pub kind: &'static str,
+    /// The expression.
+    pub condition: String,
+    /// `met`, `violated`, `non-inferior`, …
+    pub status: &'static str,
+    /// The baseline's value (and, for SLOs, whether it violates).
+    pub baseline: String,
+    /// The candidate's value.
+    pub candidate: String,
+    /// The candidate's bounds (SLOs) or the difference with its bounds and tolerance (guards).
+    pub bounds: String,
+}
+
+/// The rows of a verdict's table: SLOs first, then guards.
+pub fn rows(verdict: &Verdict) -> Vec<Row> {
+    let slos = verdict.slo.iter().map(slo_row);
+    slos.chain(verdict.guards.iter().map(guard_row)).collect()
+}
+
+/// The status word of an SLO.
+pub fn slo_status(status: SloStatus) -> &'static str {
+    match status {
+        SloStatus::Met => "met",
+        SloStatus::Violated => "violated",
+        SloStatus::Unresolved => "unresolved",
+    }
+}
+
+/// The status word of a guard.
+pub fn guard_status(status: GuardStatus) -> &'static str {
+    match status {
+        GuardStatus::NonInferior => "non-inferior",
+        GuardStatus::Regressed => "regressed",
+        GuardStatus::Unresolved => "unresolved",
+    }
+}
+
+fn slo_row(s: &SloResult) -> Row {
+    let shown = |e: Option<&crate::verdict::model::ArmEstimate>| match e {
+        Some(e) => value_or(s.unit, e.value, "beyond timed requests"),
+        None => "n/a".into(),
+    };
+    let baseline = match (&s.baseline, s.baseline_status) {
+        (Some(_), SloStatus::Violated) => format!("{} (violates)", shown(s.baseline.as_ref())),
+        (Some(_), SloStatus::Met) => format!("{} (meets)", shown(s.baseline.as_ref())),
+        _ => shown(s.baseline.as_ref()),
+    };
+    let bounds = match &s.candidate {
+        Some(c) => format!(
+            "{} to {}",
+            value_or(s.unit, c.lower, "-inf"),
+            value_or(s.unit, c.upper, "+inf")
+        ),
+        None => s.reason.clone().unwrap_or_else(|| "n/a".into()),
+    };
+    Row {
+        kind: "SLO",
+        condition: s.expression.clone(),
+        status: slo_status(s.status),
+        baseline,
+        candidate: shown(s.candidate.as_ref()),
+        bounds,
+    }
+}
+
+fn guard_row(g: &GuardResult) -> Row {
+    let shown = |x: Option<f64>| x.map_or_else(|| "n/a".to_string(), |v| value(g.unit, v));
+    let bounds = match (&g.difference, g.allowed_difference) {
+        (Some(d), Some(allowed)) => format!(
+            "diff {} ({} to {}), allowed {}",
+            signed(g.unit, d.estimate),
+            signed(g.unit, d.lower),
+            signed(g.unit, d.upper),
+            signed(g.unit, allowed)
+        ),
+        _ => g.reason.clone().unwrap_or_else(|| "n/a".into()),
+    };
+    Row {
+        kind: "guard",
+        condition: g.expression.clone(),
+        status: guard_status(g.status),
+        baseline: shown(g.baseline),
+        candidate: shown(g.candidate),
+        bounds,
+    }
+}
+
+/// Lines of evidence: Mann–Whitney with its effect size, the p99 bootstrap with the
+/// difference's interval, error rates and design effects.
+pub fn evidence(verdict: &Verdict) -> Vec<String> {
+    let t = &verdict.tests;
+    let conf = human::confidence(verdict.settings.confidence);
+    let mut lines = Vec::new();
+    lines.extend(t.mann_whitney.as_ref().map(mann_whitney));
+    lines.extend(t.bootstrap_p99.as_ref().map(|b| bootstrap(b, &conf)));
+    lines.extend(t.error_rate.as_ref().map(|e| error_rate(e, &conf)));
+    let design = &t.design_effect;
+    for (role, d) in [
+        ("baseline", &design.baseline),
+        ("candidate", &design.candidate),
+    ] {
+        let errors = d
+            .error_rate
+            .map_or(String::new(), |e| format!(", error rate {e:.2}"));
+        let tail = d.p99_tail;
+        lines.push(format!(
+            "design effect, {role} ({} intervals): p99 tail {tail:.2}{errors}",
+            d.blocks
+        ));
+    }
+    lines
+}
+
+fn mann_whitney(mw: &MannWhitneyEvidence) -> String {
+    format!(
+        "Mann-Whitney U ({}, {} vs {} timed requests): p {} two-sided (candidate slower p {}, faster p {}); CLES P(candidate slower) = {:.3}",
+        mw.method,
+        human::count(mw.n_baseline),
+        human::count(mw.n_candidate),
+        human::p_equals(mw.p_two_sided),
+        human::p_equals(mw.p_candidate_slower),
+        human::p_equals(mw.p_candidate_faster),
+        mw.cles
+    )
+}
+
+fn bootstrap(b: &BootstrapEvidence, conf: &str) -> String {
+    let us = |v: f64| human::duration_us(v);
+    let (base, cand, d) = (&b.baseline, &b.candidate, &b.difference);
+    format!(
+        "p99, exact bootstrap ({conf} two-sided): baseline {} ({} to {}), candidate {} ({} to {}); difference {} ({} to {}), P(not faster) {}",
+        us(base.estimate_us as f64),
+        us(base.lower_us),
+        us(base.upper_us),
+        us(cand.estimate_us as f64),
+        us(cand.lower_us),
+        us(cand.upper_us),
+        signed(Unit::Us, d.estimate_us as f64),
+        signed(Unit::Us, d.lower_us),
+        signed(Unit::Us, d.upper_us),
+        human::p_equals(d.p_not_faster)
+    )
+}
+
+fn rate(r: &RateEvidence) -> String {
+    format!(
+        "{} of {} = {} (Wilson {} to {})",
+        human::count(r.errors),
+        human::count(r.requests),
+        human::percent(r.rate),
+        human::percent(r.lower),
+        human::percent(r.upper)
+    )
+}
+
+fn error_rate(e: &ErrorRateEvidence, conf: &str) -> String {
+    let d = &e.difference;
+    format!(
+        "error rate ({conf} two-sided): baseline {}, candidate {}; difference {} (Newcombe {} to {}), z test p {}",
+        rate(&e.baseline),
+        rate(&e.candidate),
+        signed(Unit::Ratio, d.estimate),
+        signed(Unit::Ratio, d.lower),
+        signed(Unit::Ratio, d.upper),
+        human::p_equals(e.p_two_sided)
+    )
+}
+
+/// A line per arm: label, file, requests, validity.
+pub fn arms(verdict: &Verdict) -> Vec<String> {
+    [
+        ("baseline", &verdict.arms.baseline),
+        ("candidate", &verdict.arms.candidate),
+    ]
+    .into_iter()
+    .map(|(role, a)| {
+        let validity = if a.valid {
+            "valid".to_string()
+        } else {
+            format!("INVALID: {}", a.problems.join("; "))
+        };
+        format!(
+            "{role} '{}' ({}): {} requests, {validity}",
+            a.label,
+            a.path,
+            human::count(a.requests)
+        )
+    })
+    .collect()
+}

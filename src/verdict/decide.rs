@@ -1,0 +1,350 @@
+//! Step 3 of the decision rule: Holm across SLO violations and guard regressions, then the
+//! verdict in the order of DESIGN.md — data quality, reject, pass, otherwise inconclusive —
+//! with its reasons and, for inconclusive, about how many requests would resolve it.
+
+use super::model::{Decision, GuardResult, GuardStatus, Reason, ReasonCode, SloResult, SloStatus};
+use super::quality::Problem;
+use super::sentence::{guard_sentence, slo_sentence};
+use crate::stats::StatsError;
+use crate::stats::multiple::holm;
+
+/// Adjusts the candidate's SLO-violation and guard-regression p-values together (one Holm
+/// family, statistics.md §2.9) and marks the significant ones `violated` / `regressed`.
+///
+/// # Errors
+/// A [`StatsError`] for a p-value outside [0, 1] (a bug).
+pub fn apply_holm(
+    slos: &mut [SloResult],
+    guards: &mut [GuardResult],
+    alpha: f64,
+) -> Result<(), StatsError> {
+    let p_values: Vec<f64> = slos
+        .iter()
+        .filter_map(|s| s.p_violation)
+        .chain(guards.iter().filter_map(|g| g.p_regression))
+        .collect();
+    if p_values.is_empty() {
+        return Ok(());
+    }
+    let family = holm(&p_values, alpha)?;
+    let mut adjusted = family.adjusted.iter().zip(&family.rejected);
+    for slo in slos.iter_mut().filter(|s| s.p_violation.is_some()) {
+        let (&p, &rejected) = adjusted.next().expect("one adjusted p per p-value");
+        slo.p_adjusted = Some(p);
+        if rejected && slo.status != SloStatus::Met {
+            slo.status = SloStatus::Violated;
+        }
+    }
+    for guard in guards.iter_mut().filter(|g| g.p_regression.is_some()) {
+        let (&p, &rejected) = adjusted.next().expect("one adjusted p per p-value");
+        guard.p_adjusted = Some(p);
+        if rejected && guard.status != GuardStatus::NonInferior {
+            guard.status = GuardStatus::Regressed;
+            guard.required_requests_per_arm = None;
+        }
+    }
+    Ok(())
+}
+
+/// The decision, its reasons (most important first) and, for inconclusive, the requests per
+/// arm that would resolve it.
+pub struct Outcome {
+    /// pass | reject | inconclusive.
+    pub decision: Decision,
+    /// Why.
+    pub reasons: Vec<Reason>,
+    /// About how many requests per arm in total would resolve an inconclusive verdict.
+    pub required_requests: Option<u64>,
+}
+
+/// Applies the verdict order to evaluated signals and the quality gate.
+pub fn decide(
+    unavailable: Option<Reason>,
+    problems: &[Problem],
+    slos: &[SloResult],
+    guards: &[GuardResult],
+    confidence: f64,
+) -> Outcome {
+    let outcome = |decision, reasons, required_requests| Outcome {
+        decision,
+        reasons,
+        required_requests,
+    };
+    if let Some(reason) = unavailable {
+        return outcome(Decision::Reject, vec![reason], None);
+    }
+    if !problems.is_empty() {
+        let required = problems.iter().filter_map(|p| p.required_requests).max();
+        let reasons = problems.iter().map(|p| p.reason.clone()).collect();
+        return outcome(Decision::Inconclusive, reasons, required);
+    }
+    let failures = failures(slos, guards, confidence);
+    if !failures.is_empty() {
+        return outcome(Decision::Reject, failures, None);
+    }
+    let reproduced = slos.iter().any(|s| s.reproduced);
+    let open = open_questions(slos, guards, reproduced, confidence);
+    if open.is_empty() {
+        let message =
+            "the baseline reproduced the alert, every SLO is met and every guard is non-inferior";
+        let all = Reason {
+            code: ReasonCode::AllConditionsHold,
+            signal: None,
+            message: message.into(),
+        };
+        return outcome(Decision::Pass, vec![all], None);
+    }
+    let required = required(slos, guards, reproduced);
+    outcome(Decision::Inconclusive, open, required)
+}
+
+/// Violated SLOs and regressed guards.
+fn failures(slos: &[SloResult], guards: &[GuardResult], confidence: f64) -> Vec<Reason> {
+    let violated = slos
+        .iter()
+        .filter(|s| s.status == SloStatus::Violated)
+        .map(|s| {
+            let message = slo_sentence(s, confidence);
+            reason(ReasonCode::SloViolated, &s.expression, &message)
+        });
+    let regressed = guards
+        .iter()
+        .filter(|g| g.status == GuardStatus::Regressed)
+        .map(|g| {
+            let sentence = guard_sentence(g, confidence);
+            let message = format!("guard '{}' regressed: {sentence}", g.expression);
+            reason(ReasonCode::GuardRegressed, &g.expression, &message)
+        });
+    violated.chain(regressed).collect()
+}
+
+/// What keeps a verdict from passing when nothing failed: an unreproduced alert, unresolved
+/// SLOs and unresolved guards.
+fn open_questions(
+    slos: &[SloResult],
+    guards: &[GuardResult],
+    reproduced: bool,
+    confidence: f64,
+) -> Vec<Reason> {
+    let mut open = Vec::new();
+    if !reproduced {
+        let message =
+            "the baseline did not show the alert: no SLO is violated on it with confidence";
+        open.push(Reason {
+            code: ReasonCode::BaselineNotReproduced,
+            signal: None,
+            message: message.into(),
+        });
+    }
+    for s in slos.iter().filter(|s| s.status == SloStatus::Unresolved) {
+        let message = slo_sentence(s, confidence);
+        open.push(reason(ReasonCode::SloUnresolved, &s.expression, &message));
+    }
+    for g in guards
+        .iter()
+        .filter(|g| g.status == GuardStatus::Unresolved)
+    {
+        let sentence = guard_sentence(g, confidence);
+        let message = format!("guard '{}' is unresolved: {sentence}", g.expression);
+        open.push(reason(ReasonCode::GuardUnresolved, &g.expression, &message));
+    }
+    open
+}
+
+fn reason(code: ReasonCode, signal: &str, message: &str) -> Reason {
+    Reason {
+        code,
+        signal: Some(signal.to_string()),
+        message: message.to_string(),
+    }
+}
+
+/// The largest requests-per-arm estimate among the open questions: unresolved candidate SLOs,
+/// unresolved guards, and, when the alert was not reproduced, the baseline's unresolved SLOs.
+fn required(slos: &[SloResult], guards: &[GuardResult], reproduced: bool) -> Option<u64> {
+    let candidate = slos
+        .iter()
+        .filter(|s| s.status == SloStatus::Unresolved)
+        .filter_map(|s| s.candidate.as_ref()?.required_requests);
+    let baseline = slos
+        .iter()
+        .filter(|s| !reproduced && s.baseline_status == SloStatus::Unresolved)
+        .filter_map(|s| s.baseline.as_ref()?.required_requests);
+    let guard = guards
+        .iter()
+        .filter(|g| g.status == GuardStatus::Unresolved)
+        .filter_map(|g| g.required_requests_per_arm);
+    candidate.chain(baseline).chain(guard).max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::model::{GuardMethod, Unit};
+
+    fn slo(p: Option<f64>, status: SloStatus, reproduced: bool) -> SloResult {
+        SloResult {
+            expression: "p99 < 300ms".into(),
+            metric: "p99".into(),
+            request_name: None,
+            unit: Unit::Us,
+            threshold: Some(300_000.0),
+            status,
+            baseline_status: if reproduced {
+                SloStatus::Violated
+            } else {
+                SloStatus::Met
+            },
+            reproduced,
+            baseline: None,
+            candidate: None,
+            p_violation: p,
+            p_adjusted: None,
+            reason: None,
+        }
+    }
+
+    fn guard(p: Option<f64>, status: GuardStatus) -> GuardResult {
+        GuardResult {
+            expression: "p50 <= baseline + 10%".into(),
+            metric: "p50".into(),
+            request_name: None,
+            unit: Unit::Us,
+            default: false,
+            status,
+            method: GuardMethod::ExactBootstrap,
+            baseline: None,
+            candidate: None,
+            difference: None,
+            allowed_difference: None,
+            design_effect: 1.0,
+            p_regression: p,
+            p_adjusted: None,
+            required_requests_per_arm: Some(5000),
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn one_holm_family_over_slo_violations_and_guard_regressions() {
+        // §4.8: p = (0.012, 0.030, 0.004, 0.20) ⇒ reject (T, F, T, F); adjusted (0.036, 0.06,
+        // 0.016, 0.2). The first two are SLOs, the last two guards.
+        let mut slos = vec![
+            slo(Some(0.012), SloStatus::Unresolved, true),
+            slo(Some(0.030), SloStatus::Unresolved, true),
+        ];
+        let mut guards = vec![
+            guard(Some(0.004), GuardStatus::Unresolved),
+            guard(Some(0.20), GuardStatus::Unresolved),
+        ];
+        apply_holm(&mut slos, &mut guards, 0.05).unwrap();
+        let statuses = (
+            slos[0].status,
+            slos[1].status,
+            guards[0].status,
+            guards[1].status,
+        );
+        assert_eq!(
+            statuses,
+            (
+                SloStatus::Violated,
+                SloStatus::Unresolved,
+                GuardStatus::Regressed,
+                GuardStatus::Unresolved
+            )
+        );
+        let adjusted: Vec<f64> = slos
+            .iter()
+            .map(|s| s.p_adjusted.unwrap())
+            .chain(guards.iter().map(|g| g.p_adjusted.unwrap()))
+            .collect();
+        for (a, e) in adjusted.iter().zip([0.036, 0.06, 0.016, 0.2]) {
+            assert!((a - e).abs() < 1e-12, "{a} vs {e}");
+        }
+        assert_eq!(
+            guards[0].required_requests_per_arm, None,
+            "a regression needs no more data"
+        );
+        // Signals without a p-value (no data) stay out of the family.
+        let mut lone = vec![
+            slo(None, SloStatus::Unresolved, true),
+            slo(Some(0.03), SloStatus::Unresolved, true),
+        ];
+        apply_holm(&mut lone, &mut [], 0.05).unwrap();
+        assert_eq!(
+            (lone[0].p_adjusted, lone[1].status),
+            (None, SloStatus::Violated)
+        );
+    }
+
+    fn decision(problems: &[Problem], slos: &[SloResult], guards: &[GuardResult]) -> Outcome {
+        decide(None, problems, slos, guards, 0.95)
+    }
+
+    #[test]
+    fn verdict_order() {
+        let met = slo(Some(1.0), SloStatus::Met, true);
+        let fine = guard(Some(1.0), GuardStatus::NonInferior);
+        let pass = decision(&[], std::slice::from_ref(&met), std::slice::from_ref(&fine));
+        assert_eq!(
+            (pass.decision, pass.reasons[0].code),
+            (Decision::Pass, ReasonCode::AllConditionsHold)
+        );
+        // Reject on a regression even with every SLO met.
+        let bad = decision(
+            &[],
+            std::slice::from_ref(&met),
+            &[guard(Some(0.0), GuardStatus::Regressed)],
+        );
+        assert_eq!(
+            (bad.decision, bad.reasons[0].code),
+            (Decision::Reject, ReasonCode::GuardRegressed)
+        );
+        // Not reproduced ⇒ inconclusive, whatever the candidate does.
+        let unreproduced = decision(
+            &[],
+            &[slo(Some(1.0), SloStatus::Met, false)],
+            std::slice::from_ref(&fine),
+        );
+        assert_eq!(
+            (unreproduced.decision, unreproduced.reasons[0].code),
+            (Decision::Inconclusive, ReasonCode::BaselineNotReproduced)
+        );
+        // Unresolved guard ⇒ inconclusive with its sample size.
+        let open = decision(
+            &[],
+            std::slice::from_ref(&met),
+            &[guard(Some(0.5), GuardStatus::Unresolved)],
+        );
+        assert_eq!(
+            (open.decision, open.required_requests),
+            (Decision::Inconclusive, Some(5000))
+        );
+        // Data quality comes before a violation; an unavailable candidate before everything.
+        let problem = Problem {
+            reason: Reason {
+                code: ReasonCode::InvalidArm,
+                signal: None,
+                message: "invalid".into(),
+            },
+            required_requests: None,
+        };
+        let violated = slo(Some(0.0), SloStatus::Violated, true);
+        let gated = decision(
+            std::slice::from_ref(&problem),
+            std::slice::from_ref(&violated),
+            &[],
+        );
+        assert_eq!(gated.decision, Decision::Inconclusive);
+        let down = Reason {
+            code: ReasonCode::CandidateUnavailable,
+            signal: None,
+            message: "down".into(),
+        };
+        let rejected = decide(Some(down), &[problem], &[violated], &[], 0.95);
+        assert_eq!(
+            (rejected.decision, rejected.reasons.len()),
+            (Decision::Reject, 1)
+        );
+    }
+}

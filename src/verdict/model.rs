@@ -1,0 +1,353 @@
+//! The `Verdict` (DESIGN.md "Verdict", `schema_version: 1`): what `compare` prints and what
+//! the reports render. Keys are snake_case, units are in the names or in a `unit` field beside
+//! polymorphic values, statuses are tagged enums serialized as snake_case strings, optional
+//! values are `null`, and nothing depends on time or hash order: the same inputs give the same
+//! bytes.
+
+use super::arm::SourceKind;
+use super::evidence::Tests;
+use super::settings::SettingsRecord;
+use crate::load::artifact::ToolInfo;
+use serde::{Deserialize, Serialize};
+
+/// The verdict format this build writes.
+pub const VERDICT_SCHEMA_VERSION: u32 = 1;
+
+/// The decision about a candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// The baseline reproduced the alert, every SLO is met and every guard is non-inferior.
+    Pass,
+    /// The evidence cannot decide yet.
+    Inconclusive,
+    /// An SLO is violated, a guard regressed, or the candidate refused every connection.
+    Reject,
+}
+
+impl Decision {
+    /// The status word of reports: `PASS`, `REJECT`, `INCONCLUSIVE`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Decision::Pass => "PASS",
+            Decision::Reject => "REJECT",
+            Decision::Inconclusive => "INCONCLUSIVE",
+        }
+    }
+}
+
+/// The state of an SLO on one arm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SloStatus {
+    /// The upper bound is inside the SLO.
+    Met,
+    /// The lower bound is outside the SLO (significant, after Holm for the candidate).
+    Violated,
+    /// Neither, or no data to decide.
+    Unresolved,
+}
+
+/// The state of a guard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GuardStatus {
+    /// The bound of the difference is inside the tolerance.
+    NonInferior,
+    /// Worse than the tolerance, significant after Holm.
+    Regressed,
+    /// Neither, or no data to decide.
+    Unresolved,
+}
+
+/// The unit of a signal's numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Microseconds.
+    Us,
+    /// A proportion in [0, 1].
+    Ratio,
+    /// Events per second.
+    PerS,
+    /// A count.
+    Count,
+}
+
+/// Why the verdict is what it is, machine-readable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonCode {
+    /// The candidate refused or failed every connection while the baseline answered.
+    CandidateUnavailable,
+    /// An arm's driver did not keep its plan.
+    InvalidArm,
+    /// Too few requests for the quantile asked.
+    TooFewSamples,
+    /// The arms' request counts differ beyond their plans' ratio.
+    RequestCountMismatch,
+    /// The arms ran at different planned rates.
+    RateMismatch,
+    /// An SLO is violated by the candidate.
+    SloViolated,
+    /// A guard regressed.
+    GuardRegressed,
+    /// The baseline did not show the alert.
+    BaselineNotReproduced,
+    /// An SLO could not be decided.
+    SloUnresolved,
+    /// A guard could not be decided.
+    GuardUnresolved,
+    /// Every condition holds.
+    AllConditionsHold,
+}
+
+/// One reason, with the signal it concerns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    /// What kind of reason.
+    pub code: ReasonCode,
+    /// The SLO or guard expression, if the reason is about one.
+    pub signal: Option<String>,
+    /// One sentence for people.
+    pub message: String,
+}
+
+/// Tail count behind a quantile SLO ("p99 < T" ⇔ at most 1 % of requests slow).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TailCount {
+    /// Requests at or above T (above T for `<=`), untimed errors included.
+    pub slow: u64,
+    /// Requests, untimed errors included.
+    pub requests: u64,
+    /// slow / requests.
+    pub fraction: f64,
+    /// One-sided lower bound of the slow fraction (Clopper–Pearson, design effect applied).
+    pub fraction_lower: f64,
+    /// One-sided upper bound of the slow fraction.
+    pub fraction_upper: f64,
+    /// The slow fraction the SLO allows: 1 − q.
+    pub allowed_fraction: f64,
+}
+
+/// A signal's value on one arm, with one-sided bounds (each at the confidence level).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArmEstimate {
+    /// Point estimate in the signal's unit; `null` when beyond every timed request.
+    pub value: Option<f64>,
+    /// Lower bound; `null` when the data give none.
+    pub lower: Option<f64>,
+    /// Upper bound; `null` when the data give none (e.g. too few requests for p99).
+    pub upper: Option<f64>,
+    /// Requests behind the estimate.
+    pub requests: u64,
+    /// Design effect applied to the bounds (1 = independent requests).
+    pub design_effect: f64,
+    /// The tail count, for quantile SLOs.
+    pub tail: Option<TailCount>,
+    /// When unresolved on this arm: about how many requests in total would resolve it if the
+    /// estimate held (design effect included).
+    pub required_requests: Option<u64>,
+}
+
+/// An SLO evaluated on both arms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SloResult {
+    /// The expression as given.
+    pub expression: String,
+    /// `p99`, `mean`, `error_rate`, `throughput`, `lag`, …
+    pub metric: String,
+    /// The request name filter, if any.
+    pub request_name: Option<String>,
+    /// Unit of `threshold` and of the estimates.
+    pub unit: Unit,
+    /// The SLO's threshold (`null` for `lag drains`).
+    pub threshold: Option<f64>,
+    /// On the candidate.
+    pub status: SloStatus,
+    /// On the baseline (unadjusted one-sided test).
+    pub baseline_status: SloStatus,
+    /// The baseline violates this SLO: the alert was reproduced.
+    pub reproduced: bool,
+    /// The baseline's value.
+    pub baseline: Option<ArmEstimate>,
+    /// The candidate's value.
+    pub candidate: Option<ArmEstimate>,
+    /// One-sided p-value of "the candidate violates the SLO".
+    pub p_violation: Option<f64>,
+    /// `p_violation` after Holm across SLO violations and guard regressions.
+    pub p_adjusted: Option<f64>,
+    /// Why it is unresolved when no data could decide it.
+    pub reason: Option<String>,
+}
+
+/// How a guard's difference was bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GuardMethod {
+    /// Exact bootstrap distribution of the quantile difference (timed requests).
+    ExactBootstrap,
+    /// Newcombe hybrid score interval of the difference of proportions.
+    Newcombe,
+    /// Normal bound with design-effect-inflated variances (means).
+    Normal,
+    /// Normal bound on per-interval rates (batch means).
+    BatchMeans,
+    /// No data to bound it.
+    None,
+}
+
+/// candidate − baseline with one-sided bounds (each at the confidence level).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Difference {
+    /// Point estimate.
+    pub estimate: f64,
+    /// Lower bound.
+    pub lower: f64,
+    /// Upper bound.
+    pub upper: f64,
+}
+
+/// A guard evaluated on the two arms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GuardResult {
+    /// The expression as given (or the default's text).
+    pub expression: String,
+    /// `p50`, `error_rate`, …
+    pub metric: String,
+    /// The request name filter, if any.
+    pub request_name: Option<String>,
+    /// Unit of the values and the difference.
+    pub unit: Unit,
+    /// Whether this is a default guard (none were given).
+    pub default: bool,
+    /// The state.
+    pub status: GuardStatus,
+    /// How the difference was bounded.
+    pub method: GuardMethod,
+    /// The baseline's value.
+    pub baseline: Option<f64>,
+    /// The candidate's value.
+    pub candidate: Option<f64>,
+    /// candidate − baseline with bounds.
+    pub difference: Option<Difference>,
+    /// The tolerance as a signed allowed difference (candidate − baseline).
+    pub allowed_difference: Option<f64>,
+    /// Design effect applied (the larger of the arms').
+    pub design_effect: f64,
+    /// One-sided p-value of "worse than the tolerance".
+    pub p_regression: Option<f64>,
+    /// `p_regression` after Holm.
+    pub p_adjusted: Option<f64>,
+    /// About how many requests per arm in total would resolve it, when unresolved.
+    pub required_requests_per_arm: Option<u64>,
+    /// Why it is unresolved when no data could decide it.
+    pub reason: Option<String>,
+}
+
+/// The data-quality gate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataQuality {
+    /// No problem found.
+    pub passed: bool,
+    /// What is wrong, one reason each.
+    pub problems: Vec<Reason>,
+}
+
+/// Counts of an artifact arm (sample files have none).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArmCounts {
+    /// Slots planned in the measured window.
+    pub planned: u64,
+    /// Requests sent.
+    pub sent: u64,
+    /// Responses received.
+    pub completed: u64,
+    /// Errors, as `settings.errors` defines them.
+    pub errors: u64,
+    /// 4xx responses.
+    pub status_4xx: u64,
+    /// 5xx responses.
+    pub status_5xx: u64,
+    /// Timeouts.
+    pub timeouts: u64,
+    /// Connect, reset and other transport errors.
+    pub transport_errors: u64,
+    /// Requests in flight at the end.
+    pub incomplete: u64,
+    /// Slots never sent.
+    pub missed: u64,
+}
+
+/// One arm as the verdict records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArmRecord {
+    /// The run's label, or the sample file's stem.
+    pub label: String,
+    /// The file, as given.
+    pub path: String,
+    /// Artifact or sample file.
+    pub source: SourceKind,
+    /// The run's tag value.
+    pub key: Option<String>,
+    /// The run's id.
+    pub run_id: Option<String>,
+    /// The scenario's name.
+    pub scenario: Option<String>,
+    /// Planned rate.
+    pub rate_per_s: Option<f64>,
+    /// Measured window.
+    pub duration_s: Option<f64>,
+    /// Whether the driver kept the plan.
+    pub valid: bool,
+    /// Why not.
+    pub problems: Vec<String>,
+    /// Requests with an outcome (sample files: values).
+    pub requests: u64,
+    /// Requests with a latency.
+    pub timed_requests: u64,
+    /// Outcome counts (artifacts only).
+    pub counts: Option<ArmCounts>,
+}
+
+/// Both arms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Arms {
+    /// The unpatched service.
+    pub baseline: ArmRecord,
+    /// The patched service.
+    pub candidate: ArmRecord,
+}
+
+/// The verdict about one candidate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// Always [`VERDICT_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// pass | reject | inconclusive.
+    pub verdict: Decision,
+    /// One sentence for people.
+    pub summary: String,
+    /// What to change on a retry: which condition failed and by how much.
+    pub feedback: String,
+    /// The reasons, most important first.
+    pub reasons: Vec<Reason>,
+    /// For inconclusive: about how many requests per arm in total would resolve it.
+    pub required_requests_per_arm: Option<u64>,
+    /// The SLOs, in the order given.
+    pub slo: Vec<SloResult>,
+    /// The guards, in the order given (or the defaults).
+    pub guards: Vec<GuardResult>,
+    /// Evidence beside the decision.
+    pub tests: Tests,
+    /// The data-quality gate.
+    pub data_quality: DataQuality,
+    /// The arms.
+    pub arms: Arms,
+    /// How the verdict was reached.
+    pub settings: SettingsRecord,
+    /// What a reader should know about how the data were used (not reasons).
+    pub notes: Vec<String>,
+    /// The tool that reached it.
+    pub tool: ToolInfo,
+}

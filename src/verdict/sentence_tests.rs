@@ -1,0 +1,99 @@
+//! Unit tests of the summary and feedback sentences.
+
+use super::*;
+use crate::verdict::model::ArmEstimate;
+
+fn estimate(value: f64, lower: f64, upper: f64) -> Option<ArmEstimate> {
+    let (value, lower, upper) = (Some(value), Some(lower), Some(upper));
+    Some(ArmEstimate {
+        value,
+        lower,
+        upper,
+        requests: 10_000,
+        design_effect: 1.0,
+        tail: None,
+        required_requests: None,
+    })
+}
+
+fn p99(status: SloStatus, candidate: Option<ArmEstimate>) -> SloResult {
+    SloResult {
+        expression: "p99 < 300ms".into(),
+        metric: "p99".into(),
+        request_name: None,
+        unit: Unit::Us,
+        threshold: Some(300_000.0),
+        status,
+        baseline_status: SloStatus::Violated,
+        reproduced: true,
+        baseline: estimate(812_000.0, 790_000.0, 835_000.0),
+        candidate,
+        p_violation: None,
+        p_adjusted: None,
+        reason: None,
+    }
+}
+
+#[test]
+fn slo_sentences_say_where_the_value_is() {
+    let violated = p99(
+        SloStatus::Violated,
+        estimate(342_000.0, 331_000.0, 353_000.0),
+    );
+    assert_eq!(
+        slo_sentence(&violated, 0.95),
+        "p99 fell from 812 ms to 342 ms but is still above the 300 ms SLO (95 % lower bound 331 ms)"
+    );
+    let met = p99(SloStatus::Met, estimate(231_000.0, 220_000.0, 248_000.0));
+    assert_eq!(
+        slo_sentence(&met, 0.95),
+        "p99 fell from 812 ms to 231 ms, under the 300 ms SLO (95 % upper bound 248 ms)"
+    );
+    let open = p99(
+        SloStatus::Unresolved,
+        estimate(298_000.0, 281_000.0, 316_000.0),
+    );
+    assert_eq!(
+        slo_sentence(&open, 0.9),
+        "p99 fell from 812 ms to 298 ms, but its 90 % bounds (281 ms to 316 ms) straddle the 300 ms SLO"
+    );
+    let none = SloResult {
+        reason: Some("a sample file has no error counts".into()),
+        ..p99(SloStatus::Unresolved, None)
+    };
+    assert_eq!(
+        slo_sentence(&none, 0.95),
+        "'p99 < 300ms' is unresolved: a sample file has no error counts"
+    );
+}
+
+#[test]
+fn feedback_says_by_how_much() {
+    let violated = p99(
+        SloStatus::Violated,
+        estimate(342_000.0, 331_000.0, 353_000.0),
+    );
+    let reasons = [Reason {
+        code: ReasonCode::SloViolated,
+        signal: Some("p99 < 300ms".into()),
+        message: slo_sentence(&violated, 0.95),
+    }];
+    let slos = [violated];
+    let facts = Facts {
+        decision: Decision::Reject,
+        reasons: &reasons,
+        slos: &slos,
+        guards: &[],
+        confidence: 0.95,
+        required: None,
+        requests: 10_000,
+    };
+    assert_eq!(
+        feedback(&facts),
+        "Bring p99 below 300 ms: it is 342 ms (42 ms or 14 % off)."
+    );
+    assert_eq!(
+        summary(&facts),
+        "Reject: p99 fell from 812 ms to 342 ms but is still above the 300 ms SLO (95 % lower bound 331 ms)."
+    );
+}

@@ -1,0 +1,41 @@
+//! `fixproof demo`, the embedded default, exactly as a user runs it.
+
+use crate::util::binary;
+
+#[test]
+fn the_demo_gets_every_expected_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = binary()
+        .args(["demo", "--results-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    for (patch, verdict) in [
+        ("timeout-150ms-cached.diff", "pass"),
+        ("timeout-2s.diff", "reject"),
+        ("guard-address.diff", "pass"),
+        ("guard-address-slow.diff", "reject"),
+    ] {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(patch) && !l.contains("unexpected"))
+            .unwrap_or_else(|| panic!("no row for {patch}: {stderr}"));
+        assert!(line.split_whitespace().nth(3) == Some(verdict), "{line}");
+    }
+    let results = std::fs::read_dir(dir.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    for case in ["checkout-p99", "checkout-errors"] {
+        let verdict: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(results.join(case).join("verdict.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(verdict["verdicts"].as_array().unwrap().len(), 2);
+        assert!(results.join(case).join("report.md").exists());
+    }
+}

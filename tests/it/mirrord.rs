@@ -1,0 +1,273 @@
+//! The mirrord backend against the stand-in `mirrord` (this binary under that name) and a
+//! steal proxy standing for the cluster: tagged traffic reaches only the arm, untagged traffic
+//! only the deployed copy, and unsafe configs are refused before anything runs.
+
+use crate::cluster::Cluster;
+use crate::verify::{Fixture, checkout};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// A folder with `mirrord` → the fixproof binary, to put first on PATH.
+fn standin_bin(dir: &Path) -> PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    if !bin.join("mirrord").exists() {
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_fixproof"), bin.join("mirrord")).unwrap();
+    }
+    bin
+}
+
+fn path_with(bin: &Path) -> String {
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+fn config(dir: &Path, name: &str, value: serde_json::Value) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_vec_pretty(&value).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+fn steal_config(filter: serde_json::Value) -> serde_json::Value {
+    json!({ "target": { "path": "deployment/checkout", "namespace": "shop" },
+            "feature": { "network": { "incoming": { "mode": "steal", "http_filter": filter } } } })
+}
+
+fn verify_mirrord(
+    f: &Fixture,
+    cluster: &Cluster,
+    config: &str,
+    extra: &[&str],
+) -> (i32, serde_json::Value, String) {
+    let bin = standin_bin(f.dir.path());
+    let mut args: Vec<String> = [
+        "verify",
+        "--scenario",
+        &f.path("checkout-errors.json"),
+        "--repo",
+        &f.path("repo"),
+        "--duration",
+        "4s",
+        "--warmup",
+        "0s",
+        "--max-send-lag",
+        "50ms",
+        "--results-dir",
+        &f.path("results"),
+        "--backend",
+        "mirrord",
+        "--mirrord-config",
+        config,
+        "--target",
+        "deployment/checkout",
+        "--url",
+        &cluster.service_url,
+        "--patch",
+        &f.path("guard-address.diff"),
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args.push("--".into());
+    args.extend(checkout());
+    let output = crate::util::binary()
+        .args(&args)
+        .env("PATH", path_with(&bin))
+        .env("FIXPROOF_STANDIN_CLUSTER", cluster.path())
+        .env(
+            "FIXPROOF_DEMO_PRICING",
+            format!("127.0.0.1:{}", f.pricing.1),
+        )
+        .env("MIRRORD_AGENT_TCP_STEAL_TRAFFIC", "false")
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null);
+    (
+        output.status.code().unwrap_or(-1),
+        json,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn tagged_traffic_reaches_only_the_arm_and_untagged_only_the_deployed_copy() {
+    let f = Fixture::new();
+    let cluster = Cluster::start();
+    let cfg = config(
+        f.dir.path(),
+        "verifier.json",
+        steal_config(json!({ "header_filter": "^x-verifier-run: {{ key }}$" })),
+    );
+    // Production traffic keeps arriving while the verification runs.
+    let stop = Arc::new(AtomicBool::new(false));
+    let url = cluster
+        .service_url
+        .trim_start_matches("http://")
+        .to_string();
+    let producer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut sent = 0;
+            while !stop.load(Ordering::Relaxed) {
+                if let Ok(mut s) = std::net::TcpStream::connect(&url) {
+                    use std::io::{Read, Write};
+                    let _ = s.write_all(b"GET / HTTP/1.1\r\nhost: checkout\r\nuser-agent: production\r\nconnection: close\r\n\r\n");
+                    let _ = s.read_to_end(&mut Vec::new());
+                    sent += 1;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            sent
+        })
+    };
+    let (code, json, stderr) = verify_mirrord(&f, &cluster, &cfg, &[]);
+    stop.store(true, Ordering::Relaxed);
+    let production = producer.join().unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(json["verdict"], "pass", "{stderr}");
+    let routed = cluster.routed();
+    let keys: Vec<String> = [
+        &json["arms"]["baseline"]["key"],
+        &json["arms"]["candidate"]["key"],
+    ]
+    .iter()
+    .map(|k| k.as_str().unwrap().to_string())
+    .collect();
+    assert!(
+        routed.iter().filter(|r| r.tag.is_some()).count() > 700,
+        "the load went through the cluster"
+    );
+    for r in &routed {
+        match &r.tag {
+            Some(tag) => assert_eq!(
+                &r.to, tag,
+                "tagged traffic must reach its own arm, never the deployed copy"
+            ),
+            None => assert_eq!(r.to, "deployed", "untagged traffic must never reach an arm"),
+        }
+    }
+    assert!(routed.iter().filter(|r| r.tag.is_none()).count() >= production.min(10));
+    assert!(
+        cluster
+            .deployed
+            .seen()
+            .iter()
+            .all(|r| r.header("x-verifier-run").is_none())
+    );
+    assert!(
+        keys.iter().all(|k| routed.iter().any(|r| &r.to == k)),
+        "both arms received their load"
+    );
+}
+
+#[test]
+fn unsafe_configs_and_a_missing_binary_are_refused_before_anything_runs() {
+    let f = Fixture::new();
+    let cluster = Cluster::start();
+    let dir = f.dir.path();
+    let cases = [
+        (
+            config(
+                dir,
+                "open.json",
+                json!({ "target": "deployment/checkout", "feature": { "network": { "incoming": "steal" } } }),
+            ),
+            vec![],
+            64,
+            "without an http_filter",
+        ),
+        (
+            config(
+                dir,
+                "loose.json",
+                steal_config(json!({ "header_filter": "x-verifier-run" })),
+            ),
+            vec![],
+            64,
+            "also matches",
+        ),
+        (
+            config(
+                dir,
+                "ok.json",
+                steal_config(json!({ "header_filter": "^x-verifier-run: {{ key }}$" })),
+            ),
+            vec!["--arms", "concurrent"],
+            64,
+            "operator",
+        ),
+        (
+            config(
+                dir,
+                "ok2.json",
+                steal_config(json!({ "header_filter": "^x-verifier-run: {{ key }}$" })),
+            ),
+            vec!["--mirrord-bin", "/nonexistent/mirrord"],
+            69,
+            "install mirrord",
+        ),
+    ];
+    for (cfg, extra, code, message) in cases {
+        let (got, _, stderr) = verify_mirrord(&f, &cluster, &cfg, &extra);
+        assert_eq!(got, code, "{cfg}: {stderr}");
+        assert!(
+            stderr.contains(message),
+            "{cfg}: expected '{message}' in {stderr}"
+        );
+    }
+    assert!(
+        cluster.routed().is_empty(),
+        "nothing may run when the config is refused"
+    );
+    assert_eq!(f.worktrees(), 1);
+}
+
+#[test]
+fn the_standin_refuses_a_second_session_on_a_target_like_the_open_source_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = standin_bin(dir.path());
+    let cfg = config(
+        dir.path(),
+        "c.json",
+        steal_config(json!({ "header_filter": "^x-verifier-run: {{ key }}$" })),
+    );
+    let mirrord = |key: &str| {
+        let mut command = std::process::Command::new(bin.join("mirrord"));
+        command
+            .args(["exec", "-f", &cfg, "-k", key, "--", "sleep", "3"])
+            .env("FIXPROOF_STANDIN_CLUSTER", dir.path())
+            .env("MIRRORD_PROGRESS_MODE", "json");
+        command
+    };
+    let mut first = mirrord("k1").stdout(Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let second = mirrord("k2").output().unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("Detected dirty iptables"));
+    first.kill().unwrap();
+    let out = first.wait_with_output().unwrap();
+    let progress = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        progress
+            .lines()
+            .last()
+            .unwrap()
+            .contains("\"message\":\"Ready!\""),
+        "{progress}"
+    );
+    // verify-config prints JSON and exits 0 either way.
+    let report = std::process::Command::new(bin.join("mirrord"))
+        .args(["verify-config", &cfg])
+        .output()
+        .unwrap();
+    assert_eq!(report.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&report.stdout).contains("\"type\": \"Success\""));
+}

@@ -1,0 +1,317 @@
+//! `fixproof verify` end to end with the local backend: the bundled checkout service in a git
+//! repository the test creates, real `git apply`, real load, real verdicts.
+
+use crate::util::{binary, s};
+use fixproof::demo::bundle::{CASES, create_repo};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The pricing downstream, killed on drop.
+pub struct Pricing(Child, pub u16);
+
+impl Pricing {
+    pub fn start() -> Pricing {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = binary()
+            .args(["demo-service", "pricing"])
+            .env("PORT", port.to_string())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "pricing did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Pricing(child, port)
+    }
+}
+
+impl Drop for Pricing {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub pricing: Pricing,
+}
+
+impl Fixture {
+    pub fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("repo")).unwrap();
+        create_repo(&dir.path().join("repo")).unwrap();
+        for case in CASES {
+            std::fs::write(
+                dir.path().join(format!("{}.json", case.name)),
+                case.scenario,
+            )
+            .unwrap();
+            for (name, _, diff) in case.patches {
+                std::fs::write(dir.path().join(name), diff).unwrap();
+            }
+        }
+        Fixture {
+            dir,
+            pricing: Pricing::start(),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> String {
+        s(&self.dir.path().join(name)).to_string()
+    }
+
+    /// `fixproof verify` on the errors scenario for 4 s per arm (400 requests: enough for p99), with `extra` arguments.
+    pub fn verify(&self, extra: &[&str], command: &[&str]) -> Output {
+        let mut args: Vec<String> = [
+            "verify",
+            "--scenario",
+            &self.path("checkout-errors.json"),
+            "--repo",
+            &self.path("repo"),
+            "--duration",
+            "4s",
+            "--warmup",
+            "0s",
+            "--max-send-lag",
+            "50ms",
+            "--results-dir",
+            &self.path("results"),
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+        args.extend(extra.iter().map(|a| a.to_string()));
+        args.push("--".into());
+        args.extend(command.iter().map(|a| a.to_string()));
+        binary()
+            .args(&args)
+            .env(
+                "FIXPROOF_DEMO_PRICING",
+                format!("127.0.0.1:{}", self.pricing.1),
+            )
+            .output()
+            .unwrap()
+    }
+
+    pub fn worktrees(&self) -> usize {
+        let out = Command::new("git")
+            .args(["-C", &self.path("repo"), "worktree", "list"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    }
+}
+
+pub fn checkout() -> Vec<String> {
+    vec![
+        env!("CARGO_BIN_EXE_fixproof").to_string(),
+        "demo-service".into(),
+        "checkout".into(),
+    ]
+}
+
+fn run(fixture: &Fixture, extra: &[&str], command: &[String]) -> (i32, serde_json::Value, String) {
+    let command: Vec<&str> = command.iter().map(String::as_str).collect();
+    let output = fixture.verify(extra, &command);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let json = serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null);
+    (output.status.code().unwrap_or(-1), json, stderr)
+}
+
+#[test]
+fn several_patches_pass_and_reject_and_every_worktree_goes() {
+    let f = Fixture::new();
+    let (code, json, stderr) = run(
+        &f,
+        &[
+            "--patch",
+            &f.path("guard-address.diff"),
+            "--patch",
+            &f.path("guard-address-slow.diff"),
+        ],
+        &checkout(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let verdicts = json["verdicts"].as_array().unwrap();
+    assert_eq!(verdicts[0]["verdict"], "pass", "{stderr}");
+    assert_eq!(verdicts[1]["verdict"], "reject", "{stderr}");
+    assert_eq!(json["ranking"][0]["label"], "candidate-1");
+    assert_eq!(f.worktrees(), 1, "worktrees left behind");
+    // Every artifact, log, verdict and report is in the results folder.
+    let results = std::fs::read_dir(f.dir.path().join("results"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    for name in [
+        "baseline.json",
+        "candidate-1.json",
+        "candidate-2.json",
+        "baseline.log",
+        "candidate-2.log",
+        "verdict.json",
+        "report.md",
+    ] {
+        assert!(
+            results.join(name).exists(),
+            "{name} missing in {}",
+            results.display()
+        );
+    }
+    // The user's checkout is untouched.
+    let config = std::fs::read_to_string(f.dir.path().join("repo/checkout.json")).unwrap();
+    assert!(config.contains("\"missing_address\": \"raise\""));
+}
+
+#[test]
+fn a_patch_that_does_not_apply_is_exit_65_with_gits_message() {
+    let f = Fixture::new();
+    std::fs::write(
+        f.dir.path().join("bad.diff"),
+        "--- a/checkout.json\n+++ b/checkout.json\n@@ -1,1 +1,1 @@\n-nothing like this\n+x\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&f, &["--patch", &f.path("bad.diff")], &checkout());
+    assert_eq!(code, 65, "{stderr}");
+    assert!(
+        stderr.contains("bad.diff does not apply") && stderr.contains("patch failed"),
+        "{stderr}"
+    );
+    assert_eq!(f.worktrees(), 1);
+}
+
+#[test]
+fn a_candidate_that_crashes_is_rejected_with_its_output() {
+    let f = Fixture::new();
+    let broken = "--- a/checkout.json\n+++ b/checkout.json\n@@ -1,5 +1,5 @@\n {\n   \"service\": \"checkout\",\n-  \"pricing_timeout_ms\": null,\n+  \"pricing_timeout_ms\": \"soon\",\n   \"on_pricing_timeout\": \"error\",\n   \"missing_address\": \"raise\",\n";
+    std::fs::write(f.dir.path().join("broken.diff"), broken).unwrap();
+    let (code, json, stderr) = run(&f, &["--patch", &f.path("broken.diff")], &checkout());
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(json["verdict"], "reject");
+    assert_eq!(json["reasons"][0]["code"], "candidate_unavailable");
+    assert!(
+        json["feedback"].as_str().unwrap().contains("checkout.json"),
+        "{}",
+        json["feedback"]
+    );
+}
+
+#[test]
+fn a_baseline_that_never_gets_ready_is_exit_69() {
+    let f = Fixture::new();
+    let (code, _, stderr) = run(
+        &f,
+        &[
+            "--patch",
+            &f.path("guard-address.diff"),
+            "--ready-timeout",
+            "1s",
+        ],
+        &["sh".into(), "-c".into(), "echo starting; sleep 30".into()],
+    );
+    assert_eq!(code, 69, "{stderr}");
+    assert!(
+        stderr.contains("not ready after") && stderr.contains("starting"),
+        "{stderr}"
+    );
+    assert_eq!(f.worktrees(), 1);
+}
+
+#[test]
+fn repro_scripts_decide_by_their_exit_code() {
+    let f = Fixture::new();
+    // Fails (exit 1) while a checkout without an address answers 500.
+    let script = r#"host=${FIXPROOF_URL#http://}; exec 3<>/dev/tcp/${host%:*}/${host#*:}
+printf 'POST /checkout HTTP/1.1\r\nhost: x\r\n%s\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}' "$FIXPROOF_HEADER" >&3
+read -r _ status _ <&3; echo "status $status"; [ "$status" != 500 ]"#;
+    std::fs::write(f.dir.path().join("repro.sh"), script).unwrap();
+    let repro = format!("bash {}", f.path("repro.sh"));
+    let (code, json, stderr) = run(
+        &f,
+        &["--patch", &f.path("guard-address.diff"), "--repro", &repro],
+        &checkout(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(json["outcome"], "fixed");
+    assert_eq!(json["baseline"]["bug_present"], true);
+    assert!(
+        json["baseline"]["output"]
+            .as_str()
+            .unwrap()
+            .contains("status 500")
+    );
+    let (code, json, _) = run(
+        &f,
+        &["--patch", &f.path("timeout-2s.diff"), "--repro", &repro],
+        &checkout(),
+    );
+    assert_eq!((code, json["outcome"].as_str()), (1, Some("still_failing")));
+}
+
+#[test]
+fn ctrl_c_stops_everything_and_leaves_nothing() {
+    let f = Fixture::new();
+    let pids = f.dir.path().join("pids");
+    let command = format!(
+        "echo $$ >> {}; exec {} demo-service checkout",
+        pids.display(),
+        env!("CARGO_BIN_EXE_fixproof")
+    );
+    let mut args: Vec<String> = [
+        "verify",
+        "--scenario",
+        &f.path("checkout-errors.json"),
+        "--repo",
+        &f.path("repo"),
+        "--duration",
+        "60s",
+        "--results-dir",
+        &f.path("results"),
+        "--patch",
+        &f.path("guard-address.diff"),
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    args.extend(["--".into(), "sh".into(), "-c".into(), command]);
+    let mut child = binary()
+        .args(&args)
+        .env(
+            "FIXPROOF_DEMO_PRICING",
+            format!("127.0.0.1:{}", f.pricing.1),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !pids.exists() {
+        assert!(Instant::now() < deadline, "the service never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    for pid in std::fs::read_to_string(&pids).unwrap().lines() {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists()
+                || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .unwrap_or_default()
+                    .contains(") Z"),
+            "service {pid} outlived fixproof"
+        );
+    }
+    assert_eq!(f.worktrees(), 1, "worktrees left behind");
+}
