@@ -160,10 +160,12 @@ pub fn build(records: &[Recorded], options: &ImportOptions) -> Result<Imported, 
     json.push(b'\n');
     let file = format!("{}.json", options.name);
     let scenario = Scenario::from_slice(&json, Path::new(&file)).map_err(ImportError::Build)?;
+    let mut warnings = notes.warnings();
+    warnings.extend(mixed_origins(&requests));
     Ok(Imported {
         json,
         scenario,
-        warnings: notes.warnings(),
+        warnings,
         read: records.len(),
         kept: requests.len(),
     })
@@ -266,8 +268,8 @@ fn description(
     text
 }
 
-/// The origin most requests went to (the first seen on a tie), if it is a usable target.
-fn common_origin(requests: &[Request]) -> Option<String> {
+/// How many requests went to each origin, in order of first appearance.
+fn origin_counts(requests: &[Request]) -> Vec<(&str, usize)> {
     let mut counts: Vec<(&str, usize)> = Vec::new();
     for origin in requests.iter().filter_map(|r| r.origin.as_deref()) {
         match counts.iter_mut().find(|(o, _)| *o == origin) {
@@ -275,11 +277,36 @@ fn common_origin(requests: &[Request]) -> Option<String> {
             None => counts.push((origin, 1)),
         }
     }
+    counts
+}
+
+/// The origin most requests went to (the first seen on a tie), if it is a usable target.
+fn common_origin(requests: &[Request]) -> Option<String> {
+    let counts = origin_counts(requests);
     let best = counts.iter().map(|(_, n)| *n).max()?;
     counts
         .into_iter()
         .find(|(origin, n)| *n == best && super::Target::parse(origin).is_ok())
         .map(|(origin, _)| origin.to_string())
+}
+
+/// A warning when the requests went to several origins: the scenario sends them all to one.
+fn mixed_origins(requests: &[Request]) -> Option<String> {
+    let mut counts = origin_counts(requests);
+    if counts.len() < 2 {
+        return None;
+    }
+    counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    let list: Vec<String> = counts
+        .iter()
+        .map(|(origin, n)| format!("{origin} ({n})"))
+        .collect();
+    Some(format!(
+        "the requests went to {} origins: {}; the scenario sends them all to its target, keep \
+         one origin's with --host",
+        counts.len(),
+        list.join(", ")
+    ))
 }
 
 #[cfg(test)]

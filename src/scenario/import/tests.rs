@@ -154,6 +154,9 @@ fn secrets_are_redacted_with_warnings_unless_kept() {
     }
     assert!(warnings.contains("redacted the authorization header of 7 requests"));
     assert!(warnings.contains("skipped requests that are not HTTP: 1 data:, 1 wss:"));
+    assert!(warnings.contains(
+        "the requests went to 2 origins: https://shop.example.com (11), https://cdn.example.net (1)"
+    ));
     assert!(!String::from_utf8_lossy(&imported.json).contains("eyJhbGciOiJIUzI1NiJ9"));
     assert!(!String::from_utf8_lossy(&imported.json).contains("s3cr3t"));
     let kept = session(&ImportOptions {
