@@ -1,10 +1,12 @@
 //! The command line: clap types, value parsers, and one function per command. The only
 //! module that knows clap; everything here calls into the library modules.
 
+mod import;
 mod load;
 mod output;
 pub mod parse;
 mod progress;
+mod record;
 
 use crate::exit_code;
 use clap::{Parser, Subcommand};
@@ -22,6 +24,11 @@ pub struct Cli {
 pub enum Command {
     /// Drive a scenario (or a URL) at a fixed arrival rate and write a run artifact.
     Load(Box<load::LoadArgs>),
+    /// Turn a recording (a HAR file, JSON lines) into a scenario file.
+    Import(Box<import::ImportArgs>),
+    /// Record the requests a local capture server receives into a scenario file; under
+    /// `mirrord exec` in mirror mode, a deployment's production traffic.
+    Record(Box<record::RecordArgs>),
 }
 
 /// A command's failure: the exit code and the error chain to print.
@@ -84,6 +91,8 @@ where
     let result = runtime.block_on(async {
         match cli.command {
             Command::Load(args) => load::run(*args).await,
+            Command::Import(args) => import::run(*args),
+            Command::Record(args) => record::run(*args).await,
         }
     });
     match result {

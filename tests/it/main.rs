@@ -3,7 +3,9 @@
 // Test code: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod import;
 mod load;
 mod load_errors;
+mod record;
 mod server;
 mod util;
