@@ -12,6 +12,9 @@ use clap::Args;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+/// What the kept bodies of one recording may add up to: the recording is held in memory.
+const MAX_TOTAL_BODY_BYTES: u64 = 256 << 20;
+
 #[derive(Debug, Args)]
 pub struct RecordArgs {
     /// Address to listen on: `HOST:PORT`, or a port alone for all interfaces. Under mirrord,
@@ -49,6 +52,7 @@ pub async fn run(args: RecordArgs) -> Result<i32, Failure> {
         duration: args.duration,
         max_requests: usize::try_from(args.max_requests).unwrap_or(usize::MAX),
         max_body_bytes: usize::try_from(args.max_body).unwrap_or(usize::MAX),
+        max_total_body_bytes: MAX_TOTAL_BODY_BYTES,
     };
     let recording = recorder.run(config, stop).await;
     let warnings = report(&recording, args.max_body);
@@ -84,18 +88,25 @@ fn report(recording: &Recording, max_body: u64) -> Vec<String> {
         StopReason::Stopped => "stopped by a signal",
     };
     eprintln!(
-        "recorded {} requests in {} ({reason})",
-        recording.requests.len(),
+        "recorded {} in {} ({reason})",
+        count(recording.requests.len() as u64, "request", "requests"),
         format_duration(recording.elapsed)
     );
     let mut warnings = Vec::new();
     if recording.oversized_bodies > 0 {
         warnings.push(format!(
-            "{} request bodies were over --max-body {max_body} bytes and are left out",
-            recording.oversized_bodies
+            "left out {}: over --max-body ({max_body} bytes), or past the {} MiB all kept \
+             bodies may add up to",
+            count(recording.oversized_bodies, "request body", "request bodies"),
+            MAX_TOTAL_BODY_BYTES >> 20
         ));
     }
     warnings
+}
+
+/// `1 request`, `2 requests`.
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// A future that completes at the first SIGINT (Ctrl-C) or SIGTERM (mirrord's intproxy sends

@@ -32,6 +32,8 @@ pub struct RecordConfig {
     pub max_requests: usize,
     /// A body longer than this is not kept; its request is, without the body.
     pub max_body_bytes: usize,
+    /// Once the kept bodies add up to this, later bodies are not kept either.
+    pub max_total_body_bytes: u64,
 }
 
 /// Why a recording ended.
@@ -52,7 +54,8 @@ pub struct Recording {
     pub requests: Vec<Recorded>,
     pub reason: StopReason,
     pub elapsed: Duration,
-    /// Requests kept without their body because it was over `max_body_bytes`.
+    /// Requests kept without their body: over `max_body_bytes`, or past
+    /// `max_total_body_bytes`.
     pub oversized_bodies: u64,
 }
 
@@ -68,6 +71,7 @@ struct Shared {
     config: RecordConfig,
     requests: Mutex<Vec<Recorded>>,
     oversized: AtomicU64,
+    body_bytes: AtomicU64,
     full: Notify,
 }
 
@@ -98,6 +102,7 @@ impl Recorder {
             config,
             requests: Mutex::new(Vec::new()),
             oversized: AtomicU64::new(0),
+            body_bytes: AtomicU64::new(0),
             full: Notify::new(),
         });
         let deadline = deadline(shared.config.duration);
@@ -160,7 +165,7 @@ async fn capture(
         .collect()
         .await
     {
-        Ok(collected) => Some(collected.to_bytes()),
+        Ok(collected) => Some(shared.within_budget(collected.to_bytes())),
         Err(e) if e.is::<LengthLimitError>() => {
             shared.oversized.fetch_add(1, Ordering::Relaxed);
             Some(Bytes::new())
@@ -175,6 +180,18 @@ async fn capture(
 }
 
 impl Shared {
+    /// `body`, or an empty one (counted) when the kept bodies would pass the total budget.
+    fn within_budget(&self, body: Bytes) -> Bytes {
+        let len = body.len() as u64;
+        let before = self.body_bytes.fetch_add(len, Ordering::Relaxed);
+        if before + len <= self.config.max_total_body_bytes {
+            return body;
+        }
+        self.body_bytes.fetch_sub(len, Ordering::Relaxed);
+        self.oversized.fetch_add(1, Ordering::Relaxed);
+        Bytes::new()
+    }
+
     fn keep(&self, mut request: Recorded) {
         let mut requests = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
         if requests.len() >= self.config.max_requests {

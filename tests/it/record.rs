@@ -172,15 +172,9 @@ fn ctrl_c_stops_and_writes_what_came_in_over_http1_and_http2() {
     let recorded = dir.path().join("recorded.json");
     let recorder = Recorder::start(&["--replay", "-o", s(&recorded)]);
     let addr = recorder.addr.clone();
-    let mut stream = TcpStream::connect(&recorder.addr).unwrap();
-    let mut request = b"POST /upload?id=1 HTTP/1.1\r\nhost: api.internal:8080\r\n\
-        authorization: Basic c2VjcmV0\r\ncontent-type: application/octet-stream\r\n\
-        content-length: 3\r\nconnection: close\r\n\r\n"
-        .to_vec();
-    request.extend([0xff, 0x00, 0x01]);
-    stream.write_all(&request).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let head = "POST /upload?id=1 HTTP/1.1\r\nhost: api.internal:8080\r\n\
+                authorization: Basic c2VjcmV0\r\ncontent-type: application/octet-stream";
+    let response = send(&recorder.addr, head, &[0xff, 0x00, 0x01]);
     assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
     let url = format!("http://{}/h2/path", recorder.addr);
     let h2_out = dir.path().join("h2.json");
@@ -226,6 +220,40 @@ fn ctrl_c_stops_and_writes_what_came_in_over_http1_and_http2() {
         "most requests went there"
     );
     assert!(Scenario::from_file(&recorded).is_ok());
+}
+
+/// Sends one HTTP/1.1 request on its own connection and returns the response.
+fn send(addr: &str, head: &str, body: &[u8]) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let mut request = format!(
+        "{head}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    stream.write_all(&request).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn oversized_bodies_are_left_out_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.json");
+    let recorder = Recorder::start(&["--max-body", "2", "--max-requests", "1", "-o", s(&out)]);
+    let response = send(&recorder.addr, "PUT /blob HTTP/1.1\r\nhost: a", b"abc");
+    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+    let (code, stderr) = recorder.finish();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("(--max-requests reached)"), "{stderr}");
+    assert!(
+        stderr.contains("left out 1 request body: over --max-body (2 bytes)"),
+        "{stderr}"
+    );
+    let doc = read_json(&out);
+    assert_eq!(doc["requests"][0]["method"], "PUT");
+    assert!(doc["requests"][0].get("body").is_none());
 }
 
 #[test]
