@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 const DEFAULT_DURATION: &str = "60s";
 /// The rate written when the recording has no usable timing.
 const DEFAULT_RATE: &str = "10/s";
+/// The lowest rate written: a quiet recording still gives a run something to measure.
+const MIN_RATE_PER_S: f64 = 1.0;
 
 /// A scenario file.
 #[derive(Debug, Serialize)]
@@ -41,12 +43,13 @@ pub struct LoadDoc {
 }
 
 impl LoadDoc {
-    /// A constant arrival at the recording's mean rate (`requests` over `span_us`).
+    /// A constant arrival at the recording's mean rate (`requests` over `span_us`), at least
+    /// [`MIN_RATE_PER_S`] so that a run has something to measure.
     pub fn constant(requests: usize, span_us: Option<u64>) -> LoadDoc {
         let rate = match span_us {
             Some(span) if span > 0 && requests > 1 => {
                 let per_s = (requests - 1) as f64 / (span as f64 / 1e6);
-                format!("{}/s", significant(per_s, 3))
+                format!("{}/s", significant(per_s.max(MIN_RATE_PER_S), 3))
             }
             _ => DEFAULT_RATE.into(),
         };
@@ -157,6 +160,10 @@ mod tests {
         assert_eq!(significant(2.0, 3), "2");
         assert_eq!(LoadDoc::constant(11, Some(2_000_000)).rate.unwrap(), "5/s");
         assert_eq!(LoadDoc::constant(1, Some(0)).rate.unwrap(), DEFAULT_RATE);
+        assert_eq!(
+            LoadDoc::constant(2, Some(3_600_000_000)).rate.unwrap(),
+            "1/s"
+        );
     }
 
     #[test]

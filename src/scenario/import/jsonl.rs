@@ -2,7 +2,7 @@
 //!
 //! ```json
 //! {"method": "POST", "url": "https://shop.example/cart", "headers": {"content-type": "application/json"}, "body": "{\"sku\": 7}", "ts": "2026-11-28T15:00:00.120Z"}
-//! {"method": "GET", "path": "/cart/42?x=1", "headers": {"host": "shop.example"}, "ts": 1795878000.37}
+//! {"method": "GET", "path": "/cart/42?x=1", "headers": {"host": "shop.example"}, "ts": 1795860000.37}
 //! ```
 //!
 //! - `method`: default `GET`. `url` (absolute) or `path` (the host then comes from a `host`

@@ -48,61 +48,77 @@ pub fn request(
     policy: &HeaderPolicy,
     notes: &mut Notes,
 ) -> Result<Result<Request, Skip>, ImportError> {
-    let invalid = |message: String| ImportError::Invalid {
-        file: file.to_string(),
-        at: recorded.at.clone(),
-        message,
-    };
     let method = recorded.method.trim().to_ascii_uppercase();
-    let method = http::Method::from_bytes(method.as_bytes())
-        .map_err(|_| invalid(format!("'{}' is not an HTTP method", recorded.method)))?;
+    let method = http::Method::from_bytes(method.as_bytes()).map_err(|_| {
+        invalid(
+            recorded,
+            file,
+            format!("'{}' is not an HTTP method", recorded.method),
+        )
+    })?;
     if method == http::Method::CONNECT {
         return Ok(Err(Skip::Connect));
     }
-    let parts = match split_url(recorded.url.trim()) {
+    let parts = match url_parts(recorded, file)? {
         Ok(parts) => parts,
-        Err(UrlProblem::Scheme(scheme)) => return Ok(Err(Skip::Scheme(scheme))),
-        Err(UrlProblem::Missing) => {
-            return Err(invalid(
-                "no URL: every request needs an absolute http(s) URL or a path".into(),
-            ));
-        }
-        Err(UrlProblem::Relative) => {
-            return Err(invalid(format!(
-                "'{}' is neither an absolute http(s) URL nor a path starting with '/'",
-                recorded.url
-            )));
-        }
+        Err(skip) => return Ok(Err(skip)),
     };
     if parts.had_credentials {
         notes.url_credentials += 1;
     }
-    let (origin, authority) = match parts.origin {
-        Some((scheme, authority)) => (Some(format!("{scheme}://{authority}")), Some(authority)),
-        None => host_header(&recorded.headers).map_or((None, None), |authority| {
-            (Some(format!("http://{authority}")), Some(authority))
-        }),
+    let authority = match &parts.origin {
+        Some((_, authority)) => Some(authority.clone()),
+        None => host_header(&recorded.headers),
     };
+    let scheme = parts.origin.as_ref().map_or("http", |(scheme, _)| scheme);
     let content_type = recorded
         .headers
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
         .map(|(_, value)| value.as_str());
-    let query = parts
-        .query
-        .map(|q| redact_query(&q, policy.keep_secrets, notes));
     Ok(Ok(Request {
         method,
+        origin: authority.as_ref().map(|a| format!("{scheme}://{a}")),
         host: authority.as_deref().map(host_of),
-        origin,
         authority,
         path: parts.path,
-        query,
+        query: parts
+            .query
+            .map(|q| redact_query(&q, policy.keep_secrets, notes)),
         headers: headers::clean(&recorded.headers, policy, notes),
         body: body_doc(&recorded.body, content_type),
         time_us: recorded.time_us,
         at: recorded.at.clone(),
     }))
+}
+
+fn invalid(recorded: &Recorded, file: &str, message: String) -> ImportError {
+    ImportError::Invalid {
+        file: file.to_string(),
+        at: recorded.at.clone(),
+        message,
+    }
+}
+
+/// The URL's parts; a [`Skip`] for a URL no HTTP driver can send.
+fn url_parts(recorded: &Recorded, file: &str) -> Result<Result<UrlParts, Skip>, ImportError> {
+    match split_url(recorded.url.trim()) {
+        Ok(parts) => Ok(Ok(parts)),
+        Err(UrlProblem::Scheme(scheme)) => Ok(Err(Skip::Scheme(scheme))),
+        Err(UrlProblem::Missing) => Err(invalid(
+            recorded,
+            file,
+            "no URL: every request needs an absolute http(s) URL or a path".into(),
+        )),
+        Err(UrlProblem::Relative) => Err(invalid(
+            recorded,
+            file,
+            format!(
+                "'{}' is neither an absolute http(s) URL nor a path starting with '/'",
+                recorded.url
+            ),
+        )),
+    }
 }
 
 /// The parts of a request URL.
