@@ -45,7 +45,7 @@ pub struct ScenarioArgs {
     /// Replace the output file if it exists.
     #[arg(long)]
     pub force: bool,
-    /// The scenario's name; default the recording's file name.
+    /// The scenario's name; default the recording's file name (`recorded` for record).
     #[arg(long)]
     pub name: Option<String>,
     /// The scenario's target URL; default the origin most requests went to.

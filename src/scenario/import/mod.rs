@@ -302,8 +302,8 @@ fn mixed_origins(requests: &[Request]) -> Option<String> {
         .map(|(origin, n)| format!("{origin} ({n})"))
         .collect();
     Some(format!(
-        "the requests went to {} origins: {}; the scenario sends them all to its target, keep \
-         one origin's with --host",
+        "the requests went to {} origins: {}; the scenario sends them all to its target \
+         (--host keeps one origin's requests)",
         counts.len(),
         list.join(", ")
     ))
