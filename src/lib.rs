@@ -9,6 +9,9 @@
 //!                        teardown } around the driver and the comparator, once per arm
 //! ```
 //!
+//! Recordings (HAR files, JSON lines, the `fixproof record` capture server in `load::record`)
+//! become scenario files through `scenario::import`.
+//!
 //! Dependency rules (DESIGN.md "Layout"): `scenario` depends on nothing else of the crate;
 //! `load` on `scenario`; `stats` is pure numerics; only `cli` knows clap.
 

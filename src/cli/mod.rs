@@ -4,11 +4,13 @@
 mod compare;
 mod demo;
 mod demo_service;
+mod import;
 mod judge;
 mod load;
 mod output;
 pub mod parse;
 mod progress;
+mod record;
 mod verify;
 
 use crate::exit_code;
@@ -37,6 +39,11 @@ pub enum Command {
     /// Run a bundled demo service (used by `fixproof demo`).
     #[command(hide = true)]
     DemoService(demo_service::DemoServiceArgs),
+    /// Turn a recording (a HAR file, JSON lines) into a scenario file.
+    Import(Box<import::ImportArgs>),
+    /// Record the requests a local capture server receives into a scenario file; under
+    /// `mirrord exec` in mirror mode, a deployment's production traffic.
+    Record(Box<record::RecordArgs>),
 }
 
 /// A command's failure: the exit code and the error chain to print.
@@ -116,6 +123,8 @@ where
             Command::DemoService(args) => demo_service::run(args).await,
             Command::Verify(args) => verify::run(*args).await,
             Command::Demo(args) => demo::run(args).await,
+            Command::Import(args) => import::run(*args),
+            Command::Record(args) => record::run(*args).await,
         }
     });
     match result {

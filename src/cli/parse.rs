@@ -1,6 +1,7 @@
 //! Value parsers for clap: each returns a message that names the accepted form.
 
-use crate::scenario::{HttpVersion, Rate, parse_duration, parse_rate};
+use crate::scenario::{HttpVersion, Rate, Target, parse_duration, parse_rate};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 /// `--rate`: a rate such as `200/s`, or `max` for a closed loop.
@@ -71,6 +72,35 @@ pub fn count(text: &str) -> Result<u64, String> {
     }
 }
 
+/// `--target`: an absolute http(s) URL, kept as written.
+pub fn target_url(text: &str) -> Result<String, String> {
+    Target::parse(text).map(|_| text.to_string())
+}
+
+/// `--path-prefix /api`.
+pub fn path_prefix(text: &str) -> Result<String, String> {
+    if text.starts_with('/') {
+        Ok(text.to_string())
+    } else {
+        Err(format!("'{text}' must start with '/', e.g. /api"))
+    }
+}
+
+/// `--listen`: `HOST:PORT` with an IP address or `localhost`, or a bare port (all interfaces).
+pub fn listen_addr(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)));
+    }
+    if let Some(port) = text.strip_prefix("localhost:") {
+        if let Ok(port) = port.parse::<u16>() {
+            return Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+        }
+    }
+    text.parse().map_err(|_| {
+        format!("'{text}' is not an address to listen on: write it like 0.0.0.0:8080 or 8080")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +116,22 @@ mod tests {
         assert_eq!((name.as_str(), value.as_str()), ("x-api-key", "abc: d"));
         assert!(header("nocolon").is_err());
         assert!(positive_duration("0s").is_err());
+    }
+
+    #[test]
+    fn parses_recording_flags() {
+        assert_eq!(listen_addr("8080").unwrap().to_string(), "0.0.0.0:8080");
+        assert_eq!(
+            listen_addr("localhost:0").unwrap().to_string(),
+            "127.0.0.1:0"
+        );
+        assert_eq!(listen_addr("[::1]:9").unwrap().to_string(), "[::1]:9");
+        assert!(listen_addr("shop:80").unwrap_err().contains("0.0.0.0:8080"));
+        assert!(path_prefix("api").is_err());
+        assert_eq!(
+            target_url("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert!(target_url("127.0.0.1:8080").unwrap_err().contains("scheme"));
     }
 }

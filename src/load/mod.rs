@@ -12,6 +12,9 @@
 //! in latency even while the driver waits for it (no coordinated omission); service time is
 //! measured from the actual send; send lag is the difference, and proves the driver kept the
 //! plan. Depends on `scenario` only.
+//!
+//! [`record`] is the other direction: a capture server that turns the requests it receives
+//! into `scenario::import` recordings (`fixproof record`).
 
 mod affinity;
 pub mod artifact;
@@ -25,6 +28,7 @@ mod http2;
 pub mod live;
 pub mod plan;
 mod probe;
+pub mod record;
 mod recorder;
 pub mod request;
 mod shard;

@@ -5,6 +5,7 @@
 //! reading the scenario and the body files it names, and depends on nothing else of the crate.
 
 mod error;
+pub mod import;
 mod raw;
 mod target;
 pub mod template;

@@ -4,6 +4,7 @@ use crate::util::binary;
 
 #[test]
 fn the_demo_gets_every_expected_verdict() {
+    let _serial = crate::util::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let output = binary()
         .args(["demo", "--results-dir"])

@@ -99,6 +99,7 @@ fn verify_mirrord(
 
 #[test]
 fn tagged_traffic_reaches_only_the_arm_and_untagged_only_the_deployed_copy() {
+    let _serial = crate::util::one_at_a_time();
     let f = Fixture::new();
     let cluster = Cluster::start();
     let cfg = config(

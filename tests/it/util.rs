@@ -31,3 +31,12 @@ pub fn read(path: &Path) -> RunArtifact {
 pub fn s(path: &Path) -> &str {
     path.to_str().unwrap()
 }
+
+/// Serializes the tests whose verdicts depend on timing (whole verifications, the demo): on
+/// two cores, several of them at once would judge the machine's load, not the patches.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    HEAVY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

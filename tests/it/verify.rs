@@ -129,6 +129,7 @@ fn run(fixture: &Fixture, extra: &[&str], command: &[String]) -> (i32, serde_jso
 
 #[test]
 fn several_patches_pass_and_reject_and_every_worktree_goes() {
+    let _serial = crate::util::one_at_a_time();
     let f = Fixture::new();
     let (code, json, stderr) = run(
         &f,
@@ -192,6 +193,7 @@ fn a_patch_that_does_not_apply_is_exit_65_with_gits_message() {
 
 #[test]
 fn a_candidate_that_crashes_is_rejected_with_its_output() {
+    let _serial = crate::util::one_at_a_time();
     let f = Fixture::new();
     let broken = "--- a/checkout.json\n+++ b/checkout.json\n@@ -1,5 +1,5 @@\n {\n   \"service\": \"checkout\",\n-  \"pricing_timeout_ms\": null,\n+  \"pricing_timeout_ms\": \"soon\",\n   \"on_pricing_timeout\": \"error\",\n   \"missing_address\": \"raise\",\n";
     std::fs::write(f.dir.path().join("broken.diff"), broken).unwrap();
@@ -229,6 +231,7 @@ fn a_baseline_that_never_gets_ready_is_exit_69() {
 
 #[test]
 fn repro_scripts_decide_by_their_exit_code() {
+    let _serial = crate::util::one_at_a_time();
     let f = Fixture::new();
     // Fails (exit 1) while a checkout without an address answers 500.
     let script = r#"host=${FIXPROOF_URL#http://}; exec 3<>/dev/tcp/${host%:*}/${host#*:}
@@ -260,6 +263,7 @@ read -r _ status _ <&3; echo "status $status"; [ "$status" != 500 ]"#;
 
 #[test]
 fn ctrl_c_stops_everything_and_leaves_nothing() {
+    let _serial = crate::util::one_at_a_time();
     let f = Fixture::new();
     let pids = f.dir.path().join("pids");
     let command = format!(
