@@ -27,6 +27,9 @@ pub enum ArmsArg {
     Sequential,
     /// All arms at once (with mirrord: needs the operator).
     Concurrent,
+    /// All services up at once, the load in ABBA blocks (see --blocks), each arm's blocks
+    /// pooled: drift hits every arm alike (with mirrord: needs the operator).
+    Alternating,
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +73,9 @@ pub struct VerifyArgs {
     /// Arm order.
     #[arg(long, value_enum, default_value = "sequential")]
     pub arms: ArmsArg,
+    /// Blocks per arm with --arms alternating.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub blocks: u64,
     /// SLO, replacing the scenario's (repeatable), e.g. "p99 < 300ms".
     #[arg(long = "slo")]
     pub slos: Vec<String>,
@@ -261,6 +267,15 @@ fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
         order: match args.arms {
             ArmsArg::Sequential => ArmOrder::Sequential,
             ArmsArg::Concurrent => ArmOrder::Concurrent,
+            ArmsArg::Alternating if args.repro.is_some() => {
+                return Err(usage(
+                    "--repro runs the script once per arm: use --arms sequential or concurrent"
+                        .into(),
+                ));
+            }
+            ArmsArg::Alternating => ArmOrder::Alternating {
+                blocks: args.blocks as usize,
+            },
         },
         repro: args.repro.clone(),
         scenario,

@@ -27,6 +27,7 @@ mod http1;
 mod http2;
 pub mod live;
 pub mod plan;
+mod pool;
 mod probe;
 pub mod record;
 mod recorder;
@@ -38,6 +39,7 @@ mod timer;
 
 pub use artifact::{ArtifactError, RunArtifact};
 pub use driver::{LoadConfig, LoadError, PreparedRun};
+pub use pool::pool;
 pub use probe::probe;
 pub use request::{SEQ_HEADER, Tag};
 

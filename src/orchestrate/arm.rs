@@ -242,7 +242,7 @@ pub struct DriverKnobs {
     pub max_rate: Option<crate::scenario::Rate>,
 }
 
-/// Drives `scenario` at a started arm and writes its artifact into the results directory.
+/// Drives `scenario` at a started arm and writes its artifact to `artifact_path`.
 ///
 /// # Errors
 /// [`ArmFailure::Crashed`] when the service died under load, [`ArmFailure::Load`] otherwise.
@@ -250,7 +250,7 @@ pub async fn drive(
     arm: &mut StartedArm,
     scenario: &Scenario,
     knobs: &DriverKnobs,
-    results: &std::path::Path,
+    artifact_path: &std::path::Path,
     interrupt: &Interrupt,
 ) -> Result<(RunArtifact, PathBuf), ArmFailure> {
     let mut scenario = scenario.clone();
@@ -275,7 +275,7 @@ pub async fn drive(
         .run()
         .await
         .map_err(|e| ArmFailure::Load(e.to_string()))?;
-    let path = results.join(format!("{}.json", arm.spec.label));
+    let path = artifact_path.to_path_buf();
     artifact
         .write(&path)
         .map_err(|e| ArmFailure::Load(e.to_string()))?;

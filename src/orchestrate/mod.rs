@@ -10,6 +10,7 @@
 //! Every service runs in its own process group; teardown is SIGTERM to the group, a grace
 //! period, then SIGKILL, and a `Drop` guard kills the group if anything returns early.
 
+mod alternate;
 pub mod arm;
 pub mod mirrord;
 pub mod process;

@@ -18,6 +18,10 @@ pub enum ArmOrder {
     Sequential,
     /// Every arm at once: needs the mirrord operator for concurrent steal sessions.
     Concurrent,
+    /// Every arm started at once, the load driven in `blocks` blocks per arm in ABBA order
+    /// (A B, B A, A B, …), and each arm's blocks pooled: slow drift of the machine or of shared
+    /// downstreams hits every arm alike. Needs concurrent sessions, like `Concurrent`.
+    Alternating { blocks: usize },
 }
 
 /// Everything a verification needs.
@@ -110,6 +114,9 @@ pub async fn run(plan: &VerifyPlan, interrupt: &Arc<Interrupt>) -> Result<Verify
     let results = match plan.order {
         ArmOrder::Sequential => sequential(plan, &specs, interrupt).await,
         ArmOrder::Concurrent => concurrent(plan, &specs, interrupt).await,
+        ArmOrder::Alternating { blocks } => {
+            super::alternate::run(plan, &specs, blocks, interrupt).await
+        }
     };
     drop(workspaces);
     if interrupt.is_interrupted() {
@@ -156,7 +163,7 @@ fn check_mirrord(
             bin: options.bin.clone(),
         });
     }
-    let concurrent = plan.order == ArmOrder::Concurrent;
+    let concurrent = plan.order != ArmOrder::Sequential;
     for spec in specs {
         mirrord::check(
             &options.config,
@@ -279,7 +286,12 @@ async fn measure(
     outcome
 }
 
-async fn repro(started: &StartedArm, command: &str) -> Result<Measured, ArmFailure> {
+/// Where an arm's artifact goes.
+pub(super) fn artifact_path(plan: &VerifyPlan, name: &str) -> PathBuf {
+    plan.settings.results_dir.join(format!("{name}.json"))
+}
+
+pub(super) async fn repro(started: &StartedArm, command: &str) -> Result<Measured, ArmFailure> {
     let header = format!("{}: {}", started.tag.header, started.spec.key);
     let output = tokio::process::Command::new("sh")
         .arg("-c")

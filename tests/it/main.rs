@@ -12,6 +12,7 @@ mod import;
 mod load;
 mod load_errors;
 mod mirrord;
+mod pool;
 mod record;
 mod server;
 mod util;

@@ -319,3 +319,49 @@ fn ctrl_c_stops_everything_and_leaves_nothing() {
     }
     assert_eq!(f.worktrees(), 1, "worktrees left behind");
 }
+
+#[test]
+fn alternating_arms_run_abba_blocks_and_pool_them() {
+    let _serial = crate::util::one_at_a_time();
+    let f = Fixture::new();
+    let (code, json, stderr) = run(
+        &f,
+        &[
+            "--patch",
+            &f.path("guard-address.diff"),
+            "--arms",
+            "alternating",
+            "--blocks",
+            "2",
+        ],
+        &checkout(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(json["verdict"], "pass");
+    let results = std::fs::read_dir(f.dir.path().join("results"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let read = |name: &str| fixproof::load::RunArtifact::read(&results.join(name)).unwrap();
+    let (b1, b2, c1, c2) = (
+        read("baseline.block1.json"),
+        read("baseline.block2.json"),
+        read("candidate-1.block1.json"),
+        read("candidate-1.block2.json"),
+    );
+    // A B, then B A.
+    assert!(
+        b1.run.started_at <= c1.run.started_at
+            && c1.run.started_at <= c2.run.started_at
+            && c2.run.started_at <= b2.run.started_at
+    );
+    let pooled = read("baseline.json");
+    assert_eq!(pooled.counts.sent, b1.counts.sent + b2.counts.sent);
+    assert_eq!(
+        b1.plan.seed, c1.plan.seed,
+        "both arms see the same requests in a block"
+    );
+    assert_eq!(f.worktrees(), 1);
+}

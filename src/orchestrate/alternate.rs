@@ -1,0 +1,116 @@
+//! `--arms alternating`: every arm's service runs at once, and the load goes to them in blocks
+//! in ABBA order (forward on even blocks, backward on odd ones), so that drift over the run —
+//! a warming cache, a busier shared downstream, a noisy neighbour — falls on every arm alike.
+//! Each arm's blocks are then pooled into one artifact (`load::pool`).
+
+use super::arm::{self, ArmFailure, ArmSpec, Role, StartedArm};
+use super::signal::Interrupt;
+use super::verify::{ArmResult, Measured, VerifyPlan, artifact_path};
+use crate::load::{RunArtifact, pool};
+use std::sync::Arc;
+
+pub(super) async fn run(
+    plan: &VerifyPlan,
+    specs: &[ArmSpec],
+    blocks: usize,
+    interrupt: &Arc<Interrupt>,
+) -> Vec<ArmResult> {
+    let mut arms: Vec<Result<StartedArm, ArmFailure>> = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let started = arm::start(spec, &plan.settings, interrupt).await;
+        let baseline_failed = spec.role == Role::Baseline && started.is_err();
+        arms.push(started);
+        if baseline_failed {
+            break;
+        }
+    }
+    let mut parts: Vec<Vec<RunArtifact>> = vec![Vec::new(); arms.len()];
+    let mut failed: Vec<Option<ArmFailure>> = vec![None; arms.len()];
+    let baseline_up = arms.first().is_some_and(Result::is_ok);
+    for block in 0..blocks.max(1) {
+        if !baseline_up || interrupt.is_interrupted() {
+            break;
+        }
+        let scenario = block_scenario(plan, blocks, block);
+        for i in order(arms.len(), block) {
+            let (Ok(arm), None) = (&mut arms[i], &failed[i]) else {
+                continue;
+            };
+            let path = artifact_path(plan, &format!("{}.block{}", arm.spec.label, block + 1));
+            match arm::drive(arm, &scenario, &plan.knobs, &path, interrupt).await {
+                Ok((artifact, _)) => parts[i].push(artifact),
+                Err(failure) => failed[i] = Some(failure),
+            }
+        }
+    }
+    let mut results = Vec::with_capacity(arms.len());
+    for ((started, failure), blocks) in arms.into_iter().zip(failed).zip(parts) {
+        let (spec, outcome) = match started {
+            Err(failure) => (None, Err(failure)),
+            Ok(arm) => {
+                let spec = arm.spec.clone();
+                arm::stop(arm, plan.settings.grace, interrupt).await;
+                let outcome = match failure {
+                    Some(failure) => Err(failure),
+                    None => pooled(plan, &spec, &blocks),
+                };
+                (Some(spec), outcome)
+            }
+        };
+        let spec = spec.unwrap_or_else(|| specs[results.len()].clone());
+        results.push(ArmResult {
+            spec,
+            patch: None,
+            outcome,
+        });
+    }
+    results
+}
+
+/// Arm indices of `block`: forward on even blocks, backward on odd ones (A B, B A, …).
+fn order(arms: usize, block: usize) -> Vec<usize> {
+    if block % 2 == 0 {
+        (0..arms).collect()
+    } else {
+        (0..arms).rev().collect()
+    }
+}
+
+/// The scenario of one block: a share of the duration, the warm-up only in the first block,
+/// and a seed per block that every arm shares.
+fn block_scenario(plan: &VerifyPlan, blocks: usize, block: usize) -> crate::scenario::Scenario {
+    let mut scenario = plan.scenario.clone();
+    scenario.load.duration =
+        plan.scenario.load.duration / u32::try_from(blocks.max(1)).unwrap_or(u32::MAX);
+    if block > 0 {
+        scenario.load.warmup = std::time::Duration::ZERO;
+    }
+    scenario.load.seed = plan.scenario.load.seed.wrapping_add(block as u64);
+    scenario
+}
+
+fn pooled(
+    plan: &VerifyPlan,
+    spec: &ArmSpec,
+    blocks: &[RunArtifact],
+) -> Result<Measured, ArmFailure> {
+    let artifact = pool(blocks).map_err(|e| ArmFailure::Load(e.to_string()))?;
+    let path = artifact_path(plan, &spec.label);
+    artifact
+        .write(&path)
+        .map_err(|e| ArmFailure::Load(e.to_string()))?;
+    Ok(Measured::Load {
+        artifact: Box::new(artifact),
+        path,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn blocks_alternate_abba() {
+        let sequence: Vec<usize> = (0..4).flat_map(|b| super::order(2, b)).collect();
+        assert_eq!(sequence, [0, 1, 1, 0, 0, 1, 1, 0]);
+        assert_eq!(super::order(3, 1), [2, 1, 0]);
+    }
+}
