@@ -135,7 +135,15 @@ pub async fn start(
         header: settings.tag_header.clone(),
         value,
     };
+    let started = Instant::now();
     wait_ready(&mut process, &target, &tag, settings, interrupt).await?;
+    eprintln!(
+        "  {}: ready in {:.1}s on {} (key {})",
+        spec.label,
+        started.elapsed().as_secs_f64(),
+        target.origin(),
+        spec.key
+    );
     Ok(StartedArm {
         spec: spec.clone(),
         process,
@@ -276,6 +284,25 @@ pub async fn drive(
         .await
         .map_err(|e| ArmFailure::Load(e.to_string()))?;
     let path = artifact_path.to_path_buf();
+    let c = &artifact.counts;
+    eprintln!(
+        "  {}: {} requests at {}/s, p99 {:.1} ms, {} errors, {} 5xx{}",
+        arm.spec.label,
+        c.sent,
+        artifact.validity.achieved_rate_per_s,
+        artifact.latency.summary.p99_us as f64 / 1000.0,
+        c.errors.total(),
+        c.status
+            .iter()
+            .filter(|(code, _)| code.starts_with('5'))
+            .map(|(_, n)| n)
+            .sum::<u64>(),
+        if artifact.validity.valid {
+            String::new()
+        } else {
+            format!(" (invalid: {})", artifact.validity.problems.join("; "))
+        }
+    );
     artifact
         .write(&path)
         .map_err(|e| ArmFailure::Load(e.to_string()))?;

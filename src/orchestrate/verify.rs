@@ -264,20 +264,15 @@ async fn measure(
     plan: &VerifyPlan,
     interrupt: &Arc<Interrupt>,
 ) -> Result<Measured, ArmFailure> {
+    let path = artifact_path(plan, &started.spec.label);
     let outcome = match &plan.repro {
         Some(command) => repro(&started, command).await,
-        None => arm::drive(
-            &mut started,
-            &plan.scenario,
-            &plan.knobs,
-            &plan.settings.results_dir,
-            interrupt,
-        )
-        .await
-        .map(|(artifact, path)| Measured::Load {
-            artifact: Box::new(artifact),
-            path,
-        }),
+        None => arm::drive(&mut started, &plan.scenario, &plan.knobs, &path, interrupt)
+            .await
+            .map(|(artifact, path)| Measured::Load {
+                artifact: Box::new(artifact),
+                path,
+            }),
     };
     arm::stop(started, plan.settings.grace, interrupt).await;
     if interrupt.is_interrupted() {

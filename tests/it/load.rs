@@ -14,6 +14,7 @@ const LAG: &str = "50ms";
 
 #[test]
 fn keeps_the_rate_and_tags_every_request() {
+    let _serial = crate::util::one_at_a_time();
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run.json");
@@ -92,6 +93,7 @@ use bytes::Bytes;
 
 #[test]
 fn mix_follows_weights_and_templates_are_deterministic() {
+    let _serial = crate::util::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let mut runs = Vec::new();
     for seed in [7, 7, 8] {
@@ -143,6 +145,7 @@ fn mix_follows_weights_and_templates_are_deterministic() {
 
 #[test]
 fn a_stall_shows_in_latency_but_not_in_service_time() {
+    let _serial = crate::util::one_at_a_time();
     // The server stops answering for 500 ms, once, one second in.
     let start = Instant::now() + Duration::from_millis(1000);
     let end = start + Duration::from_millis(500);
@@ -206,6 +209,7 @@ fn a_stall_shows_in_latency_but_not_in_service_time() {
 
 #[test]
 fn timeouts_resets_and_server_errors_are_counted() {
+    let _serial = crate::util::one_at_a_time();
     let handler = Arc::new(|seen: &Seen| match seen.path.as_str() {
         "/slow" => Reply::Respond {
             status: 200,
@@ -254,6 +258,7 @@ fn timeouts_resets_and_server_errors_are_counted() {
 
 #[test]
 fn speaks_http2_and_tls() {
+    let _serial = crate::util::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         ("http", false, "2", "h2", http::Version::HTTP_2),
@@ -296,6 +301,7 @@ fn speaks_http2_and_tls() {
 
 #[test]
 fn tls_without_insecure_rejects_a_self_signed_certificate() {
+    let _serial = crate::util::one_at_a_time();
     let server = TestServer::with_handler(Arc::new(|_: &Seen| Reply::ok()), true);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("tls.json");
@@ -316,6 +322,7 @@ fn tls_without_insecure_rejects_a_self_signed_certificate() {
 
 #[test]
 fn closed_loop_runs_at_the_ceiling() {
+    let _serial = crate::util::one_at_a_time();
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("max.json");
@@ -358,6 +365,7 @@ fn closed_loop_runs_at_the_ceiling() {
 
 #[test]
 fn ctrl_c_writes_a_partial_artifact_and_exits_130() {
+    let _serial = crate::util::one_at_a_time();
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("partial.json");
@@ -397,6 +405,7 @@ fn ctrl_c_writes_a_partial_artifact_and_exits_130() {
 
 #[test]
 fn json_summary_on_stdout() {
+    let _serial = crate::util::one_at_a_time();
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("j.json");

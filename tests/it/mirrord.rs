@@ -75,6 +75,15 @@ fn verify_mirrord(
     .iter()
     .map(|a| a.to_string())
     .collect();
+    args.extend(
+        [
+            "--guard",
+            "error_rate <= baseline + 1pp",
+            "--guard",
+            "p50 <= baseline + max(50%, 10ms)",
+        ]
+        .map(String::from),
+    );
     args.extend(extra.iter().map(|a| a.to_string()));
     args.push("--".into());
     args.extend(checkout());

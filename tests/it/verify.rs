@@ -89,6 +89,17 @@ impl Fixture {
         .iter()
         .map(|a| a.to_string())
         .collect();
+        // Guards wide enough for a busy two-core machine; the slow patch's +25 ms still
+        // regresses. The demo test covers the default guards.
+        args.extend(
+            [
+                "--guard",
+                "error_rate <= baseline + 1pp",
+                "--guard",
+                "p50 <= baseline + max(50%, 10ms)",
+            ]
+            .map(String::from),
+        );
         args.extend(extra.iter().map(|a| a.to_string()));
         args.push("--".into());
         args.extend(command.iter().map(|a| a.to_string()));
