@@ -10,6 +10,7 @@ use super::plan::Plan;
 use super::recorder::Recorded;
 use super::shard::Protocol;
 use super::tally::Tally;
+use super::timeline::ClosedInterval;
 use crate::scenario::{Target, format_duration};
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
@@ -41,7 +42,9 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
         .iter()
         .map(|_| (Tally::default(), new_histogram(meta.highest_us)))
         .collect();
-    let mut intervals: BTreeMap<u64, (Tally, Histogram<u64>)> = BTreeMap::new();
+    // Intervals stay compressed until their point is built, one at a time: memory does not grow
+    // with the length of the run.
+    let mut intervals: BTreeMap<u64, Vec<ClosedInterval>> = BTreeMap::new();
     let mut cpu = std::time::Duration::ZERO;
     for shard in shards {
         cpu += shard.cpu;
@@ -54,13 +57,7 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
             add(h, sh);
         }
         for closed in shard.intervals {
-            let entry = intervals
-                .entry(closed.index)
-                .or_insert_with(|| (Tally::default(), new_histogram(meta.highest_us)));
-            entry.0.merge(&closed.tally);
-            if let Ok(h) = decompress(&closed.histogram) {
-                add(&mut entry.1, &h);
-            }
+            intervals.entry(closed.index).or_default().push(closed);
         }
     }
     let closed_loop = meta.config.closed_loop.is_some();
@@ -169,24 +166,35 @@ fn by_request(
         .collect()
 }
 
-fn timeline(meta: &RunMeta<'_>, intervals: BTreeMap<u64, (Tally, Histogram<u64>)>) -> Timeline {
+fn timeline(meta: &RunMeta<'_>, intervals: BTreeMap<u64, Vec<ClosedInterval>>) -> Timeline {
     let interval_ms = u64::try_from(meta.config.interval.as_millis())
         .unwrap_or(1000)
         .max(1);
     let warmup_ms = u64::try_from(meta.config.scenario.load.warmup.as_millis()).unwrap_or(0);
+    let mut histogram = new_histogram(meta.highest_us);
     let points = intervals
         .into_iter()
-        .map(|(index, (tally, h))| TimelinePoint {
-            start_ms: index * interval_ms,
-            warmup: index * interval_ms < warmup_ms,
-            sent: tally.sent,
-            completed: tally.completed,
-            ok: tally.ok,
-            status_4xx: tally.status_in(400, 500),
-            status_5xx: tally.status_in(500, 600),
-            errors: tally.errors.total(),
-            missed: tally.missed,
-            latency: Distribution::of(&h),
+        .map(|(index, parts)| {
+            let mut tally = Tally::default();
+            histogram.reset();
+            for part in &parts {
+                tally.merge(&part.tally);
+                if let Ok(h) = decompress(&part.histogram) {
+                    add(&mut histogram, &h);
+                }
+            }
+            TimelinePoint {
+                start_ms: index * interval_ms,
+                warmup: index * interval_ms < warmup_ms,
+                sent: tally.sent,
+                completed: tally.completed,
+                ok: tally.ok,
+                status_4xx: tally.status_in(400, 500),
+                status_5xx: tally.status_in(500, 600),
+                errors: tally.errors.total(),
+                missed: tally.missed,
+                latency: Distribution::of(&histogram),
+            }
         })
         .collect();
     Timeline {
