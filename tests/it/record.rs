@@ -57,6 +57,7 @@ fn read_json(path: &Path) -> Value {
 
 #[test]
 fn record_then_load_round_trip() {
+    let _serial = crate::util::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let recorded = dir.path().join("recorded.json");
     let recorder = Recorder::start(&[
@@ -168,6 +169,7 @@ fn record_then_load_round_trip() {
 
 #[test]
 fn ctrl_c_stops_and_writes_what_came_in_over_http1_and_http2() {
+    let _serial = crate::util::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let recorded = dir.path().join("recorded.json");
     let recorder = Recorder::start(&["--replay", "-o", s(&recorded)]);
@@ -239,6 +241,7 @@ fn send(addr: &str, head: &str, body: &[u8]) -> String {
 
 #[test]
 fn oversized_bodies_are_left_out_with_a_warning() {
+    let _serial = crate::util::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.json");
     let recorder = Recorder::start(&["--max-body", "2", "--max-requests", "1", "-o", s(&out)]);
@@ -258,6 +261,7 @@ fn oversized_bodies_are_left_out_with_a_warning() {
 
 #[test]
 fn nothing_recorded_and_an_existing_output() {
+    let _serial = crate::util::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.json");
     let recorder = Recorder::start(&["--duration", "200ms", "-o", s(&out)]);
