@@ -25,6 +25,7 @@ fn run(args: &[&str]) -> (i32, String, String) {
 }
 
 fn load(scenario: &Path, out: &Path, extra: &[&str]) -> i32 {
+    let _serial = crate::util::one_at_a_time();
     let mut args = vec![
         "load",
         "-s",
