@@ -23,7 +23,7 @@ need oha || cargo install oha --locked --quiet
 (cd "$ROOT" && cargo build --release --quiet)
 FIXPROOF="$ROOT/target/release/fixproof"
 
-PORT=18089
+PORT=$((20000 + RANDOM % 20000))
 cat > "$WORK/nginx.conf" <<CONF
 worker_processes 1;
 daemon on;
@@ -47,10 +47,12 @@ URL="http://127.0.0.1:$PORT/"
 measure() {
   local out="$WORK/out.$RANDOM"
   local before after
-  # This function runs in a subshell: its own $BASHPID waits for the tool.
-  before=$(cut -d' ' -f14-17 /proc/$BASHPID/stat)
+  # This function runs in a subshell, which waits for the tool: its children's times
+  # (cutime, cstime) are the tool's. Read them outside any command substitution.
+  local me=$BASHPID
+  before=$(cut -d' ' -f14-17 "/proc/$me/stat")
   taskset -c 1 "$@" >"$out" 2>"$out.err" || true
-  after=$(cut -d' ' -f14-17 /proc/$BASHPID/stat)
+  after=$(cut -d' ' -f14-17 "/proc/$me/stat")
   # utime+stime of waited-for children (fields 16, 17), in clock ticks.
   local tck; tck=$(getconf CLK_TCK)
   local b=(${before}) a=(${after})
