@@ -113,6 +113,15 @@ pub struct ErrorCounts {
     pub other: u64,
 }
 
+impl std::ops::AddAssign for ErrorCounts {
+    fn add_assign(&mut self, other: ErrorCounts) {
+        self.timeout += other.timeout;
+        self.connect += other.connect;
+        self.reset += other.reset;
+        self.other += other.other;
+    }
+}
+
 impl ErrorCounts {
     pub fn total(&self) -> u64 {
         self.timeout + self.connect + self.reset + self.other

@@ -32,10 +32,7 @@ fn add_counts(into: &mut Counts, c: &Counts) {
     for (code, n) in &c.status {
         *into.status.entry(code.clone()).or_default() += n;
     }
-    into.errors.timeout += c.errors.timeout;
-    into.errors.connect += c.errors.connect;
-    into.errors.reset += c.errors.reset;
-    into.errors.other += c.errors.other;
+    into.errors += c.errors;
     into.missed += c.missed;
     into.incomplete += c.incomplete;
     into.warmup_excluded += c.warmup_excluded;

@@ -63,10 +63,7 @@ impl Tally {
                 None => self.status.push((code, n)),
             }
         }
-        self.errors.timeout += other.errors.timeout;
-        self.errors.connect += other.errors.connect;
-        self.errors.reset += other.errors.reset;
-        self.errors.other += other.errors.other;
+        self.errors += other.errors;
         self.missed += other.missed;
         self.incomplete += other.incomplete;
         self.warmup_excluded += other.warmup_excluded;
