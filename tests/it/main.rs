@@ -13,6 +13,8 @@ mod load;
 mod load_errors;
 mod mirrord;
 mod record;
+mod report;
+mod report_browser;
 mod server;
 mod util;
 mod verdict_golden;
