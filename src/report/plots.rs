@@ -42,6 +42,16 @@ pub struct Threshold {
     pub ms: f64,
 }
 
+/// The line of the i-th arm: the baseline wider and lighter, so that a candidate on top of
+/// it stays visible and so does the baseline.
+fn line(i: usize) -> ShapeStyle {
+    if i == 0 {
+        color(0).mix(0.55).stroke_width(3)
+    } else {
+        color(i).stroke_width(2)
+    }
+}
+
 /// Color of the i-th arm.
 pub fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
@@ -69,9 +79,15 @@ fn quantile_label(x: f64) -> String {
     format!("{}%", crate::verdict::human::percent_number(q))
 }
 
-fn range(values: impl Iterator<Item = f64>, floor: f64) -> Range<f64> {
+/// An axis label: three significant digits, no trailing zeros.
+fn number(v: f64) -> String {
+    crate::verdict::human::significant(v)
+}
+
+/// 0 to the largest value (at least `floor`) with `headroom` (1.08: 8 %) above it.
+fn range(values: impl Iterator<Item = f64>, floor: f64, headroom: f64) -> Range<f64> {
     let max = values.filter(|v| v.is_finite()).fold(floor, f64::max);
-    0.0..max * 1.08
+    0.0..max * headroom
 }
 
 fn legend_line(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
@@ -84,7 +100,11 @@ pub fn percentiles(arms: &[ArmSeries], thresholds: &[Threshold]) -> Result<Strin
     svg(title, |root| {
         let all = arms.iter().flat_map(|a| a.percentiles.iter());
         let x_max = all.clone().map(|p| p.0).fold(100.0, f64::max);
-        let y = range(all.map(|p| p.1).chain(thresholds.iter().map(|t| t.ms)), 1.0);
+        let y = range(
+            all.map(|p| p.1).chain(thresholds.iter().map(|t| t.ms)),
+            1.0,
+            1.08,
+        );
         let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 18))
             .margin(12)
@@ -96,11 +116,13 @@ pub fn percentiles(arms: &[ArmSeries], thresholds: &[Threshold]) -> Result<Strin
             .x_desc("percentile (log 1/(1-q))")
             .y_desc("latency (ms)")
             .x_label_formatter(&|x| quantile_label(*x))
+            .light_line_style(BLACK.mix(0.03))
+            .bold_line_style(BLACK.mix(0.12))
+            .y_label_formatter(&|v| number(*v))
             .draw()?;
         for (i, arm) in arms.iter().enumerate() {
-            let style = color(i).stroke_width(2);
             chart
-                .draw_series(LineSeries::new(arm.percentiles.iter().copied(), style))?
+                .draw_series(LineSeries::new(arm.percentiles.iter().copied(), line(i)))?
                 .label(&arm.label)
                 .legend(legend_line(color(i)));
         }
@@ -115,16 +137,17 @@ pub fn percentiles(arms: &[ArmSeries], thresholds: &[Threshold]) -> Result<Strin
                 chart.draw_series(std::iter::once(Circle::new(at, 4, THRESHOLD.filled())))?;
             }
         }
-        legend(&mut chart)
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
     })
 }
 
 fn legend<'a, X: Ranged, Y: Ranged>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    position: SeriesLabelPosition,
 ) -> Drawn {
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(position)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
         .draw()?;
@@ -136,8 +159,9 @@ pub fn latency_over_time(arms: &[ArmSeries]) -> Result<String, String> {
     let title = "p50 and p99 per interval";
     svg(title, |root| {
         let points = || arms.iter().flat_map(|a| a.timeline.iter());
-        let x = range(points().map(|p| p.t_s + 1.0), 1.0);
-        let y = range(points().filter_map(|p| p.p99_ms), 1.0);
+        let x = range(points().map(|p| p.t_s + 1.0), 1.0, 1.0);
+        // Room above the lines for the legend.
+        let y = range(points().filter_map(|p| p.p99_ms), 1.0, 1.45);
         let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 18))
             .margin(12)
@@ -148,6 +172,10 @@ pub fn latency_over_time(arms: &[ArmSeries]) -> Result<String, String> {
             .configure_mesh()
             .x_desc("time in the measured window (s)")
             .y_desc("latency (ms)")
+            .x_label_formatter(&|v| number(*v))
+            .light_line_style(BLACK.mix(0.03))
+            .bold_line_style(BLACK.mix(0.12))
+            .y_label_formatter(&|v| number(*v))
             .draw()?;
         for (i, arm) in arms.iter().enumerate() {
             let series = |f: fn(&super::series::IntervalPoint) -> Option<f64>| {
@@ -159,7 +187,7 @@ pub fn latency_over_time(arms: &[ArmSeries]) -> Result<String, String> {
             let p99 = series(|p| p.p99_ms);
             let p50 = series(|p| p.p50_ms);
             chart
-                .draw_series(LineSeries::new(p99, color(i).stroke_width(2)))?
+                .draw_series(LineSeries::new(p99, line(i)))?
                 .label(format!("{} p99", arm.label))
                 .legend(legend_line(color(i)));
             chart
@@ -167,7 +195,7 @@ pub fn latency_over_time(arms: &[ArmSeries]) -> Result<String, String> {
                 .label(format!("{} p50 (dashed)", arm.label))
                 .legend(legend_line(color(i)));
         }
-        legend(&mut chart)
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
     })
 }
 
@@ -176,10 +204,11 @@ pub fn errors_over_time(arms: &[ArmSeries]) -> Result<String, String> {
     let title = "Error rate per interval";
     svg(title, |root| {
         let points = || arms.iter().flat_map(|a| a.timeline.iter());
-        let x = range(points().map(|p| p.t_s + 1.0), 1.0);
+        let x = range(points().map(|p| p.t_s + 1.0), 1.0, 1.0);
         let y = range(
             points().filter_map(|p| p.error_rate.map(|r| r * 100.0)),
             1.0,
+            1.45,
         );
         let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 18))
@@ -191,19 +220,23 @@ pub fn errors_over_time(arms: &[ArmSeries]) -> Result<String, String> {
             .configure_mesh()
             .x_desc("time in the measured window (s)")
             .y_desc("errors (%)")
+            .x_label_formatter(&|v| number(*v))
+            .light_line_style(BLACK.mix(0.03))
+            .bold_line_style(BLACK.mix(0.12))
+            .y_label_formatter(&|v| number(*v))
             .draw()?;
         for (i, arm) in arms.iter().enumerate() {
-            let line: Vec<(f64, f64)> = arm
+            let points: Vec<(f64, f64)> = arm
                 .timeline
                 .iter()
                 .filter_map(|p| p.error_rate.map(|r| (p.t_s, r * 100.0)))
                 .collect();
             chart
-                .draw_series(LineSeries::new(line, color(i).stroke_width(2)))?
+                .draw_series(LineSeries::new(points, line(i)))?
                 .label(&arm.label)
                 .legend(legend_line(color(i)));
         }
-        legend(&mut chart)
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
     })
 }
 
@@ -234,6 +267,10 @@ pub fn bootstrap_difference(b: &BootstrapEvidence) -> Result<String, String> {
             .configure_mesh()
             .x_desc("p99 difference (ms); below 0: candidate faster")
             .y_desc("cumulative probability")
+            .x_label_formatter(&|v| number(*v))
+            .light_line_style(BLACK.mix(0.03))
+            .bold_line_style(BLACK.mix(0.12))
+            .y_label_formatter(&|v| number(*v))
             .draw()?;
         let ci = format!(
             "{} % interval",
@@ -269,6 +306,6 @@ pub fn bootstrap_difference(b: &BootstrapEvidence) -> Result<String, String> {
             ))?
             .label("no difference")
             .legend(legend_line(THRESHOLD));
-        legend(&mut chart)
+        legend(&mut chart, SeriesLabelPosition::LowerRight)
     })
 }
