@@ -282,3 +282,36 @@ fn footer(body: &mut String, verdict: &Verdict) {
         verdict.schema_version
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::testing::sample_verdict;
+
+    #[test]
+    fn verdict_first_free_text_redacted_and_escaped_missing_plots_said() {
+        let mut v = sample_verdict();
+        v.notes
+            .push("child said <b>Authorization: Bearer abc123</b>".into());
+        let data = PlotData {
+            arms: Vec::new(),
+            missing: vec!["baseline 'baseline' is not plotted: cannot read x.json".into()],
+        };
+        let html = render(&v, &data);
+        assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+        let (status, table, plots) = (
+            html.find("status reject").unwrap(),
+            html.find("<table>").unwrap(),
+            html.find("<h2>Plots").unwrap(),
+        );
+        assert!(status < table && table < plots);
+        assert!(
+            html.contains("Authorization: Bearer [redacted]&lt;/b&gt;"),
+            "{html}"
+        );
+        assert!(!html.contains("abc123") && !html.contains("<b>"));
+        assert!(html.contains("is not plotted: cannot read x.json"));
+        assert!(html.contains("id=\"plot-bootstrap\"") && !html.contains("plot-percentiles"));
+        assert!(!html.contains("<script"));
+    }
+}

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 /// `name: value` or `name=value` where the name looks secret.
 static NAMED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b((?:proxy-)?authorization|set-cookie|cookie|[a-z0-9_-]*(?:api[-_]?key|auth[-_]token|secret|password|token)[a-z0-9_-]*)(\s*[:=]\s*)((?:bearer|basic|digest|token)\s+)?([^\s&;,]+)")
+    Regex::new(r#"(?i)\b((?:proxy-)?authorization|set-cookie|cookie|[a-z0-9_-]*(?:api[-_]?key|auth[-_]token|secret|password|token)[a-z0-9_-]*)("?\s*[:=]\s*"?)((?:bearer|basic|digest|token)\s+)?([^\s&;,<>"']+)"#)
         .expect("a valid regex")
 });
 
@@ -44,6 +44,10 @@ mod tests {
         assert_eq!(
             text("target http://bob:hunter2@svc:8080/"),
             "target http://bob:[redacted]@svc:8080/"
+        );
+        assert_eq!(
+            text(r#"{"password": "pw1", "user": "bob"}"#),
+            r#"{"password": "[redacted]", "user": "bob"}"#
         );
         let plain = "p99 < 300ms: candidate 342 ms (violates), results/run-1/candidate.json";
         assert_eq!(text(plain), plain);
