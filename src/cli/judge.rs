@@ -233,9 +233,14 @@ pub fn emit(judged: &Judged, format: Option<Format>, results: &Path) -> Result<i
     } else {
         Format::Json
     });
+    let colored_text = judged
+        .document
+        .as_ref()
+        .filter(|_| std::io::stdout().is_terminal() && text::use_color_env())
+        .map(|d| d.to_text(true));
     let output = match format {
         Format::Json => &judged.json,
-        Format::Text => &judged.text,
+        Format::Text => colored_text.as_ref().unwrap_or(&judged.text),
         Format::Markdown => &judged.markdown,
     };
     if format != Format::Text {

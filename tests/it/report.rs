@@ -260,3 +260,38 @@ fn report_refuses_a_file_that_is_not_a_verdict() {
         "{stderr}"
     );
 }
+
+/// `fixproof report … --format text` under a pseudo-terminal (util-linux `script`), with the
+/// environment changes `env_args` (e.g. `NO_COLOR=1`); returns what the terminal showed.
+fn on_terminal(env_args: &str) -> String {
+    let verdict = golden_dir().join("reject_slo.json");
+    let command = format!(
+        "env -u NO_COLOR TERM=xterm {env_args} {} report {} --format text",
+        env!("CARGO_BIN_EXE_fixproof"),
+        s(&verdict)
+    );
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .expect("util-linux `script` runs a command under a pseudo-terminal");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn report_text_is_colored_on_a_terminal_unless_no_color() {
+    assert!(on_terminal("").contains("\u{1b}[1;31mREJECT\u{1b}[0m"));
+    assert!(!on_terminal("NO_COLOR=1").contains('\u{1b}'));
+    assert!(!on_terminal("TERM=dumb").contains('\u{1b}'));
+    let piped = crate::util::binary()
+        .args([
+            "report",
+            s(&golden_dir().join("reject_slo.json")),
+            "--format",
+            "text",
+        ])
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&piped.stdout).contains('\u{1b}'));
+}
