@@ -185,6 +185,11 @@ fn shared_plots(body: &mut String, data: &PlotData, thresholds: &[Threshold]) {
         "plot-errors-time",
         plots::errors_over_time(&data.arms),
     );
+    let _ = writeln!(
+        body,
+        "<p class=\"note\">Plotted from the run artifacts: {}.</p>",
+        t(&data.read.join("; "))
+    );
     // Kafka runs: a lag-over-time plot with the Theil–Sen fit goes here (see `plots`).
 }
 
@@ -295,6 +300,7 @@ mod tests {
             .push("child said <b>Authorization: Bearer abc123</b>".into());
         let data = PlotData {
             arms: Vec::new(),
+            read: Vec::new(),
             missing: vec!["baseline 'baseline' is not plotted: cannot read x.json".into()],
         };
         let html = render(&v, &data);

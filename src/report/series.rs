@@ -45,6 +45,8 @@ pub struct PlotData {
     pub arms: Vec<ArmSeries>,
     /// Why an arm is missing from the plots.
     pub missing: Vec<String>,
+    /// The artifact files read, one sentence each ("baseline 'baseline': results/x/baseline.json").
+    pub read: Vec<String>,
 }
 
 /// Reads the artifacts of `arms` (role, record); relative paths are taken from `dir`, the
@@ -67,7 +69,14 @@ pub fn load(arms: &[(&str, &ArmRecord)], dir: &Path, errors: &[String]) -> PlotD
             .map_err(|e| super::redact::text(&e.to_string()))
             .and_then(|a| from_artifact(&record.label, &a, count_4xx));
         match series {
-            Ok(s) => data.arms.push(s),
+            Ok(s) => {
+                data.read.push(format!(
+                    "{role} '{}': {}",
+                    record.label,
+                    super::redact::text(&path.display().to_string())
+                ));
+                data.arms.push(s);
+            }
             Err(e) => data
                 .missing
                 .push(format!("{role} '{}' is not plotted: {e}", record.label)),

@@ -19,7 +19,9 @@ fn chromium(page: &Path, work: &Path) -> (Vec<u8>, Vec<String>) {
     );
     let (shot, net) = (work.join("shot.png"), work.join("net.json"));
     let profile = tempfile::tempdir().unwrap();
-    let output = Command::new(CHROMIUM)
+    // coreutils `timeout`: a browser that hangs fails the test instead of stalling CI.
+    let output = Command::new("timeout")
+        .args(["--kill-after=10", "120", CHROMIUM])
         .args([
             "--headless",
             "--no-sandbox",
