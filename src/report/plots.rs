@@ -20,10 +20,10 @@ const SIZE: (u32, u32) = (900, 380);
 const PALETTE: [RGBColor; 6] = [
     RGBColor(90, 90, 90),
     RGBColor(31, 119, 180),
-    RGBColor(214, 39, 40),
+    RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
     RGBColor(148, 103, 189),
-    RGBColor(255, 127, 14),
+    RGBColor(140, 86, 75),
 ];
 /// The SLO threshold's color.
 const THRESHOLD: RGBColor = RGBColor(200, 0, 0);
@@ -84,6 +84,11 @@ fn number(v: f64) -> String {
     crate::verdict::human::significant(v)
 }
 
+/// Headroom above the lines for a legend of `entries` lines in the upper left corner.
+fn headroom(entries: usize) -> f64 {
+    1.15 + 0.1 * entries as f64
+}
+
 /// 0 to the largest value (at least `floor`) with `headroom` (1.08: 8 %) above it.
 fn range(values: impl Iterator<Item = f64>, floor: f64, headroom: f64) -> Range<f64> {
     let max = values.filter(|v| v.is_finite()).fold(floor, f64::max);
@@ -117,6 +122,8 @@ pub fn percentiles(arms: &[ArmSeries], thresholds: &[Threshold]) -> Result<Strin
             .y_desc("latency (ms)")
             .x_label_formatter(&|x| quantile_label(*x))
             .light_line_style(BLACK.mix(0.03))
+            .label_style(("sans-serif", 12))
+            .axis_desc_style(("sans-serif", 13))
             .bold_line_style(BLACK.mix(0.12))
             .y_label_formatter(&|v| number(*v))
             .draw()?;
@@ -148,6 +155,7 @@ fn legend<'a, X: Ranged, Y: Ranged>(
     chart
         .configure_series_labels()
         .position(position)
+        .label_font(("sans-serif", 13))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
         .draw()?;
@@ -161,7 +169,11 @@ pub fn latency_over_time(arms: &[ArmSeries]) -> Result<String, String> {
         let points = || arms.iter().flat_map(|a| a.timeline.iter());
         let x = range(points().map(|p| p.t_s + 1.0), 1.0, 1.0);
         // Room above the lines for the legend.
-        let y = range(points().filter_map(|p| p.p99_ms), 1.0, 1.45);
+        let y = range(
+            points().filter_map(|p| p.p99_ms),
+            1.0,
+            headroom(2 * arms.len()),
+        );
         let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 18))
             .margin(12)
@@ -174,6 +186,8 @@ pub fn latency_over_time(arms: &[ArmSeries]) -> Result<String, String> {
             .y_desc("latency (ms)")
             .x_label_formatter(&|v| number(*v))
             .light_line_style(BLACK.mix(0.03))
+            .label_style(("sans-serif", 12))
+            .axis_desc_style(("sans-serif", 13))
             .bold_line_style(BLACK.mix(0.12))
             .y_label_formatter(&|v| number(*v))
             .draw()?;
@@ -208,7 +222,7 @@ pub fn errors_over_time(arms: &[ArmSeries]) -> Result<String, String> {
         let y = range(
             points().filter_map(|p| p.error_rate.map(|r| r * 100.0)),
             1.0,
-            1.45,
+            headroom(arms.len()),
         );
         let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 18))
@@ -222,6 +236,8 @@ pub fn errors_over_time(arms: &[ArmSeries]) -> Result<String, String> {
             .y_desc("errors (%)")
             .x_label_formatter(&|v| number(*v))
             .light_line_style(BLACK.mix(0.03))
+            .label_style(("sans-serif", 12))
+            .axis_desc_style(("sans-serif", 13))
             .bold_line_style(BLACK.mix(0.12))
             .y_label_formatter(&|v| number(*v))
             .draw()?;
@@ -269,6 +285,8 @@ pub fn bootstrap_difference(b: &BootstrapEvidence) -> Result<String, String> {
             .y_desc("cumulative probability")
             .x_label_formatter(&|v| number(*v))
             .light_line_style(BLACK.mix(0.03))
+            .label_style(("sans-serif", 12))
+            .axis_desc_style(("sans-serif", 13))
             .bold_line_style(BLACK.mix(0.12))
             .y_label_formatter(&|v| number(*v))
             .draw()?;

@@ -222,8 +222,13 @@ fn report_html_without_artifacts_says_so() {
 
 #[test]
 fn report_of_several_candidates_plots_every_arm() {
-    let dir = tempfile::tempdir().unwrap();
-    let comparison = rank(vec![verdict("pass"), verdict("reject_slo")]);
+    let dir = pass_folder();
+    let slow = Shape::new("candidate-2", 2).tail(0.02, 340_000.0);
+    write(dir.path(), "candidate-2", &artifact(&slow));
+    let mut second = verdict("reject_slo");
+    second.arms.candidate.label = "candidate-2".into();
+    second.arms.candidate.path = "candidate-2.json".into();
+    let comparison = rank(vec![verdict("pass"), second]);
     let path = dir.path().join("verdict.json");
     std::fs::write(&path, serde_json::to_string(&comparison).unwrap()).unwrap();
     let out = dir.path().join("r.md");
@@ -238,7 +243,23 @@ fn report_of_several_candidates_plots_every_arm() {
         fixproof(&["report", s(&path), "--format", "html", "-o", s(&out)]),
         0
     );
-    parse(&std::fs::read_to_string(&out).unwrap());
+    let html = std::fs::read_to_string(&out).unwrap();
+    let mut titles = Vec::new();
+    svg_titles(&parse(&html), &mut titles);
+    assert_eq!(
+        titles.len(),
+        5,
+        "3 shared plots and a bootstrap plot per candidate"
+    );
+    let percentiles = &html[html.find("id=\"plot-percentiles\"").unwrap()..];
+    let percentiles = &percentiles[..percentiles.find("</figure>").unwrap()];
+    for arm in ["\nbaseline\n", "\ncandidate\n", "\ncandidate-2\n"] {
+        assert!(percentiles.contains(arm), "{arm} missing from the plot");
+    }
+    assert!(!html.contains("is not plotted"));
+    if let Some(out) = std::env::var_os("FIXPROOF_REPORT_OUT") {
+        std::fs::write(Path::new(&out).join("ranked.html"), &html).unwrap();
+    }
 }
 
 #[test]
