@@ -1,5 +1,6 @@
 //! `fixproof compare`: a baseline and one or more candidates (run artifacts or plain sample
-//! files) plus SLOs → a verdict per candidate, printed as JSON, text or Markdown.
+//! files) plus SLOs → a verdict per candidate, printed as JSON, text or Markdown (and the text
+//! summary on stderr too when that is a terminal and stdout gets JSON or Markdown).
 //!
 //! Exit codes: 0 pass, 1 reject, 2 inconclusive (with several candidates: the best one's);
 //! 64 for bad flags or expressions, and for an SLO or guard naming a request that neither arm
