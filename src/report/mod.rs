@@ -238,6 +238,12 @@ impl Document {
     pub fn from_json(text: &str) -> Result<Document, String> {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+        let repro =
+            |v: &serde_json::Value| v.get("command").is_some() && v.get("outcome").is_some();
+        let first = value.get("verdicts").and_then(|v| v.get(0));
+        if repro(&value) || first.is_some_and(repro) {
+            return Err("a --repro verdict: it has no measurements to render; its summary and feedback are in the file, and verify wrote report.md beside it".into());
+        }
         let is_comparison = value.get("verdicts").is_some() && value.get("ranking").is_some();
         if !is_comparison && value.get("verdict").is_none() {
             return Err(
@@ -300,5 +306,40 @@ impl Document {
             Document::Verdict(v) => text::render_colored(v, color),
             Document::Comparison(c) => text::render_comparison_colored(c, color),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Document;
+    use crate::verdict::rank;
+    use crate::verdict::testing::sample_verdict;
+
+    #[test]
+    fn documents_are_verdicts_or_comparisons_and_nothing_else() {
+        let v = sample_verdict();
+        let one = serde_json::to_string(&v).unwrap();
+        assert!(matches!(
+            Document::from_json(&one),
+            Ok(Document::Verdict(_))
+        ));
+        let several = serde_json::to_string(&rank(vec![v.clone(), v])).unwrap();
+        let Ok(Document::Comparison(c)) = Document::from_json(&several) else {
+            panic!("a comparison");
+        };
+        assert_eq!(Document::Comparison(c).plot_arms().len(), 3);
+        let repro = r#"{"verdict":"pass","command":"./t.sh","outcome":"fixed"}"#;
+        assert!(Document::from_json(repro).unwrap_err().contains("--repro"));
+        let artifact = r#"{"schema_version":1,"latency":{}}"#;
+        assert!(
+            Document::from_json(artifact)
+                .unwrap_err()
+                .contains("not a fixproof verdict")
+        );
+        assert!(
+            Document::from_json("p99 12ms")
+                .unwrap_err()
+                .starts_with("not JSON")
+        );
     }
 }
