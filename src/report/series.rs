@@ -64,6 +64,13 @@ pub fn load(arms: &[(&str, &ArmRecord)], dir: &Path, errors: &[String]) -> PlotD
             ));
             continue;
         }
+        if record.requests == 0 {
+            data.missing.push(format!(
+                "{role} '{}' has no measurements to plot ({shown})",
+                record.label
+            ));
+            continue;
+        }
         let path = locate(Path::new(&record.path), dir);
         let series = RunArtifact::read(&path)
             .map_err(|e| super::redact::text(&e.to_string()))
