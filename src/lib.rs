@@ -3,7 +3,8 @@
 //! ```text
 //! scenario ──► load::Plan ──► load driver ──► RunArtifact (HdrHistograms, counts, timeline)
 //!                                                   │
-//! baseline + candidate artifacts + SLOs/guards ──► stats ──► verdict ──► report
+//! baseline + candidate artifacts + SLOs/guards ──► stats ──► verdict ──► report (text, md, html)
+//!                                                   └─── artifacts ──► report's HTML plots
 //!
 //! verify = orchestrate { worktrees + git apply, backend (mirrord | local), readiness,
 //!                        teardown } around the driver and the comparator, once per arm
@@ -13,7 +14,8 @@
 //! become scenario files through `scenario::import`.
 //!
 //! Dependency rules (DESIGN.md "Layout"): `scenario` depends on nothing else of the crate;
-//! `load` on `scenario`; `stats` is pure numerics; only `cli` knows clap.
+//! `load` on `scenario`; `stats` is pure numerics; `report` reads `verdict` and, for the HTML
+//! plots only, the run artifacts of `load`; only `cli` knows clap.
 
 pub mod cli;
 pub mod demo;

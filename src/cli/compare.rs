@@ -1,5 +1,6 @@
 //! `fixproof compare`: a baseline and one or more candidates (run artifacts or plain sample
-//! files) plus SLOs → a verdict per candidate, printed as JSON, text or Markdown.
+//! files) plus SLOs → a verdict per candidate, printed as JSON, text or Markdown (and the text
+//! summary on stderr too when that is a terminal and stdout gets JSON or Markdown).
 //!
 //! Exit codes: 0 pass, 1 reject, 2 inconclusive (with several candidates: the best one's);
 //! 64 for bad flags or expressions, and for an SLO or guard naming a request that neither arm
@@ -9,11 +10,11 @@
 use super::Failure;
 use crate::exit_code;
 use crate::load::RunArtifact;
-use crate::report::{markdown, text};
+use crate::report::{Document, text};
 use crate::verdict::samples::{check_unit, parse_samples};
 use crate::verdict::{
-    Arm, Decision, ErrorClasses, ExprError, Settings, Spec, Verdict, VerdictError, compare,
-    parse_guard, parse_slo, rank,
+    Arm, Decision, ErrorClasses, ExprError, Settings, Spec, VerdictError, compare, parse_guard,
+    parse_slo, rank,
 };
 use clap::{Args, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -93,7 +94,7 @@ pub fn run(args: CompareArgs) -> Result<i32, Failure> {
         .iter()
         .map(|path| load_arm(path, "candidate", unit))
         .collect::<Result<Vec<_>, _>>()?;
-    let verdicts = candidates
+    let mut verdicts = candidates
         .iter()
         .map(|c| compare(&baseline, c, &spec, &settings).map_err(failure))
         .collect::<Result<Vec<_>, _>>()?;
@@ -102,9 +103,31 @@ pub fn run(args: CompareArgs) -> Result<i32, Failure> {
     } else {
         Format::Json
     });
-    let (output, decision) = render(verdicts, format);
+    let document = if verdicts.len() == 1 {
+        Document::Verdict(Box::new(verdicts.remove(0)))
+    } else {
+        Document::Comparison(rank(verdicts))
+    };
+    let output = match (format, &document) {
+        (Format::Json, Document::Verdict(v)) => {
+            serde_json::to_string_pretty(v).expect("a verdict serializes")
+        }
+        (Format::Json, Document::Comparison(c)) => {
+            serde_json::to_string_pretty(c).expect("a comparison serializes")
+        }
+        (Format::Markdown, d) => d.to_markdown(),
+        (Format::Text, d) => d.to_text(std::io::stdout().is_terminal() && text::use_color_env()),
+    };
+    // A person watching gets the summary beside machine-readable output.
+    if format != Format::Text && std::io::stderr().is_terminal() {
+        eprintln!("{}", document.to_text(text::use_color()).trim_end());
+    }
     // A closed pipe (`| head`) is not an error of the comparison.
     let _ = writeln!(std::io::stdout().lock(), "{}", output.trim_end());
+    let decision = match &document {
+        Document::Verdict(v) => v.verdict,
+        Document::Comparison(c) => c.best(),
+    };
     Ok(exit_for(decision))
 }
 
@@ -122,26 +145,6 @@ fn spec(slos: &[String], guards: &[String]) -> Result<Spec, Failure> {
             .map(|t| parse_guard(t).map_err(|e| usage("--guard", e)))
             .collect::<Result<_, _>>()?,
     })
-}
-
-/// One verdict as itself, several as a ranked comparison; and the decision that sets the
-/// exit code (the best candidate's).
-fn render(verdicts: Vec<Verdict>, format: Format) -> (String, Decision) {
-    if let [verdict] = verdicts.as_slice() {
-        let output = match format {
-            Format::Json => serde_json::to_string_pretty(verdict).expect("a verdict serializes"),
-            Format::Text => text::render(verdict),
-            Format::Markdown => markdown::render(verdict),
-        };
-        return (output, verdict.verdict);
-    }
-    let comparison = rank(verdicts);
-    let output = match format {
-        Format::Json => serde_json::to_string_pretty(&comparison).expect("a comparison serializes"),
-        Format::Text => text::render_comparison(&comparison),
-        Format::Markdown => markdown::render_comparison(&comparison),
-    };
-    (output, comparison.best())
 }
 
 fn exit_for(decision: Decision) -> i32 {

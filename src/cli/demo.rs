@@ -188,7 +188,11 @@ async fn run_case(
         repro: None,
     };
     let judged = judge::judge_run(&run, &settings, &results)?;
-    eprintln!("{}", judged.text.trim_end());
+    let summary = judged.document.as_ref().map_or_else(
+        || judged.text.clone(),
+        |d| d.to_text(crate::report::text::use_color()),
+    );
+    eprintln!("{}", summary.trim_end());
     let verdicts = match serde_json::from_str::<crate::verdict::Comparison>(&judged.json) {
         Ok(comparison) => comparison.verdicts,
         Err(_) => vec![
@@ -246,7 +250,7 @@ fn print_table(rows: &[Row], results: &Path) {
         );
     }
     eprintln!(
-        "\nreports: {}/*/report.md, verdicts: {}/*/verdict.json",
+        "\nreports: {}/*/report.html and report.md, verdicts: {}/*/verdict.json",
         results.display(),
         results.display()
     );

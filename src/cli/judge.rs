@@ -1,12 +1,12 @@
 //! Judging a verification: the verdicts of every candidate (from their artifacts, from their
-//! failure, or from a repro script), written into the results folder as `verdict.json` and
-//! `report.md`, and printed.
+//! failure, or from a repro script), written into the results folder as `verdict.json`,
+//! `report.md` and `report.html`, and printed.
 
 use super::Failure;
 pub use super::compare::Format;
 use crate::exit_code;
 use crate::orchestrate::{ArmResult, Measured, VerifyRun};
-use crate::report::{markdown, text};
+use crate::report::{Document, markdown, text};
 use crate::verdict::unmeasured::{ReproRun, ReproVerdict, repro, unmeasured};
 use crate::verdict::{Arm, Decision, ErrorClasses, Settings, Spec, VerdictError, compare, rank};
 use std::io::{IsTerminal, Write};
@@ -27,6 +27,8 @@ pub struct Judged {
     pub json: String,
     pub text: String,
     pub markdown: String,
+    /// What the HTML report renders (`None` for repro verdicts, which have no measurements).
+    pub document: Option<Document>,
 }
 
 fn verdict_failure(e: VerdictError) -> Failure {
@@ -40,8 +42,8 @@ fn verdict_failure(e: VerdictError) -> Failure {
     Failure::new(code, e)
 }
 
-/// Judges every candidate of `run` against its baseline and writes `verdict.json` and
-/// `report.md` into `results`.
+/// Judges every candidate of `run` against its baseline and writes `verdict.json`,
+/// `report.md` and `report.html` into `results`.
 ///
 /// # Errors
 /// Bad SLO or guard expressions (64), request names that do not exist, unwritable results.
@@ -64,6 +66,11 @@ pub fn judge_run(
     };
     write("verdict.json", &judged.json)?;
     write("report.md", &judged.markdown)?;
+    let html = match &judged.document {
+        Some(document) => document.to_html(results),
+        None => repro_html(&judged.markdown),
+    };
+    write("report.html", &html)?;
     Ok(judged)
 }
 
@@ -111,6 +118,7 @@ fn judge_load(run: &VerifyRun, settings: &JudgeSettings<'_>) -> Result<Judged, F
             json: serde_json::to_string_pretty(verdict).expect("a verdict always serializes"),
             text: text::render(verdict),
             markdown: markdown::render(verdict),
+            document: Some(Document::Verdict(Box::new(verdict.clone()))),
         }
     } else {
         let comparison = rank(verdicts);
@@ -120,6 +128,7 @@ fn judge_load(run: &VerifyRun, settings: &JudgeSettings<'_>) -> Result<Judged, F
                 .expect("a comparison always serializes"),
             text: text::render_comparison(&comparison),
             markdown: markdown::render_comparison(&comparison),
+            document: Some(Document::Comparison(comparison)),
         }
     })
 }
@@ -201,7 +210,16 @@ fn judge_repro(run: &VerifyRun, command: &str) -> Judged {
         json,
         text: lines.join("\n"),
         markdown,
+        document: None,
     }
+}
+
+/// A repro verdict has no measurements to plot: its HTML is the Markdown's lines in a page.
+fn repro_html(markdown: &str) -> String {
+    let escaped = crate::report::html::escape(&crate::report::redact::text(markdown));
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>fixproof</title>\n</head>\n<body>\n<pre>{escaped}</pre>\n</body>\n</html>\n"
+    )
 }
 
 /// Prints the verdict (JSON by default when stdout is not a terminal) and the human summary
@@ -215,16 +233,25 @@ pub fn emit(judged: &Judged, format: Option<Format>, results: &Path) -> Result<i
     } else {
         Format::Json
     });
+    let colored_text = judged
+        .document
+        .as_ref()
+        .filter(|_| std::io::stdout().is_terminal() && text::use_color_env())
+        .map(|d| d.to_text(true));
     let output = match format {
         Format::Json => &judged.json,
-        Format::Text => &judged.text,
+        Format::Text => colored_text.as_ref().unwrap_or(&judged.text),
         Format::Markdown => &judged.markdown,
     };
     if format != Format::Text {
-        eprintln!("{}", judged.text.trim_end());
+        let summary = match &judged.document {
+            Some(document) => document.to_text(text::use_color()),
+            None => judged.text.clone(),
+        };
+        eprintln!("{}", summary.trim_end());
     }
     eprintln!(
-        "fixproof: verdict.json and report.md are in {}",
+        "fixproof: verdict.json, report.md and report.html are in {}",
         results.display()
     );
     let _ = writeln!(std::io::stdout().lock(), "{}", output.trim_end());

@@ -11,6 +11,7 @@ mod output;
 pub mod parse;
 mod progress;
 mod record;
+mod report;
 mod verify;
 
 use crate::exit_code;
@@ -44,6 +45,9 @@ pub enum Command {
     /// Record the requests a local capture server receives into a scenario file; under
     /// `mirrord exec` in mirror mode, a deployment's production traffic.
     Record(Box<record::RecordArgs>),
+    /// Render a verdict file as a self-contained HTML page with plots, Markdown for a pull
+    /// request, or the terminal summary.
+    Report(report::ReportArgs),
 }
 
 /// A command's failure: the exit code and the error chain to print.
@@ -125,6 +129,7 @@ where
             Command::Demo(args) => demo::run(args).await,
             Command::Import(args) => import::run(*args),
             Command::Record(args) => record::run(*args).await,
+            Command::Report(args) => report::run(args),
         }
     });
     match result {

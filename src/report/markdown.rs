@@ -1,8 +1,8 @@
 //! Markdown fit for a pull-request comment: the verdict first (a status word, no emoji) with
 //! its summary, a table of SLOs and guards, the evidence in a `<details>` block, then the
-//! feedback sentence.
+//! feedback sentence. Free text is redacted.
 
-use super::{Row, arms, evidence, rows};
+use super::{Row, arms, evidence, redact, rows};
 use crate::verdict::human;
 use crate::verdict::{Comparison, Verdict};
 use std::fmt::Write;
@@ -15,7 +15,7 @@ pub fn render(verdict: &Verdict) -> String {
     table(&mut out, &rows(verdict), verdict.settings.confidence);
     details(&mut out, verdict);
     let _ = writeln!(out, "**Feedback:** {}", verdict.feedback);
-    out
+    redact::text(&out)
 }
 
 /// Renders several candidates: the ranking, then each verdict.
@@ -42,7 +42,7 @@ pub fn render_comparison(comparison: &Comparison) -> String {
         );
         out.push_str(&render(&comparison.verdicts[r.candidate]));
     }
-    out
+    redact::text(&out)
 }
 
 /// Escapes table cell text.

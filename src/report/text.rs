@@ -1,14 +1,75 @@
-//! An aligned terminal summary of a verdict.
+//! An aligned terminal summary of a verdict: what `verify` and `compare` print on stderr.
+//! Colored (the decision word and the status column) only when asked, which
+//! [`use_color`] decides from the terminal and `NO_COLOR`; free text is redacted.
 
-use super::{Row, arms, evidence, rows};
+use super::{Row, arms, evidence, redact, rows};
 use crate::verdict::human;
-use crate::verdict::{Comparison, Verdict};
+use crate::verdict::{Comparison, Decision, Verdict};
 use std::fmt::Write;
+use std::io::IsTerminal;
 
-/// Renders one verdict.
+/// Whether stderr gets colors: a terminal that is not `dumb`, and no `NO_COLOR` set
+/// (<https://no-color.org>: any non-empty value).
+pub fn use_color() -> bool {
+    use_color_env() && std::io::stderr().is_terminal()
+}
+
+/// Whether the environment allows colors on a terminal: no non-empty `NO_COLOR`, and a
+/// `TERM` other than `dumb`.
+pub fn use_color_env() -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+    !no_color && !dumb
+}
+
+/// ANSI SGR codes of a status word or decision: green, red, yellow.
+fn sgr(word: &str) -> Option<&'static str> {
+    match word {
+        "PASS" | "met" | "non-inferior" => Some("32"),
+        "REJECT" | "violated" | "regressed" => Some("31"),
+        "INCONCLUSIVE" | "unresolved" => Some("33"),
+        _ => None,
+    }
+}
+
+/// `text` in its status color (bold for decisions) when `color`.
+fn paint(text: &str, word: &str, color: bool) -> String {
+    match sgr(word).filter(|_| color) {
+        Some(code) if word.chars().all(|c| c.is_ascii_uppercase()) => {
+            format!("\x1b[1;{code}m{text}\x1b[0m")
+        }
+        Some(code) => format!("\x1b[{code}m{text}\x1b[0m"),
+        None => text.to_string(),
+    }
+}
+
+fn decision(d: Decision, color: bool) -> String {
+    paint(d.word(), d.word(), color)
+}
+
+/// Renders one verdict without colors.
 pub fn render(verdict: &Verdict) -> String {
+    render_colored(verdict, false)
+}
+
+/// Renders several candidates without colors.
+pub fn render_comparison(comparison: &Comparison) -> String {
+    render_comparison_colored(comparison, false)
+}
+
+/// Renders one verdict, colored when `color`.
+pub fn render_colored(verdict: &Verdict, color: bool) -> String {
+    redact::text(&verdict_text(verdict, color))
+}
+
+fn verdict_text(verdict: &Verdict, color: bool) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}  {}\n", verdict.verdict.word(), verdict.summary);
+    let _ = writeln!(
+        out,
+        "{}  {}\n",
+        decision(verdict.verdict, color),
+        verdict.summary
+    );
     let header = Row {
         kind: "",
         condition: "condition".into(),
@@ -18,7 +79,7 @@ pub fn render(verdict: &Verdict) -> String {
         bounds: format!("{} bounds", human::confidence(verdict.settings.confidence)),
     };
     let all: Vec<Row> = std::iter::once(header).chain(rows(verdict)).collect();
-    out.push_str(&aligned(&all));
+    out.push_str(&aligned(&all, color));
     let _ = writeln!(out, "\nfeedback  {}\n", verdict.feedback);
     for line in evidence(verdict)
         .iter()
@@ -30,28 +91,30 @@ pub fn render(verdict: &Verdict) -> String {
     out
 }
 
-/// Renders several candidates: the ranking, then each verdict.
-pub fn render_comparison(comparison: &Comparison) -> String {
+/// Renders several candidates, the ranking then each verdict, colored when `color`.
+pub fn render_comparison_colored(comparison: &Comparison, color: bool) -> String {
     let mut out = String::from("ranking\n");
     for r in &comparison.ranking {
+        let pad = " ".repeat(13 - r.verdict.word().len());
         let _ = writeln!(
             out,
-            "  {}. {:<13} {} ({})",
+            "  {}. {}{pad} {} ({})",
             r.rank,
-            r.verdict.word(),
+            decision(r.verdict, color),
             r.label,
             r.path
         );
     }
     for r in &comparison.ranking {
         let _ = write!(out, "\n== candidate {}: {} ==\n", r.rank, r.label);
-        out.push_str(&render(&comparison.verdicts[r.candidate]));
+        out.push_str(&verdict_text(&comparison.verdicts[r.candidate], color));
     }
-    out
+    redact::text(&out)
 }
 
-/// Rows as columns padded to their widest cell (counted in characters).
-fn aligned(rows: &[Row]) -> String {
+/// Rows as columns padded to their widest cell (counted in characters); the status column
+/// colored after padding so that colors do not shift the columns.
+fn aligned(rows: &[Row], color: bool) -> String {
     let cells: Vec<[&str; 6]> = rows
         .iter()
         .map(|r| {
@@ -79,7 +142,12 @@ fn aligned(rows: &[Row]) -> String {
         let mut line = String::from(" ");
         for (i, cell) in row.iter().enumerate() {
             let pad = widths[i] - cell.chars().count();
-            let _ = write!(line, " {cell}{}", " ".repeat(pad));
+            let shown = if i == 2 {
+                paint(cell, cell, color)
+            } else {
+                (*cell).to_string()
+            };
+            let _ = write!(line, " {shown}{}", " ".repeat(pad));
         }
         out.push_str(line.trim_end());
         out.push('\n');

@@ -40,8 +40,16 @@ pub fn duration_us(us: f64) -> String {
     }
 }
 
-/// A fraction as a percentage: `3.1 %`, `0.05 %`.
+/// Fractions smaller than this read as 0: floating-point residue of a bound that is zero
+/// (a Wilson lower bound with no errors comes out as 1.7e-18), far below any count's
+/// resolution.
+const NEGLIGIBLE_FRACTION: f64 = 1e-9;
+
+/// A fraction as a percentage: `3.1 %`, `0.05 %`; `0 %` below one in a billion.
 pub fn percent(fraction: f64) -> String {
+    if fraction.abs() < NEGLIGIBLE_FRACTION {
+        return "0 %".into();
+    }
     format!("{} %", significant(fraction * 100.0))
 }
 
@@ -106,9 +114,11 @@ pub fn value(unit: Unit, x: f64) -> String {
 
 /// A signed difference in a signal's unit: `+3.3 ms`, `-0.2 pp`, `-12 req/s`.
 pub fn signed(unit: Unit, x: f64) -> String {
-    let sign = if x < 0.0 { "-" } else { "+" };
+    let negligible = unit == Unit::Ratio && x.abs() < NEGLIGIBLE_FRACTION;
+    let sign = if x < 0.0 && !negligible { "-" } else { "+" };
     let magnitude = match unit {
         Unit::Us => duration_us(x.abs()),
+        Unit::Ratio if negligible => "0 pp".into(),
         Unit::Ratio => format!("{} pp", significant(x.abs() * 100.0)),
         Unit::PerS => rate(x.abs()),
         Unit::Count => count(x.abs().round() as u64),
@@ -143,6 +153,10 @@ mod tests {
         assert_eq!(percent(0.031), "3.1 %");
         assert_eq!(percent(0.0012), "0.12 %");
         assert_eq!(percent(0.05), "5 %");
+        assert_eq!(percent(1.73e-18), "0 %");
+        assert_eq!(percent(-2e-17), "0 %");
+        assert_eq!(percent(2e-7), "0.00002 %");
+        assert_eq!(signed(Unit::Ratio, -3e-18), "+0 pp");
         assert_eq!(confidence(0.95), "95 %");
         assert_eq!(percent_number(0.999), "99.9");
         assert_eq!(rate(190.0), "190 req/s");

@@ -38,5 +38,6 @@ fn the_demo_gets_every_expected_verdict() {
         .unwrap();
         assert_eq!(verdict["verdicts"].as_array().unwrap().len(), 2);
         assert!(results.join(case).join("report.md").exists());
+        assert!(results.join(case).join("report.html").exists());
     }
 }

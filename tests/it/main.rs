@@ -14,6 +14,8 @@ mod load_errors;
 mod mirrord;
 mod pool;
 mod record;
+mod report;
+mod report_browser;
 mod server;
 mod util;
 mod verdict_golden;

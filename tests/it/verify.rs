@@ -173,6 +173,7 @@ fn several_patches_pass_and_reject_and_every_worktree_goes() {
         "candidate-2.log",
         "verdict.json",
         "report.md",
+        "report.html",
     ] {
         assert!(
             results.join(name).exists(),
@@ -180,6 +181,10 @@ fn several_patches_pass_and_reject_and_every_worktree_goes() {
             results.display()
         );
     }
+    // The HTML report found the artifacts it plots.
+    let html = std::fs::read_to_string(results.join("report.html")).unwrap();
+    assert!(html.contains("id=\"plot-percentiles\""), "{html}");
+    assert!(!html.contains("is not plotted"), "{html}");
     // The user's checkout is untouched.
     let config = std::fs::read_to_string(f.dir.path().join("repo/checkout.json")).unwrap();
     assert!(config.contains("\"missing_address\": \"raise\""));
