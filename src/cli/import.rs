@@ -39,7 +39,7 @@ pub struct FileArgs {
 /// How a recording becomes a scenario file (`import` and `record`).
 #[derive(Debug, Args)]
 pub struct ScenarioArgs {
-    /// Where to write the scenario, `-` for stdout; default scenarios/<name>.json.
+    /// Where to write the scenario, `-` for stdout; default `scenarios/<name>.json`.
     #[arg(short, long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Replace the output file if it exists.

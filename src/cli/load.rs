@@ -85,7 +85,7 @@ pub struct LoadArgs {
     /// Refuse a plan whose peak rate is above this (safety cap).
     #[arg(long, value_parser = parse::rate)]
     pub max_rate: Option<Rate>,
-    /// Where to write the artifact; default results/<timestamp>-<scenario>-<label>.json.
+    /// Where to write the artifact; default `results/<timestamp>-<scenario>-<label>.json`.
     #[arg(short, long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Print a JSON summary on stdout.

@@ -25,6 +25,12 @@ pub struct Target {
 impl Target {
     /// Parses an absolute `http://` or `https://` URL.
     ///
+    /// ```
+    /// use fixproof::scenario::Target;
+    /// let target = Target::parse("http://127.0.0.1:8080/api").unwrap();
+    /// assert_eq!((target.port, target.base_path.as_str()), (8080, "/api"));
+    /// ```
+    ///
     /// # Errors
     /// A message naming what is missing and an example.
     pub fn parse(url: &str) -> Result<Target, String> {

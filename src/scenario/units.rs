@@ -34,6 +34,12 @@ impl std::fmt::Display for Rate {
 /// Parses a rate: a number with an optional `k` or `m` multiplier, then `/s`, `/min`, `/h`
 /// or `/ms` (a bare number is per second): `200/s`, `1.5k/s`, `30k/min`, `200`.
 ///
+/// ```
+/// use fixproof::scenario::parse_rate;
+/// assert_eq!(parse_rate("30k/min").unwrap().get(), 500.0);
+/// assert!(parse_rate("0/s").unwrap_err().contains("must be positive"));
+/// ```
+///
 /// # Errors
 /// A message that names the accepted forms.
 pub fn parse_rate(text: &str) -> Result<Rate, String> {
@@ -66,6 +72,11 @@ pub fn parse_rate(text: &str) -> Result<Rate, String> {
 }
 
 /// Parses a duration such as `60s`, `1m30s`, `250ms` or `2h`; a bare number means seconds.
+///
+/// ```
+/// use fixproof::scenario::parse_duration;
+/// assert_eq!(parse_duration("1m30s").unwrap().as_secs(), 90);
+/// ```
 ///
 /// # Errors
 /// A message with an example of the accepted form.
