@@ -6,6 +6,7 @@
 
 mod error;
 pub mod import;
+mod overrides;
 mod raw;
 mod target;
 pub mod template;
@@ -223,7 +224,7 @@ impl Scenario {
     /// # Errors
     /// [`ScenarioError::Flag`] when a flag does not fit the scenario's arrival.
     pub fn apply(&mut self, o: &Overrides) -> Result<(), ScenarioError> {
-        validate::apply_overrides(self, o)
+        overrides::apply_overrides(self, o)
     }
 
     /// The target, or an error telling how to give one.
