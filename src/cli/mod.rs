@@ -6,6 +6,8 @@ mod demo;
 mod demo_service;
 mod import;
 mod judge;
+#[cfg(feature = "kafka")]
+mod kafka;
 mod load;
 mod output;
 pub mod parse;
@@ -44,6 +46,9 @@ pub enum Command {
     /// Record the requests a local capture server receives into a scenario file; under
     /// `mirrord exec` in mirror mode, a deployment's production traffic.
     Record(Box<record::RecordArgs>),
+    /// Kafka parts alone: an embedded broker, a fixed-rate producer, a lag probe.
+    #[cfg(feature = "kafka")]
+    Kafka(kafka::KafkaArgs),
 }
 
 /// A command's failure: the exit code and the error chain to print.
@@ -125,6 +130,8 @@ where
             Command::Demo(args) => demo::run(args).await,
             Command::Import(args) => import::run(*args),
             Command::Record(args) => record::run(*args).await,
+            #[cfg(feature = "kafka")]
+            Command::Kafka(args) => kafka::run(args).await,
         }
     });
     match result {

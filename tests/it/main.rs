@@ -9,6 +9,8 @@ mod compare_errors;
 mod demo;
 mod fixtures;
 mod import;
+#[cfg(feature = "kafka")]
+mod kafka;
 mod load;
 mod load_errors;
 mod mirrord;
