@@ -1,9 +1,13 @@
 //! Kafka parts against the embedded broker (librdkafka's mock cluster on 127.0.0.1): the
-//! producer's rate and tags, lag sampling with known committed offsets, and bad inputs.
+//! producer's rate and tags, lag sampling with known committed offsets, the trend judgement
+//! through `compare`, and bad inputs.
 
+use crate::compare::{compare, json};
+use crate::fixtures::{Shape, artifact, write};
 use crate::util::{binary, fixproof, one_at_a_time, read, s};
 use fixproof::kafka::broker::TopicSpec;
 use fixproof::kafka::{Broker, LagConfig, LagProbe};
+use fixproof::load::artifact::{KafkaSection, LagPoint, LagSeries};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::{Headers, Message};
@@ -260,4 +264,92 @@ fn bad_inputs_are_refused_with_the_reason() {
     ]);
     assert_eq!(code, 65, "{stderr}");
     assert!(stderr.contains("matches /^zzz/"), "{stderr}");
+}
+
+/// An HTTP-shaped artifact with a lag series sampled every 30 s (statistics.md §4.9).
+fn with_lag(dir: &std::path::Path, label: &str, values: &[u64], commits: bool) -> String {
+    let mut a = artifact(&Shape::new(label, 3));
+    let points = values
+        .iter()
+        .enumerate()
+        .map(|(i, &lag)| LagPoint {
+            at_ms: i as u64 * 30_000,
+            lag,
+            log_end: 20_000 + i as u64 * 500,
+            committed: if commits {
+                20_000 + i as u64 * 500 - lag
+            } else {
+                1
+            },
+            committed_partitions: 1,
+            partitions: 1,
+            consume_rate_per_s: None,
+        })
+        .collect();
+    a.kafka = Some(KafkaSection {
+        bootstrap: "127.0.0.1:9092".into(),
+        produce: None,
+        lag: Some(LagSeries {
+            group: "g".into(),
+            topics: vec!["orders".into()],
+            pattern: None,
+            interval_ms: 30_000,
+            warmup_ms: 0,
+            points,
+        }),
+    });
+    s(&write(dir, label, &a)).to_string()
+}
+
+#[test]
+fn lag_trend_decides_through_compare() {
+    const L1: [u64; 12] = [
+        5200, 5350, 5300, 5600, 5550, 5800, 5750, 6000, 6100, 6050, 6300, 6400,
+    ];
+    const L2: [u64; 12] = [
+        5200, 4900, 4950, 4500, 4300, 4350, 3900, 3600, 3650, 3200, 2900, 2700,
+    ];
+    const L3: [u64; 12] = [
+        5000, 5100, 4950, 5050, 5000, 4900, 5100, 5000, 4950, 5050, 5000, 5000,
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let base = with_lag(d, "baseline", &L1, true);
+    let verdict = |candidate: &str, slos: &[&str]| {
+        let mut args = vec!["-b", base.as_str(), "-c", candidate];
+        for slo in slos {
+            args.extend(["--slo", slo]);
+        }
+        let (code, out, err) = compare(&args);
+        (code, json(&out), err)
+    };
+    let drains = with_lag(d, "drains", &L2, true);
+    let (code, v, err) = verdict(&drains, &["lag drains", "drain_time < 10m"]);
+    assert_eq!(
+        (code, v["verdict"].as_str()),
+        (0, Some("pass")),
+        "{v:#}\n{err}"
+    );
+    assert_eq!(v["slo"][0]["reproduced"], true);
+    let slope = v["slo"][0]["candidate"]["value"].as_f64().unwrap();
+    assert!((slope + 7.5).abs() < 1e-9);
+    let flat = with_lag(d, "flat", &L3, true);
+    let (code, v, _) = verdict(&flat, &["lag drains"]);
+    assert_eq!(
+        (code, v["verdict"].as_str()),
+        (2, Some("inconclusive")),
+        "{v:#}"
+    );
+    let grows = with_lag(d, "grows", &L1, true);
+    let (code, v, _) = verdict(&grows, &["lag drains"]);
+    assert_eq!((code, v["verdict"].as_str()), (1, Some("reject")), "{v:#}");
+    let stopped = with_lag(d, "stopped", &L2, false);
+    let (code, v, _) = verdict(&stopped, &["lag drains"]);
+    assert_eq!((code, v["verdict"].as_str()), (1, Some("reject")), "{v:#}");
+    assert!(
+        v["slo"][0]["reason"].as_str().unwrap().contains("STALL"),
+        "{v:#}"
+    );
+    let (code, v, _) = verdict(&drains, &["lag < 2000"]);
+    assert_eq!((code, v["verdict"].as_str()), (1, Some("reject")), "{v:#}");
 }

@@ -11,6 +11,8 @@ mod fixtures;
 mod import;
 #[cfg(feature = "kafka")]
 mod kafka;
+#[cfg(feature = "kafka")]
+mod kafka_demo;
 mod load;
 mod load_errors;
 mod mirrord;
