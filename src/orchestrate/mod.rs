@@ -13,6 +13,7 @@
 pub mod arm;
 pub mod mirrord;
 pub mod process;
+mod queues;
 pub mod signal;
 pub mod standin;
 pub mod verify;
