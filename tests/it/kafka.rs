@@ -331,6 +331,11 @@ fn lag_trend_decides_through_compare() {
         "{v:#}\n{err}"
     );
     assert_eq!(v["slo"][0]["reproduced"], true);
+    let summary = v["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("+3.4/s on the baseline to -7.5/s") && summary.contains("the lag drains"),
+        "{summary}"
+    );
     let slope = v["slo"][0]["candidate"]["value"].as_f64().unwrap();
     assert!((slope + 7.5).abs() < 1e-9);
     let flat = with_lag(d, "flat", &L3, true);
