@@ -2,7 +2,10 @@
 //! `lag < N` and `drain_time < D`, from the lag series of the run artifact.
 //!
 //! - `lag drains`: Theil–Sen slope of the lag over the steady-state window (after the
-//!   warm-up); met iff Sen's one-sided upper bound is < 0; Mann–Kendall's p for an increasing
+//!   warm-up); met iff Sen's one-sided upper bound is < 0 **and** the upper bound of the mean
+//!   increment per second (batch means of the increments, about produce − consume per
+//!   interval) is < 0: lag levels are autocorrelated, so Sen's bound alone is too narrow,
+//!   while the increments are far less dependent (§2.13). Mann–Kendall's p for an increasing
 //!   trend is the p-value of a violation (a growing lag on the baseline reproduces the alert).
 //! - `lag < N`: the level at the end of the run (the last sample).
 //! - `drain_time < D`: the end level divided by the draining speed; met iff even the slowest
@@ -111,7 +114,8 @@ pub fn measure(
     let mut m = match (&slo.metric, slo.condition) {
         (Metric::Lag, Condition::Drains) => LagMeasure {
             estimate: estimate(upper.slope, Some(slope_lo), Some(slope_hi)),
-            met: slope_hi < 0.0,
+            met: slope_hi < 0.0
+                && increment_upper(&times, &values, confidence).is_some_and(|u| u < 0.0),
             p_violation: mk.p_increasing,
             stopped: None,
         },
@@ -148,6 +152,24 @@ pub fn measure(
         m.stopped = Some(why);
     }
     Ok(m)
+}
+
+/// One-sided upper bound of the mean lag increment per second: the increments' rates are
+/// grouped into at most about ten batches of equal size, and the batch means give a normal
+/// bound. `None` below two batches.
+pub fn increment_upper(times: &[f64], values: &[f64], confidence: f64) -> Option<f64> {
+    let rates: Vec<f64> = times
+        .windows(2)
+        .zip(values.windows(2))
+        .filter(|(t, _)| t[1] > t[0])
+        .map(|(t, v)| (v[1] - v[0]) / (t[1] - t[0]))
+        .collect();
+    let size = (rates.len() / 10).max(1);
+    let batches: Vec<f64> = rates
+        .chunks_exact(size)
+        .map(|c| c.iter().sum::<f64>() / size as f64)
+        .collect();
+    super::bounds::batch_mean(&batches).map(|e| e.bounds(confidence).1)
 }
 
 /// The consume rates (committed-offset delta per second) of the steady-state samples.

@@ -59,6 +59,26 @@ fn drains_on_the_reference_vectors() {
 }
 
 #[test]
+fn increments_bound_the_drain_too() {
+    let s = series(&L2);
+    let (times, values, _) = window(&s);
+    // Mean −7.5758/s, standard error 2.00207/s over 11 increments: −7.5758 + 1.64485·2.00207.
+    let upper = increment_upper(&times, &values, 0.95).unwrap();
+    assert!((upper - -4.2826536175384256).abs() < 1e-9, "{upper}");
+    // A level shift that Sen's bound alone would take for a drain: one drop, then noise that
+    // gives the increments no clear sign.
+    let step = [
+        5000, 5000, 5000, 5000, 5000, 5000, 5000, 4000, 4100, 3900, 4050, 3950, 4100, 3900,
+    ];
+    let s = series(&step);
+    let (times, values, _) = window(&s);
+    let sen = theil_sen(&times, &values, 0.95, Sides::Upper).unwrap();
+    assert!(sen.interval.upper < 0.0, "{sen:?}");
+    assert!(increment_upper(&times, &values, 0.95).unwrap() > 0.0);
+    assert!(!run(&step, "lag drains").met);
+}
+
+#[test]
 fn end_level_and_drain_time() {
     assert!(run(&L2, "lag < 3000").met);
     let over = run(&L2, "lag < 2000");
