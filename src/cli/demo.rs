@@ -162,6 +162,7 @@ async fn run_case(
             results_dir: results.clone(),
             tag_header: http::HeaderName::from_static(crate::load::DEFAULT_TAG_HEADER),
             insecure_tls: false,
+            kafka: None,
         },
         // The demo's SLOs are hundreds of milliseconds and its arms share two cores with the
         // services: a 10 ms send-lag tolerance keeps a busy machine from voiding the run

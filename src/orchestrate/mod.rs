@@ -11,6 +11,8 @@
 //! period, then SIGKILL, and a `Drop` guard kills the group if anything returns early.
 
 pub mod arm;
+#[cfg(feature = "kafka")]
+mod kafka_arm;
 pub mod mirrord;
 pub mod process;
 mod queues;

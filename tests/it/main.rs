@@ -13,6 +13,8 @@ mod import;
 mod kafka;
 #[cfg(feature = "kafka")]
 mod kafka_demo;
+#[cfg(feature = "kafka")]
+mod kafka_verify;
 mod load;
 mod load_errors;
 mod mirrord;
