@@ -20,6 +20,8 @@
 pub mod cli;
 pub mod demo;
 pub mod exit_code;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 pub mod load;
 pub mod orchestrate;
 pub mod report;

@@ -53,7 +53,7 @@ pub async fn run(args: DemoArgs) -> Result<i32, Failure> {
         .map_err(|e| internal(format!("cannot create {}: {e}", results.display())))?;
     let (pricing, pricing_port) = start_pricing(&exe, &results).await?;
     eprintln!(
-        "fixproof demo: a checkout service with two planted bugs, four patches, the local backend"
+        "fixproof demo: a checkout service with two planted bugs, a billing consumer that falls behind, six patches, the local backend"
     );
     eprintln!(
         "  repository {} · pricing downstream on 127.0.0.1:{pricing_port} · results in {}",
@@ -62,7 +62,11 @@ pub async fn run(args: DemoArgs) -> Result<i32, Failure> {
     );
     let interrupt = Interrupt::listen();
     let mut rows = Vec::new();
-    for case in CASES {
+    // A build without the kafka feature skips the Kafka case.
+    let cases = CASES
+        .iter()
+        .filter(|c| cfg!(feature = "kafka") || !c.scenario.contains("\"kind\": \"kafka\""));
+    for case in cases {
         let outcome = run_case(
             case,
             &exe,
@@ -143,17 +147,23 @@ async fn run_case(
         scenario.load.duration = duration;
     }
     let results = results.join(case.name);
+    // The Kafka case: the bundled batch consumer, each arm on its own topic of an embedded
+    // broker; the HTTP cases: the checkout service.
+    let service: &[&str] = if scenario.kafka.is_some() {
+        &["kafka", "consume", "-c", "consumer.json"]
+    } else {
+        &["demo-service", "checkout"]
+    };
+    let mut command = vec![exe.display().to_string()];
+    command.extend(service.iter().map(|a| a.to_string()));
+    let (_broker, kafka) = kafka_broker(&scenario, case.patches.len())?;
     let plan = VerifyPlan {
         repo: repo.to_path_buf(),
         base: "HEAD".into(),
         patches: case.patches(),
         settings: ArmSettings {
             backend: Backend::Local,
-            command: vec![
-                exe.display().to_string(),
-                "demo-service".into(),
-                "checkout".into(),
-            ],
+            command,
             env: vec![(PRICING_ENV.into(), format!("127.0.0.1:{pricing_port}"))],
             url: None,
             ready_path: "/".into(),
@@ -162,6 +172,7 @@ async fn run_case(
             results_dir: results.clone(),
             tag_header: http::HeaderName::from_static(crate::load::DEFAULT_TAG_HEADER),
             insecure_tls: false,
+            kafka,
         },
         // The demo's SLOs are hundreds of milliseconds and its arms share two cores with the
         // services: a 10 ms send-lag tolerance keeps a busy machine from voiding the run
@@ -202,6 +213,41 @@ async fn run_case(
     Ok(verdicts)
 }
 
+/// An embedded broker with a topic per arm for a Kafka scenario, and the arms' Kafka settings.
+#[cfg(feature = "kafka")]
+fn kafka_broker(
+    scenario: &Scenario,
+    candidates: usize,
+) -> Result<KafkaArms<crate::kafka::Broker>, Failure> {
+    use crate::kafka::{Broker, broker::TopicSpec};
+    let Some(k) = &scenario.kafka else {
+        return Ok((None, None));
+    };
+    let topics: Vec<TopicSpec> = std::iter::once("baseline".to_string())
+        .chain((1..=candidates).map(|i| format!("candidate-{i}")))
+        .map(|label| TopicSpec {
+            name: k.arm_topic(&label),
+            partitions: 1,
+        })
+        .collect();
+    let broker = Broker::start(1, &topics).map_err(|e| Failure::new(exit_code::UNAVAILABLE, e))?;
+    let settings = (broker.bootstrap().to_string(), k.clone());
+    Ok((Some(broker), Some(settings)))
+}
+
+#[cfg(not(feature = "kafka"))]
+fn kafka_broker(scenario: &Scenario, _candidates: usize) -> Result<KafkaArms<()>, Failure> {
+    match scenario.kafka {
+        Some(_) => Err(internal(
+            "this fixproof was built without the kafka feature".into(),
+        )),
+        None => Ok((None, None)),
+    }
+}
+
+/// The broker to keep alive during a case, and the arms' Kafka settings.
+type KafkaArms<B> = (Option<B>, Option<(String, crate::scenario::KafkaScenario)>);
+
 /// The figures that decided the verdict: the first SLO on both arms.
 fn figures(v: &Verdict) -> String {
     let Some(slo) = v.slo.first() else {
@@ -210,11 +256,18 @@ fn figures(v: &Verdict) -> String {
     let show = |value: Option<f64>| match (value, slo.metric.as_str()) {
         (None, _) => "n/a".to_string(),
         (Some(x), "error_rate") => format!("{:.1} %", x * 100.0),
+        (Some(x), "lag") if slo.threshold.is_none() => format!("{x:+.0}/s"),
+        (Some(x), "lag") => format!("{x:.0}"),
         (Some(x), _) => format!("{:.0} ms", x / 1000.0),
     };
     let baseline = show(slo.baseline.as_ref().and_then(|e| e.value));
     let candidate = show(slo.candidate.as_ref().and_then(|e| e.value));
-    format!("{} {} → {}", slo.metric, baseline, candidate)
+    let metric = if slo.metric == "lag" && slo.threshold.is_none() {
+        "lag slope"
+    } else {
+        slo.metric.as_str()
+    };
+    format!("{metric} {baseline} → {candidate}")
 }
 
 fn print_table(rows: &[Row], results: &Path) {

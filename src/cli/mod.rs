@@ -6,6 +6,8 @@ mod demo;
 mod demo_service;
 mod import;
 mod judge;
+#[cfg(feature = "kafka")]
+mod kafka;
 mod load;
 mod output;
 pub mod parse;
@@ -48,6 +50,9 @@ pub enum Command {
     /// Render a verdict file as a self-contained HTML page with plots, Markdown for a pull
     /// request, or the terminal summary.
     Report(report::ReportArgs),
+    /// Kafka parts alone: an embedded broker, a fixed-rate producer, a lag probe.
+    #[cfg(feature = "kafka")]
+    Kafka(kafka::KafkaArgs),
 }
 
 /// A command's failure: the exit code and the error chain to print.
@@ -130,6 +135,8 @@ where
             Command::Import(args) => import::run(*args),
             Command::Record(args) => record::run(*args).await,
             Command::Report(args) => report::run(args),
+            #[cfg(feature = "kafka")]
+            Command::Kafka(args) => kafka::run(args).await,
         }
     });
     match result {

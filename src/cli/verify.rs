@@ -95,6 +95,10 @@ pub struct VerifyArgs {
     /// Folder under which the results folder is made.
     #[arg(long, default_value = "results")]
     pub results_dir: PathBuf,
+    /// Kafka scenarios: the cluster whose `<topic>-<arm>` topics the arms use; default an
+    /// embedded broker with those topics.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub kafka_bootstrap: Option<String>,
     /// Arrival rate override.
     #[arg(short, long, value_parser = parse::rate_arg)]
     pub rate: Option<RateArg>,
@@ -134,7 +138,9 @@ pub struct VerifyArgs {
 }
 
 pub async fn run(args: VerifyArgs) -> Result<i32, Failure> {
-    let plan = plan(&args)?;
+    let mut plan = plan(&args)?;
+    // Kept until the verification ends: the embedded broker of a Kafka scenario.
+    let _broker = kafka_arms(&mut plan, &args)?;
     let results = plan.settings.results_dir.clone();
     std::fs::create_dir_all(&results).map_err(|e| {
         Failure::new(
@@ -176,6 +182,57 @@ pub async fn run(args: VerifyArgs) -> Result<i32, Failure> {
     };
     let judged = judge::judge_run(&run, &settings, &results)?;
     judge::emit(&judged, args.format, &results)
+}
+
+/// A Kafka scenario on the local backend: each arm gets its own topic and group on
+/// `--kafka-bootstrap`, or on an embedded broker started here with those topics.
+#[cfg(feature = "kafka")]
+fn kafka_arms(
+    plan: &mut VerifyPlan,
+    args: &VerifyArgs,
+) -> Result<Option<crate::kafka::Broker>, Failure> {
+    use crate::kafka::{Broker, broker::TopicSpec};
+    let Some(k) = plan.scenario.kafka.clone() else {
+        return Ok(None);
+    };
+    if !matches!(plan.settings.backend, Backend::Local) {
+        return Err(Failure::new(
+            exit_code::USAGE,
+            anyhow::anyhow!(
+                "Kafka scenarios run on the local backend only for now: use --backend local"
+            ),
+        ));
+    }
+    let labels = std::iter::once("baseline".to_string())
+        .chain((1..=plan.patches.len()).map(|i| format!("candidate-{i}")));
+    let (bootstrap, broker) = match &args.kafka_bootstrap {
+        Some(b) => (b.clone(), None),
+        None => {
+            let topics: Vec<TopicSpec> = labels
+                .map(|l| TopicSpec {
+                    name: k.arm_topic(&l),
+                    partitions: 1,
+                })
+                .collect();
+            let broker =
+                Broker::start(1, &topics).map_err(|e| Failure::new(exit_code::UNAVAILABLE, e))?;
+            (broker.bootstrap().to_string(), Some(broker))
+        }
+    };
+    eprintln!("fixproof: Kafka at {bootstrap}; each arm gets its own topic and consumer group");
+    plan.settings.kafka = Some((bootstrap, k));
+    Ok(broker)
+}
+
+#[cfg(not(feature = "kafka"))]
+fn kafka_arms(plan: &mut VerifyPlan, _args: &VerifyArgs) -> Result<Option<()>, Failure> {
+    match plan.scenario.kafka {
+        Some(_) => Err(Failure::new(
+            exit_code::USAGE,
+            anyhow::anyhow!("this fixproof was built without the kafka feature"),
+        )),
+        None => Ok(None),
+    }
 }
 
 fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
@@ -257,6 +314,7 @@ fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
             results_dir,
             tag_header: args.tag_header.clone(),
             insecure_tls: scenario.http.insecure_tls,
+            kafka: None,
         },
         knobs: DriverKnobs {
             threads: args.threads,

@@ -9,6 +9,7 @@ use std::process::Command;
 pub const REPO_FILES: &[(&str, &str)] = &[
     ("checkout.json", include_str!("files/checkout.json")),
     ("README.md", include_str!("files/README.md")),
+    ("consumer.json", include_str!("files/consumer.json")),
 ];
 
 /// One demo case: an alert, its scenario, and the patches with the verdict each must get.
@@ -52,6 +53,19 @@ pub const CASES: &[Case] = &[
                 "guard-address-slow.diff",
                 "reject",
                 include_str!("files/guard-address-slow.diff"),
+            ),
+        ],
+    },
+    Case {
+        name: "billing-lag",
+        alert: "billing consumer lag growing",
+        scenario: include_str!("files/billing-lag.json"),
+        patches: &[
+            ("batch-50.diff", "pass", include_str!("files/batch-50.diff")),
+            (
+                "backoff-500ms.diff",
+                "reject",
+                include_str!("files/backoff-500ms.diff"),
             ),
         ],
     },

@@ -3,6 +3,7 @@
 //! that every percentile and test can be recomputed offline.
 
 use super::histogram::Distribution;
+pub use super::kafka_artifact::{KafkaSection, LagPoint, LagSeries, ProduceStats};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -28,6 +29,9 @@ pub struct RunArtifact {
     pub by_request: BTreeMap<String, RequestStats>,
     pub timeline: Timeline,
     pub validity: Validity,
+    /// Kafka runs only: the producer's outcome and the consumer-lag series.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kafka: Option<KafkaSection>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -118,6 +118,7 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
         by_request: by_request(meta, shapes),
         timeline: timeline(meta, intervals),
         validity,
+        kafka: None,
     }
 }
 

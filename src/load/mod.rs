@@ -25,6 +25,7 @@ mod exchange;
 pub mod histogram;
 mod http1;
 mod http2;
+mod kafka_artifact;
 pub mod live;
 pub mod plan;
 mod pool;

@@ -60,6 +60,9 @@ pub struct ArmSettings {
     pub results_dir: PathBuf,
     pub tag_header: http::HeaderName,
     pub insecure_tls: bool,
+    /// Kafka scenarios: the bootstrap address and the scenario's Kafka part. Each arm's command
+    /// gets its own topic and group; readiness is "still running", not an HTTP answer.
+    pub kafka: Option<(String, crate::scenario::KafkaScenario)>,
 }
 
 /// Why an arm produced no measurement.
@@ -159,6 +162,13 @@ fn launch(spec: &ArmSpec, settings: &ArmSettings, port: u16) -> Launch {
         ("FIXPROOF_RUN_KEY".to_string(), spec.key.clone()),
         ("FIXPROOF_ROLE".to_string(), spec.role.name().to_string()),
     ]);
+    if let Some((bootstrap, k)) = &settings.kafka {
+        env.extend([
+            ("FIXPROOF_KAFKA_BOOTSTRAP".to_string(), bootstrap.clone()),
+            ("FIXPROOF_KAFKA_TOPIC".to_string(), k.arm_topic(&spec.label)),
+            ("FIXPROOF_KAFKA_GROUP".to_string(), k.arm_group(&spec.label)),
+        ]);
+    }
     let log = settings.results_dir.join(format!("{}.log", spec.label));
     match &settings.backend {
         Backend::Local => Launch {
@@ -203,6 +213,17 @@ async fn wait_ready(
         if !matches!(marker, Ok(true)) {
             return Err(exited_or(process, not_ready(process)).await);
         }
+    }
+    if settings.kafka.is_some() {
+        // A consumer has no port to probe: ready when it is still running a moment later.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        return match process.try_exited() {
+            Some(code) => Err(ArmFailure::ExitedEarly {
+                code,
+                tail: process.tail(),
+            }),
+            None => Ok(()),
+        };
     }
     loop {
         if interrupt.is_interrupted() {

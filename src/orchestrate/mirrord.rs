@@ -145,10 +145,13 @@ pub fn check(
     if concurrent && !operator {
         return Err(unsafe_("concurrent arms need concurrent steal sessions on one target, which only the mirrord operator supports: set \"operator\": true or use --arms sequential".into()));
     }
-    if config.pointer("/feature/split_queues").is_some() && !operator {
-        return Err(unsafe_(
-            "split_queues needs the mirrord operator: set \"operator\": true".into(),
-        ));
+    if let Some(queues) = config.pointer("/feature/split_queues") {
+        if !operator {
+            return Err(unsafe_(
+                "split_queues needs the mirrord operator: set \"operator\": true".into(),
+            ));
+        }
+        super::queues::check(queues, key, tag_header).map_err(unsafe_)?;
     }
     let incoming = config
         .pointer("/feature/network/incoming")

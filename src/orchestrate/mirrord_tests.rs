@@ -98,6 +98,31 @@ fn concurrency_and_queue_splitting_need_the_operator() {
 }
 
 #[test]
+fn queue_splitting_needs_a_message_filter_on_this_key() {
+    let filter = json!({ "header_filter": "^x-verifier-run: {{ key }}$" });
+    let with_queues = |queues: serde_json::Value| {
+        let mut config = steal(filter.clone());
+        config["operator"] = json!(true);
+        config["feature"]["split_queues"] = queues;
+        check_json(config, false)
+    };
+    let unfiltered = with_queues(json!({ "orders": { "queue_type": "Kafka" } }));
+    let error = unfiltered.unwrap_err().to_string();
+    assert!(
+        error.contains("refused") && error.contains("no message_filter"),
+        "{error}"
+    );
+    let loose = with_queues(
+        json!({ "orders": { "queue_type": "Kafka", "message_filter": { "x-verifier-run": ".+" } } }),
+    );
+    assert!(loose.unwrap_err().to_string().contains("also matches"));
+    let keyed = with_queues(
+        json!({ "orders": { "queue_type": "Kafka", "message_filter": { "x-verifier-run": "^{{ key }}$" } } }),
+    );
+    assert!(keyed.unwrap().operator);
+}
+
+#[test]
 fn all_of_is_as_safe_as_its_header_part() {
     let filter =
         json!({ "all_of": [{ "header": "^x-verifier-run: {{ key }}$" }, { "path": "/checkout" }] });

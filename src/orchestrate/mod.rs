@@ -12,8 +12,11 @@
 
 mod alternate;
 pub mod arm;
+#[cfg(feature = "kafka")]
+mod kafka_arm;
 pub mod mirrord;
 pub mod process;
+mod queues;
 pub mod signal;
 pub mod standin;
 pub mod verify;

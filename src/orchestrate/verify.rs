@@ -267,6 +267,17 @@ async fn measure(
     let path = artifact_path(plan, &started.spec.label);
     let outcome = match &plan.repro {
         Some(command) => repro(&started, command).await,
+        #[cfg(feature = "kafka")]
+        None if plan.settings.kafka.is_some() => {
+            let bootstrap = plan.settings.kafka.as_ref().map_or("", |(b, _)| b.as_str());
+            let results = &plan.settings.results_dir;
+            super::kafka_arm::drive(&mut started, &plan.scenario, bootstrap, results, interrupt)
+                .await
+                .map(|(artifact, path)| Measured::Load {
+                    artifact: Box::new(artifact),
+                    path,
+                })
+        }
         None => arm::drive(&mut started, &plan.scenario, &plan.knobs, &path, interrupt)
             .await
             .map(|(artifact, path)| Measured::Load {

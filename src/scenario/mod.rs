@@ -6,6 +6,7 @@
 
 mod error;
 pub mod import;
+mod kafka;
 mod overrides;
 mod raw;
 mod target;
@@ -14,6 +15,7 @@ pub mod units;
 mod validate;
 
 pub use error::ScenarioError;
+pub use kafka::{KafkaMessage, KafkaScenario};
 pub use target::{Scheme, Target};
 pub use template::{Context, RenderContext, Template};
 pub use units::{Rate, format_duration, parse_duration, parse_rate};
@@ -36,6 +38,8 @@ pub struct Scenario {
     pub requests: Vec<RequestShape>,
     pub slo: Vec<String>,
     pub guards: Vec<String>,
+    /// `"kind": "kafka"`: message shapes instead of requests.
+    pub kafka: Option<KafkaScenario>,
     /// The file it came from (none for `--url`), and the SHA-256 of its bytes.
     pub source: Option<PathBuf>,
     pub sha256: String,
@@ -214,6 +218,7 @@ impl Scenario {
             requests: vec![shape],
             slo: Vec::new(),
             guards: Vec::new(),
+            kafka: None,
             source: None,
             sha256: sha256_hex(name.as_bytes()),
         }

@@ -24,6 +24,9 @@ impl NumberOrText {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
+    /// `http` (the default) or `kafka`.
+    pub kind: Option<String>,
+    pub kafka: Option<RawKafka>,
     pub name: Option<String>,
     pub description: Option<String>,
     pub target: Option<String>,
@@ -83,4 +86,28 @@ pub struct RawBody {
     pub text: Option<String>,
     pub base64: Option<String>,
     pub file: Option<String>,
+}
+
+/// The `kafka` object of a `"kind": "kafka"` scenario.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKafka {
+    pub topic: Option<String>,
+    pub group: Option<String>,
+    pub lag_interval: Option<NumberOrText>,
+    pub steady_after: Option<NumberOrText>,
+    #[serde(default)]
+    pub messages: Vec<RawMessage>,
+}
+
+/// One Kafka message shape.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMessage {
+    pub name: Option<String>,
+    pub weight: Option<u32>,
+    pub key: Option<String>,
+    pub value: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }

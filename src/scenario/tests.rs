@@ -216,3 +216,43 @@ fn sensitive_headers_are_recognised() {
     }
     assert!(!is_sensitive_header("accept"));
 }
+
+#[test]
+fn kafka_scenarios_parse_and_refuse_what_does_not_fit() {
+    let s = parse(json!({
+        "kind": "kafka",
+        "kafka": { "topic": "orders", "lag_interval": "250ms", "steady_after": "3s",
+                   "messages": [{ "key": "o-{{seq}}", "value": "{{seq}}", "weight": 2,
+                                  "headers": { "x-tenant": "t{{random_int(1,3)}}" } }] },
+        "load": { "rate": "100/s", "duration": "10s" },
+    }))
+    .unwrap();
+    let k = s.kafka.unwrap();
+    assert!(s.requests.is_empty());
+    assert_eq!(
+        (k.arm_topic("baseline"), k.arm_group("candidate-1")),
+        ("orders-baseline".into(), "fixproof-candidate-1".into())
+    );
+    assert_eq!(
+        (k.messages[0].weight, k.lag_interval),
+        (2, std::time::Duration::from_millis(250))
+    );
+    assert_eq!(k.steady_after, Some(std::time::Duration::from_secs(3)));
+    let msg = |v: serde_json::Value| error(v);
+    assert!(msg(json!({"kind": "kafka"})).contains("needs a \"kafka\" object"));
+    assert!(msg(json!({"kind": "kafka", "kafka": {}})).contains("no messages"));
+    assert!(msg(json!({"kind": "amqp"})).contains("unknown kind 'amqp'"));
+    assert!(
+        msg(json!({"kafka": {"messages": [{"value": "x"}]}})).contains("needs \"kind\": \"kafka\"")
+    );
+    assert!(
+        msg(json!({"kind": "kafka", "kafka": {"messages": [{"value": "{{nope}}"}]}}))
+            .contains("kafka.messages[0].value")
+    );
+    assert!(
+        msg(
+            json!({"kind": "kafka", "target": "http://x", "kafka": {"messages": [{"value": "x"}]}})
+        )
+        .contains("not requests")
+    );
+}

@@ -69,7 +69,12 @@ pub fn from_json(bytes: &[u8], path: &Path) -> Result<Scenario, ScenarioError> {
         Some(url) => Some(Target::parse(url).map_err(|m| origin.invalid("target", m))?),
         None => None,
     };
-    let (requests, offsets) = shapes(&raw, &origin, base_dir)?;
+    let kafka = super::kafka::validate(&raw, &origin)?;
+    let (requests, offsets) = if kafka.is_some() {
+        (Vec::new(), Vec::new())
+    } else {
+        shapes(&raw, &origin, base_dir)?
+    };
     Ok(Scenario {
         name,
         description: raw.description.clone(),
@@ -79,6 +84,7 @@ pub fn from_json(bytes: &[u8], path: &Path) -> Result<Scenario, ScenarioError> {
         requests,
         slo: raw.slo,
         guards: raw.guards,
+        kafka,
         source: Some(path.to_path_buf()),
         sha256: String::new(),
     })
@@ -103,7 +109,7 @@ fn http_settings(raw: &RawScenario, origin: &Origin) -> Result<HttpSettings, Sce
     Ok(http)
 }
 
-fn duration_field(
+pub(super) fn duration_field(
     value: &NumberOrText,
     path: &str,
     origin: &Origin,

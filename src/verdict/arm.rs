@@ -8,7 +8,7 @@
 use super::VerdictError;
 use super::settings::ErrorClasses;
 use crate::load::RunArtifact;
-use crate::load::artifact::{Counts, TimelinePoint};
+use crate::load::artifact::{Counts, LagSeries, TimelinePoint};
 use crate::load::histogram::Distribution;
 use crate::stats::WeightedSample;
 use serde::{Deserialize, Serialize};
@@ -196,6 +196,8 @@ pub struct Arm {
     pub valid: bool,
     /// Why the run is invalid, one sentence each.
     pub problems: Vec<String>,
+    /// Kafka runs: the consumer-lag series.
+    pub lag: Option<LagSeries>,
 }
 
 impl Arm {
@@ -229,6 +231,7 @@ impl Arm {
             plan: Some(PlanFacts::of(artifact)),
             valid: artifact.validity.valid,
             problems: artifact.validity.problems.clone(),
+            lag: artifact.kafka.as_ref().and_then(|k| k.lag.clone()),
         })
     }
 
@@ -263,6 +266,7 @@ impl Arm {
             plan: None,
             valid: true,
             problems: Vec::new(),
+            lag: None,
         })
     }
 

@@ -153,6 +153,6 @@ fn unresolved_with_a_reason() {
     let k = evaluate_on(&y, &x, "consume_rate >= baseline");
     assert_eq!(
         k.reason.as_deref(),
-        Some("unresolved: no Kafka data in these artifacts")
+        Some("unresolved: guards on Kafka metrics are not evaluated yet")
     );
 }

@@ -25,6 +25,7 @@ pub mod evidence;
 pub mod expr;
 mod guard;
 pub mod human;
+pub mod lag;
 pub mod model;
 mod parse;
 mod quality;

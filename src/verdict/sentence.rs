@@ -64,6 +64,12 @@ fn movement(label: &str, unit: Unit, baseline: Option<f64>, candidate: Option<f6
 /// One sentence about an SLO's state on the candidate.
 pub fn slo_sentence(s: &SloResult, confidence: f64) -> String {
     let l = label(&s.metric, s.request_name.as_deref());
+    if let (SloStatus::Violated, Some(why)) = (s.status, &s.reason) {
+        return format!("'{}' is violated: {why}", s.expression);
+    }
+    if let (Some(c), None) = (&s.candidate, s.threshold) {
+        return trend_sentence(s, c, confidence);
+    }
     let (Some(c), Some(t)) = (&s.candidate, s.threshold) else {
         let why = s.reason.as_deref().unwrap_or("no data");
         return format!("'{}' is unresolved: {why}", s.expression);
@@ -104,6 +110,25 @@ pub fn slo_sentence(s: &SloResult, confidence: f64) -> String {
             human::value_or(s.unit, c.upper, "unbounded")
         ),
     }
+}
+
+/// `lag drains`: the Theil–Sen slopes of both arms and what the bound says.
+fn trend_sentence(s: &SloResult, c: &super::model::ArmEstimate, confidence: f64) -> String {
+    let slope = |x: Option<f64>| x.map_or_else(|| "?".into(), |v| format!("{v:+.1}/s"));
+    let baseline = s.baseline.as_ref().and_then(|b| b.value);
+    let conf = human::confidence(confidence);
+    let state = match s.status {
+        SloStatus::Met => "the lag drains",
+        SloStatus::Violated => "the lag grows",
+        SloStatus::Unresolved => "no clear trend",
+    };
+    format!(
+        "lag slope went from {} on the baseline to {} ({conf} bounds {} to {}): {state}",
+        slope(baseline),
+        slope(c.value),
+        slope(c.lower),
+        slope(c.upper)
+    )
 }
 
 /// One sentence about a guard.

@@ -22,6 +22,8 @@ struct Measured {
     met: bool,
     /// One-sided p-value of "this arm violates the SLO".
     p_violation: f64,
+    /// Why the arm violates it outright (a Kafka consumer that stopped committing).
+    stopped: Option<String>,
 }
 
 /// Why a signal could not be measured on an arm.
@@ -49,6 +51,12 @@ pub fn evaluate(ctx: &Context<'_>, slo: &Slo) -> Result<SloResult, VerdictError>
     };
     let reason = match (&baseline, &candidate) {
         (_, Err(why)) => Some(why.clone()),
+        (
+            _,
+            Ok(Measured {
+                stopped: Some(why), ..
+            }),
+        ) => Some(why.clone()),
         (Err(why), Ok(_)) => Some(format!("baseline: {why}")),
         _ => None,
     };
@@ -92,6 +100,9 @@ fn measure(
     arm: &Arm,
     slo: &Slo,
 ) -> Result<Result<Measured, Unmeasured>, VerdictError> {
+    if slo.metric.is_kafka() {
+        return Ok(kafka(ctx, arm, slo));
+    }
     let Condition::Bound { op, threshold } = slo.condition else {
         return Ok(Err(no_kafka()));
     };
@@ -129,9 +140,35 @@ fn measure(
     Ok(measured)
 }
 
-/// The reason every Kafka signal is unresolved for now.
+/// Why a Kafka guard is unresolved: guards on Kafka metrics are not evaluated yet.
 pub fn no_kafka() -> String {
-    "unresolved: no Kafka data in these artifacts".into()
+    "unresolved: guards on Kafka metrics are not evaluated yet".into()
+}
+
+/// A Kafka SLO from the arm's lag series ([`super::lag`]).
+fn kafka(ctx: &Context<'_>, arm: &Arm, slo: &Slo) -> Result<Measured, Unmeasured> {
+    if let (Metric::ConsumeRate, Condition::Bound { op, threshold }) = (&slo.metric, slo.condition)
+    {
+        let rates = super::lag::consume_rates(arm.lag.as_ref())?;
+        let estimate = bounds::batch_mean(&rates)
+            .ok_or("consume_rate needs at least two steady-state lag samples")?;
+        let n = rates.len() as u64;
+        return Ok(normal_measure(
+            ctx,
+            &estimate,
+            n,
+            op,
+            threshold.value(),
+            1.0,
+        ));
+    }
+    let m = super::lag::measure(arm.lag.as_ref(), slo, ctx.settings.confidence)?;
+    Ok(Measured {
+        estimate: m.estimate,
+        met: m.met,
+        p_violation: m.p_violation,
+        stopped: m.stopped,
+    })
 }
 
 type Outcome = Result<Result<Measured, Unmeasured>, crate::stats::StatsError>;
@@ -179,6 +216,7 @@ fn quantile(
         estimate,
         met,
         p_violation: b.p_above,
+        stopped: None,
     }))
 }
 
@@ -216,6 +254,7 @@ fn error_rate(ctx: &Context<'_>, arm: &Arm, traffic: &Traffic, op: Op, t: f64) -
         estimate,
         met,
         p_violation: b.p_above,
+        stopped: None,
     }))
 }
 
@@ -310,6 +349,7 @@ fn normal_measure(
         estimate,
         met,
         p_violation,
+        stopped: None,
     }
 }
 

@@ -155,7 +155,7 @@ fn unresolved_with_a_reason() {
             (k.status, k.reason.as_deref()),
             (
                 SloStatus::Unresolved,
-                Some("unresolved: no Kafka data in these artifacts")
+                Some("no Kafka lag series in this artifact (run `fixproof kafka lag`)")
             ),
             "{kafka}"
         );

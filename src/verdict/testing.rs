@@ -72,6 +72,7 @@ pub fn arm(label: &str, blocks: &[Vec<u64>], errors: &[u64]) -> Arm {
         }),
         valid: true,
         problems: Vec::new(),
+        lag: None,
     }
 }
 

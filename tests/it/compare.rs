@@ -108,7 +108,7 @@ fn exit_codes_and_json_on_stdout() {
     assert_eq!((code, v["verdict"].as_str()), (2, Some("inconclusive")));
     assert_eq!(
         v["slo"][1]["reason"],
-        "unresolved: no Kafka data in these artifacts"
+        "no Kafka lag series in this artifact (run `fixproof kafka lag`)"
     );
 }
 

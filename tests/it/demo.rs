@@ -18,6 +18,10 @@ fn the_demo_gets_every_expected_verdict() {
         ("timeout-2s.diff", "reject"),
         ("guard-address.diff", "pass"),
         ("guard-address-slow.diff", "reject"),
+        #[cfg(feature = "kafka")]
+        ("batch-50.diff", "pass"),
+        #[cfg(feature = "kafka")]
+        ("backoff-500ms.diff", "reject"),
     ] {
         let line = stderr
             .lines()
@@ -31,7 +35,12 @@ fn the_demo_gets_every_expected_verdict() {
         .unwrap()
         .unwrap()
         .path();
-    for case in ["checkout-p99", "checkout-errors"] {
+    for case in [
+        "checkout-p99",
+        "checkout-errors",
+        #[cfg(feature = "kafka")]
+        "billing-lag",
+    ] {
         let verdict: serde_json::Value = serde_json::from_slice(
             &std::fs::read(results.join(case).join("verdict.json")).unwrap(),
         )

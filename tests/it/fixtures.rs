@@ -254,6 +254,7 @@ fn assemble(
             send_lag_p99_us: 200,
             problems,
         },
+        kafka: None,
     }
 }
 

@@ -9,6 +9,12 @@ mod compare_errors;
 mod demo;
 mod fixtures;
 mod import;
+#[cfg(feature = "kafka")]
+mod kafka;
+#[cfg(feature = "kafka")]
+mod kafka_demo;
+#[cfg(feature = "kafka")]
+mod kafka_verify;
 mod load;
 mod load_errors;
 mod mirrord;

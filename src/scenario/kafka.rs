@@ -1,0 +1,158 @@
+//! `"kind": "kafka"` scenarios: message shapes (key, value, headers as templates, with weights)
+//! produced to a topic instead of HTTP requests, and the consumer group whose lag is judged.
+//!
+//! ```json
+//! { "kind": "kafka", "name": "billing-lag",
+//!   "kafka": { "topic": "orders", "group": "billing", "lag_interval": "500ms", "steady_after": "5s",
+//!              "messages": [ { "name": "order", "key": "o-{{seq}}", "value": "{\"id\": {{seq}}}",
+//!                              "headers": { "x-tenant": "t{{random_int(1,3)}}" } } ] },
+//!   "load": { "rate": "100/s", "duration": "10s", "warmup": "3s" },
+//!   "slo": ["lag drains"] }
+//! ```
+
+use super::error::Origin;
+use super::raw::RawScenario;
+use super::{Context, ScenarioError, Template};
+use std::time::Duration;
+
+/// The Kafka part of a scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KafkaScenario {
+    /// The topic to produce to; `verify`'s local backend gives each arm its own instead.
+    pub topic: Option<String>,
+    /// The consumer group to watch; `verify`'s local backend gives each arm its own instead.
+    pub group: Option<String>,
+    /// How often the lag is sampled.
+    pub lag_interval: Duration,
+    /// Lag samples before this (from the start of the run) are kept out of the trend; default
+    /// the load's warm-up. Set it past a backlog burst so the trend sees the steady state.
+    pub steady_after: Option<Duration>,
+    pub messages: Vec<KafkaMessage>,
+}
+
+/// One message shape, templates as written (checked to parse).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KafkaMessage {
+    pub name: String,
+    pub weight: u32,
+    pub key: Option<String>,
+    pub value: String,
+    pub headers: Vec<(String, String)>,
+}
+
+/// The Kafka part of `raw`, `None` for an HTTP scenario.
+///
+/// # Errors
+/// [`ScenarioError::Invalid`] naming the field and the fix.
+pub fn validate(
+    raw: &RawScenario,
+    origin: &Origin,
+) -> Result<Option<KafkaScenario>, ScenarioError> {
+    match (raw.kind.as_deref(), &raw.kafka) {
+        (None | Some("http"), None) => return Ok(None),
+        (None | Some("http"), Some(_)) => {
+            return Err(origin.invalid("kafka", "a \"kafka\" object needs \"kind\": \"kafka\""));
+        }
+        (Some("kafka"), None) => {
+            return Err(origin.invalid(
+                "kafka",
+                "a Kafka scenario needs a \"kafka\" object with \"messages\"",
+            ));
+        }
+        (Some("kafka"), Some(_)) => {}
+        (Some(other), _) => {
+            return Err(origin.invalid(
+                "kind",
+                format!("unknown kind '{other}': use \"http\" or \"kafka\""),
+            ));
+        }
+    }
+    let Some(kafka) = &raw.kafka else {
+        return Ok(None);
+    };
+    if !raw.requests.is_empty() || !raw.replay.is_empty() || raw.target.is_some() {
+        return Err(origin.invalid(
+            "requests",
+            "a Kafka scenario has \"kafka.messages\", not requests, replay or a target",
+        ));
+    }
+    if kafka.messages.is_empty() {
+        return Err(origin.invalid(
+            "kafka.messages",
+            "no messages: add at least one {\"value\": \"{{seq}}\"}",
+        ));
+    }
+    let lag_interval = match &kafka.lag_interval {
+        Some(v) => super::validate::duration_field(v, "kafka.lag_interval", origin)?,
+        None => Duration::from_secs(1),
+    };
+    let steady_after = kafka
+        .steady_after
+        .as_ref()
+        .map(|v| super::validate::duration_field(v, "kafka.steady_after", origin))
+        .transpose()?;
+    if lag_interval.is_zero() {
+        return Err(origin.invalid("kafka.lag_interval", "must be positive"));
+    }
+    let messages = kafka
+        .messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| message(m, &format!("kafka.messages[{i}]"), i, origin))
+        .collect::<Result<_, _>>()?;
+    Ok(Some(KafkaScenario {
+        topic: kafka.topic.clone(),
+        group: kafka.group.clone(),
+        lag_interval,
+        steady_after,
+        messages,
+    }))
+}
+
+fn message(
+    m: &super::raw::RawMessage,
+    path: &str,
+    index: usize,
+    origin: &Origin,
+) -> Result<KafkaMessage, ScenarioError> {
+    let weight = m.weight.unwrap_or(1);
+    if weight == 0 {
+        return Err(origin.invalid(format!("{path}.weight"), "must be at least 1, got 0"));
+    }
+    let check = |field: &str, text: &str, context: Context| {
+        Template::parse(text, context)
+            .map(|_| ())
+            .map_err(|e| origin.invalid(format!("{path}.{field}"), e))
+    };
+    let value = m.value.clone().unwrap_or_default();
+    check("value", &value, Context::Text)?;
+    if let Some(key) = &m.key {
+        check("key", key, Context::Text)?;
+    }
+    for (name, text) in &m.headers {
+        check(&format!("headers.{name}"), text, Context::Header)?;
+    }
+    Ok(KafkaMessage {
+        name: m.name.clone().unwrap_or_else(|| format!("message-{index}")),
+        weight,
+        key: m.key.clone(),
+        value,
+        headers: m
+            .headers
+            .iter()
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect(),
+    })
+}
+
+impl KafkaScenario {
+    /// The topic of one arm (`verify`'s local backend): `<topic or "fixproof">-<label>`.
+    pub fn arm_topic(&self, label: &str) -> String {
+        format!("{}-{label}", self.topic.as_deref().unwrap_or("fixproof"))
+    }
+
+    /// The consumer group of one arm: `<group or "fixproof">-<label>`.
+    pub fn arm_group(&self, label: &str) -> String {
+        format!("{}-{label}", self.group.as_deref().unwrap_or("fixproof"))
+    }
+}

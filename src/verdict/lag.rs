@@ -1,0 +1,234 @@
+//! Kafka SLOs on one arm (statistics.md §2.13, DESIGN.md "Kafka lag"): `lag drains`,
+//! `lag < N` and `drain_time < D`, from the lag series of the run artifact.
+//!
+//! - `lag drains`: Theil–Sen slope of the lag over the steady-state window (after the
+//!   warm-up); met iff Sen's one-sided upper bound is < 0 **and** the upper bound of the mean
+//!   increment per second (batch means of the increments, about produce − consume per
+//!   interval) is < 0: lag levels are autocorrelated, so Sen's bound alone is too narrow,
+//!   while the increments are far less dependent (§2.13). Mann–Kendall's p for an increasing
+//!   trend is the p-value of a violation (a growing lag on the baseline reproduces the alert).
+//! - `lag < N`: the level at the end of the run (the last sample).
+//! - `drain_time < D`: the end level divided by the draining speed; met iff even the slowest
+//!   speed inside the bound (the upper slope bound) drains it in time.
+//! - A consumer that stops committing while lag remains (Burrow's STOP/STALL, §1.6) violates
+//!   every Kafka SLO, whatever the trend says.
+
+use super::expr::{Condition, Metric, Op, Slo, Threshold};
+use super::model::ArmEstimate;
+use crate::load::artifact::{LagPoint, LagSeries};
+use crate::stats::Sides;
+use crate::stats::trend::{mann_kendall, theil_sen};
+
+/// Fewest steady-state samples a trend is fitted on.
+pub const MIN_POINTS: usize = 6;
+
+/// One arm's measurement of a Kafka SLO.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LagMeasure {
+    pub estimate: ArmEstimate,
+    pub met: bool,
+    /// One-sided p-value of "this arm violates the SLO".
+    pub p_violation: f64,
+    /// Why the arm violates it outright (the consumer stopped committing).
+    pub stopped: Option<String>,
+}
+
+/// The steady-state window as (seconds, lag) pairs.
+fn window(series: &LagSeries) -> (Vec<f64>, Vec<f64>, Vec<LagPoint>) {
+    let points: Vec<LagPoint> = series.measured().copied().collect();
+    let times = points.iter().map(|p| p.at_ms as f64 / 1000.0).collect();
+    let values = points.iter().map(|p| p.lag as f64).collect();
+    (times, values, points)
+}
+
+/// Burrow's STOP/STALL on the group total: lag remains at the end, and either no offset was
+/// committed in the window, or the time since the last commit exceeds the span of commits.
+pub fn stopped(points: &[LagPoint]) -> Option<String> {
+    let (first, last) = (points.first()?, points.last()?);
+    if last.lag == 0 || points.len() < 2 {
+        return None;
+    }
+    if last.committed_partitions == 0 {
+        return Some("the consumer group never committed an offset (Burrow STOP)".into());
+    }
+    let changes: Vec<&LagPoint> = points
+        .windows(2)
+        .filter(|w| w[1].committed != w[0].committed)
+        .map(|w| &w[1])
+        .collect();
+    let Some(last_commit) = changes.last() else {
+        return Some(format!(
+            "the consumer committed nothing for {:.0} s while lag stayed at {} or more (Burrow STALL)",
+            (last.at_ms - first.at_ms) as f64 / 1000.0,
+            points.iter().map(|p| p.lag).min().unwrap_or(0)
+        ));
+    };
+    let first_commit = changes[0];
+    let idle = last.at_ms - last_commit.at_ms;
+    let active = last_commit.at_ms - first_commit.at_ms;
+    // At least two sampling intervals idle, so that a consumer committing every other sample
+    // is not taken for a stopped one.
+    let interval = points[1].at_ms - first.at_ms;
+    (idle > active && idle >= 2 * interval).then(|| {
+        format!(
+            "the consumer stopped committing {:.0} s before the end with lag {} (Burrow STOP)",
+            idle as f64 / 1000.0,
+            last.lag
+        )
+    })
+}
+
+/// Measures a Kafka SLO on one arm's series; `Err` says why it cannot be measured.
+///
+/// # Errors
+/// A sentence: no series, too few samples, or a statistics failure.
+pub fn measure(
+    series: Option<&LagSeries>,
+    slo: &Slo,
+    confidence: f64,
+) -> Result<LagMeasure, String> {
+    let series = series.ok_or(NO_SERIES)?;
+    let (times, values, points) = window(series);
+    if points.len() < MIN_POINTS {
+        return Err(format!(
+            "the lag series has {} steady-state samples; the trend needs at least {MIN_POINTS}",
+            points.len()
+        ));
+    }
+    let stopped = stopped(&points);
+    let fail = |e: crate::stats::StatsError| e.to_string();
+    let mk = mann_kendall(&values).map_err(fail)?;
+    let upper = theil_sen(&times, &values, confidence, Sides::Upper).map_err(fail)?;
+    let lower = theil_sen(&times, &values, confidence, Sides::Lower).map_err(fail)?;
+    let end = values.last().copied().unwrap_or(0.0);
+    let estimate = |value: f64, lower: Option<f64>, upper: Option<f64>| ArmEstimate {
+        value: Some(value),
+        lower,
+        upper,
+        requests: points.len() as u64,
+        design_effect: 1.0,
+        tail: None,
+        required_requests: None,
+    };
+    let (slope_hi, slope_lo) = (upper.interval.upper, lower.interval.lower);
+    let mut m = match (&slo.metric, slo.condition) {
+        (Metric::Lag, Condition::Drains) => LagMeasure {
+            estimate: estimate(upper.slope, Some(slope_lo), Some(slope_hi)),
+            met: slope_hi < 0.0
+                && increment_upper(&times, &values, confidence).is_some_and(|u| u < 0.0),
+            p_violation: mk.p_increasing,
+            stopped: None,
+        },
+        (Metric::Lag, Condition::Bound { op, threshold }) => {
+            let t = threshold.value();
+            let met = satisfies(op, end, t);
+            LagMeasure {
+                estimate: estimate(end, Some(end), Some(end)),
+                met,
+                p_violation: if met { 1.0 } else { 0.0 },
+                stopped: None,
+            }
+        }
+        (Metric::DrainTime, Condition::Bound { op, threshold }) => {
+            drain_time(end, (slope_lo, upper.slope, slope_hi), op, threshold, &mk).map(
+                |(value, lo, hi, met, p)| LagMeasure {
+                    estimate: estimate(value, lo, hi),
+                    met,
+                    p_violation: p,
+                    stopped: None,
+                },
+            )?
+        }
+        _ => {
+            return Err(format!(
+                "'{}' is not a Kafka SLO this fixproof evaluates",
+                slo.text
+            ));
+        }
+    };
+    if let Some(why) = stopped {
+        m.met = false;
+        m.p_violation = 0.0;
+        m.stopped = Some(why);
+    }
+    Ok(m)
+}
+
+/// One-sided upper bound of the mean lag increment per second: the increments' rates are
+/// grouped into at most about ten batches of equal size, and the batch means give a normal
+/// bound. `None` below two batches.
+pub fn increment_upper(times: &[f64], values: &[f64], confidence: f64) -> Option<f64> {
+    let rates: Vec<f64> = times
+        .windows(2)
+        .zip(values.windows(2))
+        .filter(|(t, _)| t[1] > t[0])
+        .map(|(t, v)| (v[1] - v[0]) / (t[1] - t[0]))
+        .collect();
+    let size = (rates.len() / 10).max(1);
+    let batches: Vec<f64> = rates
+        .chunks_exact(size)
+        .map(|c| c.iter().sum::<f64>() / size as f64)
+        .collect();
+    super::bounds::batch_mean(&batches).map(|e| e.bounds(confidence).1)
+}
+
+/// The consume rates (committed-offset delta per second) of the steady-state samples.
+///
+/// # Errors
+/// A sentence when there is no series.
+pub fn consume_rates(series: Option<&LagSeries>) -> Result<Vec<f64>, String> {
+    let series = series.ok_or(NO_SERIES)?;
+    Ok(series
+        .measured()
+        .filter_map(|p| p.consume_rate_per_s)
+        .collect())
+}
+
+const NO_SERIES: &str = "no Kafka lag series in this artifact (run `fixproof kafka lag`)";
+
+fn satisfies(op: Op, value: f64, threshold: f64) -> bool {
+    match op {
+        Op::Lt => value < threshold,
+        Op::Le => value <= threshold,
+        Op::Gt => value > threshold,
+        Op::Ge => value >= threshold,
+    }
+}
+
+type DrainEstimate = (f64, Option<f64>, Option<f64>, bool, f64);
+
+/// Projected drain time in µs from the end level and the slope (lower, estimate, upper).
+fn drain_time(
+    end: f64,
+    (lo, slope, hi): (f64, f64, f64),
+    op: Op,
+    threshold: Threshold,
+    mk: &crate::stats::trend::MannKendall,
+) -> Result<DrainEstimate, String> {
+    let Threshold::Micros(budget) = threshold else {
+        return Err("drain_time needs a duration such as 5m".into());
+    };
+    let us = |speed: f64| {
+        if end <= 0.0 {
+            Some(0.0)
+        } else if speed < 0.0 {
+            Some(end / -speed * 1e6)
+        } else {
+            None
+        }
+    };
+    let value = us(slope).unwrap_or(f64::INFINITY);
+    let (longest, shortest) = (us(hi), us(lo));
+    let met = longest.is_some_and(|t| satisfies(op, t, budget as f64));
+    // Violated when even the fastest plausible drain misses the budget, or it never drains.
+    let p = match shortest {
+        Some(t) if !satisfies(op, t, budget as f64) => 0.0,
+        Some(_) => 1.0,
+        None => mk.p_increasing,
+    };
+    Ok((value, shortest, longest, met, p))
+}
+
+#[cfg(test)]
+#[path = "lag_tests.rs"]
+mod tests;

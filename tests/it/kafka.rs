@@ -1,0 +1,360 @@
+//! Kafka parts against the embedded broker (librdkafka's mock cluster on 127.0.0.1): the
+//! producer's rate and tags, lag sampling with known committed offsets, the trend judgement
+//! through `compare`, and bad inputs.
+
+use crate::compare::{compare, json};
+use crate::fixtures::{Shape, artifact, write};
+use crate::util::{binary, fixproof, one_at_a_time, read, s};
+use fixproof::kafka::broker::TopicSpec;
+use fixproof::kafka::{Broker, LagConfig, LagProbe};
+use fixproof::load::artifact::{KafkaSection, LagPoint, LagSeries};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{Offset, TopicPartitionList};
+use std::time::Duration;
+
+fn broker(topics: &[&str]) -> Broker {
+    let specs: Vec<TopicSpec> = topics
+        .iter()
+        .map(|t| TopicSpec::parse(t, 1).unwrap())
+        .collect();
+    Broker::start(1, &specs).unwrap()
+}
+
+fn run(args: &[&str]) -> (i32, String) {
+    let output = binary().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code().unwrap(), stderr)
+}
+
+/// Reads every message of `topic` back: (tag header value, seq header) per message.
+fn consume_all(bootstrap: &str, topic: &str, expected: usize) -> Vec<(String, u64)> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "reader")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while seen.len() < expected && std::time::Instant::now() < deadline {
+        let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) else {
+            continue;
+        };
+        let headers = m.headers().unwrap();
+        let value = |name: &str| {
+            headers
+                .iter()
+                .find(|h| h.key == name)
+                .map(|h| String::from_utf8_lossy(h.value.unwrap()).into_owned())
+                .unwrap()
+        };
+        seen.push((
+            value("x-verifier-run"),
+            value("x-verifier-seq").parse().unwrap(),
+        ));
+    }
+    seen
+}
+
+#[test]
+fn produces_at_the_rate_with_every_message_tagged() {
+    let _serial = one_at_a_time();
+    let b = broker(&["orders:2"]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run.json");
+    let code = fixproof(&[
+        "kafka",
+        "produce",
+        "--bootstrap",
+        b.bootstrap(),
+        "--topic",
+        "orders",
+        "--rate",
+        "200/s",
+        "--duration",
+        "3s",
+        "--tag",
+        "KEY-1",
+        "--key",
+        "k{{seq}}",
+        "-H",
+        "x-tenant: t{{random_int(1,3)}}",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(code, 0);
+    let a = read(&out);
+    let produce = a.kafka.as_ref().unwrap().produce.as_ref().unwrap();
+    assert_eq!(
+        (produce.sent, produce.delivered, produce.failed),
+        (600, 600, 0)
+    );
+    assert_eq!(
+        (a.counts.planned, a.counts.sent, a.counts.ok),
+        (600, 600, 600)
+    );
+    assert!(
+        (a.validity.achieved_rate_per_s - 200.0).abs() < 2.0,
+        "{:?}",
+        a.validity
+    );
+    assert!(a.validity.valid, "{:?}", a.validity.problems);
+    assert_eq!(a.latency.summary.count, 600);
+    assert_eq!(a.run.tag_value, "KEY-1");
+    let got = consume_all(b.bootstrap(), "orders", 600);
+    assert_eq!(got.len(), 600);
+    assert!(got.iter().all(|(tag, _)| tag == "KEY-1"));
+    let mut seqs: Vec<u64> = got.iter().map(|(_, seq)| *seq).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (0..600).collect::<Vec<u64>>());
+}
+
+/// Puts `counts[p]` messages on partition p of `topic`.
+pub fn fill(bootstrap: &str, topic: &str, counts: &[i32]) {
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap();
+    for (partition, &n) in counts.iter().enumerate() {
+        for i in 0..n {
+            let value = i.to_string();
+            let record = BaseRecord::<(), str>::to(topic)
+                .partition(partition as i32)
+                .payload(&value);
+            producer.send(record).unwrap();
+        }
+    }
+    producer.flush(Duration::from_secs(10)).unwrap();
+}
+
+fn commit(bootstrap: &str, group: &str, topic: &str, offsets: &[i64]) {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for (p, &o) in offsets.iter().enumerate() {
+        tpl.add_partition_offset(topic, p as i32, Offset::Offset(o))
+            .unwrap();
+    }
+    consumer.commit(&tpl, CommitMode::Sync).unwrap();
+}
+
+#[test]
+fn lag_is_log_end_minus_committed() {
+    let b = broker(&["events:2", "other:1"]);
+    fill(b.bootstrap(), "events", &[60, 40]);
+    commit(b.bootstrap(), "g", "events", &[50, 10]);
+    let config = LagConfig {
+        bootstrap: b.bootstrap().into(),
+        group: "g".into(),
+        topics: Vec::new(),
+        pattern: Some(regex::Regex::new("^ev").unwrap()),
+        interval: Duration::from_millis(100),
+        timeout: Duration::from_secs(5),
+    };
+    let mut probe = LagProbe::connect(config).unwrap();
+    let first = probe.sample().unwrap();
+    assert_eq!(
+        (
+            first.lag,
+            first.log_end,
+            first.committed,
+            first.committed_partitions,
+            first.partitions
+        ),
+        (40, 100, 60, 2, 2)
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    commit(b.bootstrap(), "g", "events", &[60, 40]);
+    let second = probe.sample().unwrap();
+    assert_eq!(second.lag, 0);
+    assert!(second.consume_rate_per_s.unwrap() > 0.0);
+    probe.check().unwrap();
+    // The command: a lag series in the artifact.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("lag.json");
+    let (code, stderr) = run(&[
+        "kafka",
+        "lag",
+        "-b",
+        b.bootstrap(),
+        "-g",
+        "g",
+        "-t",
+        "events",
+        "--interval",
+        "100ms",
+        "--duration",
+        "1s",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let series = read(&out).kafka.unwrap().lag.unwrap();
+    assert!(series.points.len() >= 5, "{series:?}");
+    assert!(series.points.iter().all(|p| p.lag == 0 && p.log_end == 100));
+    assert_eq!(series.topics, ["events"]);
+}
+
+#[test]
+fn bad_inputs_are_refused_with_the_reason() {
+    // A closed loopback port: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let (code, stderr) = run(&[
+        "kafka",
+        "produce",
+        "-b",
+        &address,
+        "-t",
+        "orders",
+        "--connect-timeout",
+        "1s",
+    ]);
+    assert_eq!(code, 69, "{stderr}");
+    assert!(stderr.contains(&address), "{stderr}");
+    let b = broker(&["orders:1"]);
+    let (code, stderr) = run(&["kafka", "produce", "-b", b.bootstrap(), "-t", "nope"]);
+    assert_eq!(code, 65, "{stderr}");
+    assert!(
+        stderr.contains("'nope' does not exist") && stderr.contains("orders"),
+        "{stderr}"
+    );
+    let (code, stderr) = run(&["kafka", "lag", "-b", b.bootstrap(), "-g", "g", "-t", "nope"]);
+    assert_eq!(code, 65, "{stderr}");
+    let (code, stderr) = run(&[
+        "kafka",
+        "lag",
+        "-b",
+        b.bootstrap(),
+        "-g",
+        "nobody",
+        "-t",
+        "orders",
+        "--duration",
+        "300ms",
+        "--interval",
+        "100ms",
+    ]);
+    assert_eq!(code, 65, "{stderr}");
+    assert!(stderr.contains("'nobody' has never committed"), "{stderr}");
+    let (code, stderr) = run(&[
+        "kafka",
+        "lag",
+        "-b",
+        b.bootstrap(),
+        "-g",
+        "g",
+        "--topic-regex",
+        "^zzz",
+        "--duration",
+        "200ms",
+        "--interval",
+        "100ms",
+    ]);
+    assert_eq!(code, 65, "{stderr}");
+    assert!(stderr.contains("matches /^zzz/"), "{stderr}");
+}
+
+/// An HTTP-shaped artifact with a lag series sampled every 30 s (statistics.md §4.9).
+fn with_lag(dir: &std::path::Path, label: &str, values: &[u64], commits: bool) -> String {
+    let mut a = artifact(&Shape::new(label, 3));
+    let points = values
+        .iter()
+        .enumerate()
+        .map(|(i, &lag)| LagPoint {
+            at_ms: i as u64 * 30_000,
+            lag,
+            log_end: 20_000 + i as u64 * 500,
+            committed: if commits {
+                20_000 + i as u64 * 500 - lag
+            } else {
+                1
+            },
+            committed_partitions: 1,
+            partitions: 1,
+            consume_rate_per_s: None,
+        })
+        .collect();
+    a.kafka = Some(KafkaSection {
+        bootstrap: "127.0.0.1:9092".into(),
+        produce: None,
+        lag: Some(LagSeries {
+            group: "g".into(),
+            topics: vec!["orders".into()],
+            pattern: None,
+            interval_ms: 30_000,
+            warmup_ms: 0,
+            points,
+        }),
+    });
+    s(&write(dir, label, &a)).to_string()
+}
+
+#[test]
+fn lag_trend_decides_through_compare() {
+    const L1: [u64; 12] = [
+        5200, 5350, 5300, 5600, 5550, 5800, 5750, 6000, 6100, 6050, 6300, 6400,
+    ];
+    const L2: [u64; 12] = [
+        5200, 4900, 4950, 4500, 4300, 4350, 3900, 3600, 3650, 3200, 2900, 2700,
+    ];
+    const L3: [u64; 12] = [
+        5000, 5100, 4950, 5050, 5000, 4900, 5100, 5000, 4950, 5050, 5000, 5000,
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let base = with_lag(d, "baseline", &L1, true);
+    let verdict = |candidate: &str, slos: &[&str]| {
+        let mut args = vec!["-b", base.as_str(), "-c", candidate];
+        for slo in slos {
+            args.extend(["--slo", slo]);
+        }
+        let (code, out, err) = compare(&args);
+        (code, json(&out), err)
+    };
+    let drains = with_lag(d, "drains", &L2, true);
+    let (code, v, err) = verdict(&drains, &["lag drains", "drain_time < 10m"]);
+    assert_eq!(
+        (code, v["verdict"].as_str()),
+        (0, Some("pass")),
+        "{v:#}\n{err}"
+    );
+    assert_eq!(v["slo"][0]["reproduced"], true);
+    let summary = v["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("+3.4/s on the baseline to -7.5/s") && summary.contains("the lag drains"),
+        "{summary}"
+    );
+    let slope = v["slo"][0]["candidate"]["value"].as_f64().unwrap();
+    assert!((slope + 7.5).abs() < 1e-9);
+    let flat = with_lag(d, "flat", &L3, true);
+    let (code, v, _) = verdict(&flat, &["lag drains"]);
+    assert_eq!(
+        (code, v["verdict"].as_str()),
+        (2, Some("inconclusive")),
+        "{v:#}"
+    );
+    let grows = with_lag(d, "grows", &L1, true);
+    let (code, v, _) = verdict(&grows, &["lag drains"]);
+    assert_eq!((code, v["verdict"].as_str()), (1, Some("reject")), "{v:#}");
+    let stopped = with_lag(d, "stopped", &L2, false);
+    let (code, v, _) = verdict(&stopped, &["lag drains"]);
+    assert_eq!((code, v["verdict"].as_str()), (1, Some("reject")), "{v:#}");
+    assert!(
+        v["slo"][0]["reason"].as_str().unwrap().contains("STALL"),
+        "{v:#}"
+    );
+    let (code, v, _) = verdict(&drains, &["lag < 2000"]);
+    assert_eq!((code, v["verdict"].as_str()), (1, Some("reject")), "{v:#}");
+}

@@ -1,0 +1,98 @@
+//! `fixproof verify` on a Kafka scenario with the local backend: a git repository holding a
+//! batch consumer's settings, a patch that raises the batch size (must pass) and one that
+//! changes the wrong setting (must reject). Each arm's consumer gets its own topic and group on
+//! an embedded broker through FIXPROOF_KAFKA_BOOTSTRAP, _TOPIC and _GROUP.
+
+use crate::util::{binary, one_at_a_time, s};
+use std::path::Path;
+use std::process::Command;
+
+const SETTINGS: &str =
+    "{\n  \"max_poll_records\": 5,\n  \"per_batch_ms\": 100,\n  \"per_record_ms\": 1.0\n}\n";
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The diff that turns the settings into `changed`.
+fn patch(repo: &Path, out: &Path, changed: &str) {
+    std::fs::write(repo.join("consumer.json"), changed).unwrap();
+    std::fs::write(out, git(repo, &["diff"])).unwrap();
+    git(repo, &["checkout", "--", "consumer.json"]);
+}
+
+#[test]
+fn verify_judges_a_kafka_consumer_patch() {
+    let _serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    std::fs::write(repo.join("consumer.json"), SETTINGS).unwrap();
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "consumer"]);
+    let (fix, wrong) = (
+        dir.path().join("batch.diff"),
+        dir.path().join("backoff.diff"),
+    );
+    patch(
+        &repo,
+        &fix,
+        &SETTINGS.replace("\"max_poll_records\": 5", "\"max_poll_records\": 50"),
+    );
+    let backoff = SETTINGS.replace(
+        "\"per_record_ms\": 1.0",
+        "\"per_record_ms\": 1.0,\n  \"retry_backoff_ms\": 500",
+    );
+    patch(&repo, &wrong, &backoff);
+    // A backlog while the consumer joins its group, then a steady 100/s: a consumer that
+    // handles 5 per 105 ms (≈ 48/s) falls further behind, one that handles 50 per 150 ms drains.
+    let scenario = serde_json::json!({
+        "kind": "kafka",
+        "name": "billing-lag",
+        "kafka": { "topic": "orders", "group": "billing", "lag_interval": "250ms", "steady_after": "3500ms",
+                   "messages": [{ "name": "order", "key": "o-{{seq}}", "value": "{\"id\": {{seq}}}" }] },
+        "load": { "arrival": { "steps": [ { "rate": "1000/s", "for": "1s" }, { "rate": "100/s", "for": "9s" } ] },
+                  "duration": "10s", "warmup": "2s", "seed": 3 },
+        "slo": ["lag drains", "drain_time < 5m"]
+    });
+    let scenario_path = dir.path().join("billing-lag.json");
+    std::fs::write(&scenario_path, scenario.to_string()).unwrap();
+    let output = binary()
+        .args([
+            "verify",
+            "--scenario",
+            s(&scenario_path),
+            "--repo",
+            s(&repo),
+        ])
+        .args(["--patch", s(&fix), "--patch", s(&wrong)])
+        .args(["--results-dir", s(&dir.path().join("results")), "--"])
+        .args([
+            env!("CARGO_BIN_EXE_fixproof"),
+            "kafka",
+            "consume",
+            "-c",
+            "consumer.json",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let verdicts = json["verdicts"].as_array().unwrap();
+    assert_eq!(verdicts[0]["verdict"], "pass", "{json:#}\n{stderr}");
+    assert_eq!(verdicts[1]["verdict"], "reject", "{json:#}\n{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}
