@@ -9,6 +9,7 @@
 
 use super::series::ArmSeries;
 use crate::verdict::evidence::BootstrapEvidence;
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::error::Error;
@@ -30,6 +31,28 @@ const THRESHOLD: RGBColor = RGBColor(200, 0, 0);
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type Drawn = Result<(), Box<dyn Error>>;
+
+/// Every plot's frame: caption, margin and label areas.
+fn frame<'a, 'b, 'c>(root: &'a Area<'c>, title: &'b str) -> ChartBuilder<'a, 'b, SVGBackend<'c>> {
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(64);
+    builder
+}
+
+/// Every plot's mesh: a light grid, 12-point labels, people's numbers on the y axis.
+fn styled<'m, 'a, 'b, X: Ranged, Y: Ranged<ValueType = f64>>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, SVGBackend<'a>>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, SVGBackend<'a>> {
+    mesh.light_line_style(BLACK.mix(0.03))
+        .label_style(("sans-serif", 12))
+        .axis_desc_style(("sans-serif", 13))
+        .bold_line_style(BLACK.mix(0.12))
+        .y_label_formatter(&|v| number(*v))
+}
 
 /// A latency threshold to draw on the percentile plot.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,22 +133,11 @@ pub fn percentiles(arms: &[ArmSeries], thresholds: &[Threshold]) -> Result<Strin
             1.0,
             1.08,
         );
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d((1.0..x_max).log_scale(), y)?;
-        chart
-            .configure_mesh()
+        let mut chart = frame(root, title).build_cartesian_2d((1.0..x_max).log_scale(), y)?;
+        styled(&mut chart.configure_mesh())
             .x_desc("percentile (log 1/(1-q))")
             .y_desc("latency (ms)")
             .x_label_formatter(&|x| quantile_label(*x))
-            .light_line_style(BLACK.mix(0.03))
-            .label_style(("sans-serif", 12))
-            .axis_desc_style(("sans-serif", 13))
-            .bold_line_style(BLACK.mix(0.12))
-            .y_label_formatter(&|v| number(*v))
             .draw()?;
         for (i, arm) in arms.iter().enumerate() {
             chart
@@ -174,22 +186,11 @@ pub fn latency_over_time(arms: &[ArmSeries]) -> Result<String, String> {
             1.0,
             headroom(2 * arms.len()),
         );
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(x, y)?;
-        chart
-            .configure_mesh()
+        let mut chart = frame(root, title).build_cartesian_2d(x, y)?;
+        styled(&mut chart.configure_mesh())
             .x_desc("time in the measured window (s)")
             .y_desc("latency (ms)")
             .x_label_formatter(&|v| number(*v))
-            .light_line_style(BLACK.mix(0.03))
-            .label_style(("sans-serif", 12))
-            .axis_desc_style(("sans-serif", 13))
-            .bold_line_style(BLACK.mix(0.12))
-            .y_label_formatter(&|v| number(*v))
             .draw()?;
         for (i, arm) in arms.iter().enumerate() {
             let series = |f: fn(&super::series::IntervalPoint) -> Option<f64>| {
@@ -224,22 +225,11 @@ pub fn errors_over_time(arms: &[ArmSeries]) -> Result<String, String> {
             1.0,
             headroom(arms.len()),
         );
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(x, y)?;
-        chart
-            .configure_mesh()
+        let mut chart = frame(root, title).build_cartesian_2d(x, y)?;
+        styled(&mut chart.configure_mesh())
             .x_desc("time in the measured window (s)")
             .y_desc("errors (%)")
             .x_label_formatter(&|v| number(*v))
-            .light_line_style(BLACK.mix(0.03))
-            .label_style(("sans-serif", 12))
-            .axis_desc_style(("sans-serif", 13))
-            .bold_line_style(BLACK.mix(0.12))
-            .y_label_formatter(&|v| number(*v))
             .draw()?;
         for (i, arm) in arms.iter().enumerate() {
             let points: Vec<(f64, f64)> = arm
@@ -273,22 +263,11 @@ pub fn bootstrap_difference(b: &BootstrapEvidence) -> Result<String, String> {
             (a.min(x), b.max(x))
         });
         let pad = ((hi - lo) * 0.08).max(0.5);
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(lo - pad..hi + pad, 0.0..1.0)?;
-        chart
-            .configure_mesh()
+        let mut chart = frame(root, title).build_cartesian_2d(lo - pad..hi + pad, 0.0..1.0)?;
+        styled(&mut chart.configure_mesh())
             .x_desc("p99 difference (ms); below 0: candidate faster")
             .y_desc("cumulative probability")
             .x_label_formatter(&|v| number(*v))
-            .light_line_style(BLACK.mix(0.03))
-            .label_style(("sans-serif", 12))
-            .axis_desc_style(("sans-serif", 13))
-            .bold_line_style(BLACK.mix(0.12))
-            .y_label_formatter(&|v| number(*v))
             .draw()?;
         let ci = format!(
             "{} % interval",
