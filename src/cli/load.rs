@@ -1,12 +1,11 @@
 //! `fixproof load`: a scenario (or a URL) → a run artifact.
 
+use super::flags::DriveFlags;
 use super::parse::{self, RateArg};
 use super::{Failure, output, progress};
 use crate::exit_code;
-use crate::load::{DEFAULT_TAG_HEADER, LoadConfig, LoadError, PreparedRun, RunArtifact, Tag};
-use crate::scenario::{
-    Context, HttpVersion, Overrides, Rate, Scenario, ScenarioError, Target, Template,
-};
+use crate::load::{LoadConfig, LoadError, PreparedRun, RunArtifact, Tag};
+use crate::scenario::{Context, HttpVersion, Overrides, Scenario, ScenarioError, Target, Template};
 use anyhow::Context as _;
 use clap::Args;
 use std::path::PathBuf;
@@ -21,18 +20,6 @@ pub struct LoadArgs {
     /// Target URL. Alone: one GET shape to this URL. With --scenario: replaces its target.
     #[arg(short, long, value_name = "URL")]
     pub url: Option<String>,
-    /// Arrival rate (`200/s`, `30k/min`), or `max` for a closed loop on --connections.
-    #[arg(short, long, value_parser = parse::rate_arg)]
-    pub rate: Option<RateArg>,
-    /// Measured duration, after the warm-up (`60s`, `1m30s`).
-    #[arg(short, long, value_parser = parse::positive_duration)]
-    pub duration: Option<Duration>,
-    /// Warm-up before the measured window: sent, kept out of the histograms.
-    #[arg(long, value_parser = parse::duration)]
-    pub warmup: Option<Duration>,
-    /// Seed of the plan and the templates: the same seed sends the same requests.
-    #[arg(long)]
-    pub seed: Option<u64>,
     /// Poisson arrivals at the rate instead of even spacing.
     #[arg(long)]
     pub poisson: bool,
@@ -54,15 +41,9 @@ pub struct LoadArgs {
     /// Extra header of the --url request, `name: value` (repeatable).
     #[arg(short = 'H', long = "header", value_parser = parse::header)]
     pub headers: Vec<(http::HeaderName, String)>,
-    /// Driver threads (shards); default one per CPU this process may use.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..256))]
-    pub threads: Option<u64>,
     /// Connections of a closed loop (--rate max).
     #[arg(short, long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
     pub connections: u64,
-    /// Name of the tag header every request carries.
-    #[arg(long, default_value = DEFAULT_TAG_HEADER, value_parser = parse::header_name)]
-    pub tag_header: http::HeaderName,
     /// Value of the tag header; default a fresh UUID v4.
     #[arg(long)]
     pub tag: Option<String>,
@@ -75,16 +56,8 @@ pub struct LoadArgs {
     /// Time in-flight requests get to finish after the plan ends; default the timeout + 250 ms.
     #[arg(long, value_parser = parse::duration)]
     pub grace: Option<Duration>,
-    /// Validity: the highest acceptable send-lag p99. Slots closer together than half of it
-    /// are sent in batches (fewer wake-ups, less CPU); lower it for tighter pacing.
-    #[arg(long, default_value = "1ms", value_parser = parse::positive_duration)]
-    pub max_send_lag: Duration,
-    /// Refuse a plan with more requests than this (safety cap; ends a closed loop).
-    #[arg(long, value_parser = parse::count)]
-    pub max_requests: Option<u64>,
-    /// Refuse a plan whose peak rate is above this (safety cap).
-    #[arg(long, value_parser = parse::rate)]
-    pub max_rate: Option<Rate>,
+    #[command(flatten)]
+    pub drive: DriveFlags,
     /// Where to write the artifact; default `results/<timestamp>-<scenario>-<label>.json`.
     #[arg(short, long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -146,13 +119,13 @@ fn config(args: &LoadArgs) -> Result<LoadConfig, Failure> {
     let overrides = Overrides {
         // A bare --url already is the scenario's target and request path.
         target: target.filter(|_| args.scenario.is_some()),
-        rate: match args.rate {
+        rate: match args.drive.rate {
             Some(RateArg::Fixed(rate)) => Some(rate),
             _ => None,
         },
-        duration: args.duration,
-        warmup: args.warmup,
-        seed: args.seed,
+        duration: args.drive.duration,
+        warmup: args.drive.warmup,
+        seed: args.drive.seed,
         poisson: args.poisson,
         timeout: args.timeout,
         max_in_flight: args.max_in_flight.map(|n| n as usize),
@@ -174,17 +147,17 @@ fn config(args: &LoadArgs) -> Result<LoadConfig, Failure> {
     Ok(LoadConfig {
         scenario,
         tag: Tag {
-            header: args.tag_header.clone(),
+            header: args.drive.tag_header.clone(),
             value,
         },
         label: args.label.clone(),
-        threads: args.threads.map(|n| n as usize),
-        closed_loop: (args.rate == Some(RateArg::Max)).then_some(args.connections as usize),
+        threads: args.drive.threads.map(|n| n as usize),
+        closed_loop: (args.drive.rate == Some(RateArg::Max)).then_some(args.connections as usize),
         interval: args.interval,
         grace: args.grace,
-        max_send_lag: args.max_send_lag,
-        max_requests: args.max_requests,
-        max_rate: args.max_rate,
+        max_send_lag: args.drive.max_send_lag,
+        max_requests: args.drive.max_requests,
+        max_rate: args.drive.max_rate,
     })
 }
 

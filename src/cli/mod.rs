@@ -4,6 +4,7 @@
 mod compare;
 mod demo;
 mod demo_service;
+mod flags;
 mod import;
 mod judge;
 #[cfg(feature = "kafka")]

@@ -1,6 +1,7 @@
 //! `fixproof verify`: worktrees → baseline and candidates under a backend → load → verdicts →
 //! reports in `results/<UTC timestamp>-<scenario>/`.
 
+use super::flags::DriveFlags;
 use super::parse::{self, RateArg};
 use super::{Failure, judge, output};
 use crate::exit_code;
@@ -99,33 +100,8 @@ pub struct VerifyArgs {
     /// embedded broker with those topics.
     #[arg(long, value_name = "HOST:PORT")]
     pub kafka_bootstrap: Option<String>,
-    /// Arrival rate override.
-    #[arg(short, long, value_parser = parse::rate_arg)]
-    pub rate: Option<RateArg>,
-    /// Measured duration override.
-    #[arg(short, long, value_parser = parse::positive_duration)]
-    pub duration: Option<Duration>,
-    /// Warm-up override.
-    #[arg(long, value_parser = parse::duration)]
-    pub warmup: Option<Duration>,
-    /// Seed override.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Tag header name.
-    #[arg(long, default_value = crate::load::DEFAULT_TAG_HEADER, value_parser = parse::header_name)]
-    pub tag_header: http::HeaderName,
-    /// Driver threads per arm.
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Validity: the highest acceptable send-lag p99.
-    #[arg(long, default_value = "1ms", value_parser = parse::positive_duration)]
-    pub max_send_lag: Duration,
-    /// Refuse a plan whose peak rate is above this.
-    #[arg(long, value_parser = parse::rate)]
-    pub max_rate: Option<crate::scenario::Rate>,
-    /// Refuse a plan with more requests than this.
-    #[arg(long, value_parser = parse::count)]
-    pub max_requests: Option<u64>,
+    #[command(flatten)]
+    pub drive: DriveFlags,
     /// Teardown: time between SIGTERM and SIGKILL.
     #[arg(long, default_value = "5s", value_parser = parse::duration)]
     pub grace: Duration,
@@ -244,7 +220,7 @@ fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
         None => None,
     };
     let overrides = Overrides {
-        rate: match args.rate {
+        rate: match args.drive.rate {
             Some(RateArg::Fixed(rate)) => Some(rate),
             Some(RateArg::Max) => {
                 return Err(usage(
@@ -254,9 +230,9 @@ fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
             }
             None => None,
         },
-        duration: args.duration,
-        warmup: args.warmup,
-        seed: args.seed,
+        duration: args.drive.duration,
+        warmup: args.drive.warmup,
+        seed: args.drive.seed,
         ..Overrides::default()
     };
     scenario
@@ -312,15 +288,15 @@ fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
             ready_timeout: args.ready_timeout,
             grace: args.grace,
             results_dir,
-            tag_header: args.tag_header.clone(),
+            tag_header: args.drive.tag_header.clone(),
             insecure_tls: scenario.http.insecure_tls,
             kafka: None,
         },
         knobs: DriverKnobs {
-            threads: args.threads,
-            max_send_lag: args.max_send_lag,
-            max_requests: args.max_requests,
-            max_rate: args.max_rate,
+            threads: args.drive.threads.map(|n| n as usize),
+            max_send_lag: args.drive.max_send_lag,
+            max_requests: args.drive.max_requests,
+            max_rate: args.drive.max_rate,
         },
         order: match args.arms {
             ArmsArg::Sequential => ArmOrder::Sequential,
