@@ -77,19 +77,13 @@ pub async fn pricing(request: http::Request<hyper::body::Incoming>) -> Response 
             .unwrap_or("")
     };
     let seq: u64 = param("seq").parse().unwrap_or(0);
-    let slow = param("sku").starts_with("bulk") && splitmix(seq) % 1000 < SLOW_PER_MILLE;
+    let slow = param("sku").starts_with("bulk")
+        && crate::load::plan::splitmix64(seq) % 1000 < SLOW_PER_MILLE;
     tokio::time::sleep(if slow { SLOW } else { FAST }).await;
     reply(
         200,
         format!("{{\"sku\":\"{}\",\"price_cents\":1299}}", param("sku")),
     )
-}
-
-fn splitmix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// The checkout service: `POST /checkout` with `{"cart", "sku", "address"}`; `GET /` answers

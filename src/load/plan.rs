@@ -270,9 +270,21 @@ fn nanos(duration: Duration) -> u64 {
 
 /// SplitMix64 over (seed, seq, stream): independent, reproducible per-slot seeds.
 fn mix(seed: u64, seq: u64, stream: u64) -> u64 {
-    let mut z = seed
-        .wrapping_add(seq.wrapping_mul(0x9E37_79B9_7F4A_7C15))
-        .wrapping_add(stream.wrapping_mul(0xD1B5_4A32_D192_ED03));
+    finalize(
+        seed.wrapping_add(seq.wrapping_mul(GOLDEN_GAMMA))
+            .wrapping_add(stream.wrapping_mul(0xD1B5_4A32_D192_ED03)),
+    )
+}
+
+const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// One SplitMix64 step from state `x`: a well-mixed 64-bit hash of `x`.
+pub fn splitmix64(x: u64) -> u64 {
+    finalize(x.wrapping_add(GOLDEN_GAMMA))
+}
+
+/// SplitMix64's output function.
+fn finalize(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)

@@ -3,7 +3,7 @@
 //! only the deployed copy, and unsafe configs are refused before anything runs.
 
 use crate::cluster::Cluster;
-use crate::verify::{Fixture, checkout};
+use crate::verify::{Fixture, checkout, outcome};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -47,20 +47,8 @@ fn verify_mirrord(
     extra: &[&str],
 ) -> (i32, serde_json::Value, String) {
     let bin = standin_bin(f.dir.path());
-    let mut args: Vec<String> = [
-        "verify",
-        "--scenario",
-        &f.path("checkout-errors.json"),
-        "--repo",
-        &f.path("repo"),
-        "--duration",
-        "4s",
-        "--warmup",
-        "0s",
-        "--max-send-lag",
-        "50ms",
-        "--results-dir",
-        &f.path("results"),
+    let patch = f.path("guard-address.diff");
+    let mut args = vec![
         "--backend",
         "mirrord",
         "--mirrord-config",
@@ -70,40 +58,19 @@ fn verify_mirrord(
         "--url",
         &cluster.service_url,
         "--patch",
-        &f.path("guard-address.diff"),
-    ]
-    .iter()
-    .map(|a| a.to_string())
-    .collect();
-    args.extend(
-        [
-            "--guard",
-            "error_rate <= baseline + 1pp",
-            "--guard",
-            "p50 <= baseline + max(50%, 10ms)",
-        ]
-        .map(String::from),
-    );
-    args.extend(extra.iter().map(|a| a.to_string()));
-    args.push("--".into());
-    args.extend(checkout());
-    let output = crate::util::binary()
-        .args(&args)
+        &patch,
+    ];
+    args.extend(extra);
+    let checkout = checkout();
+    let command: Vec<&str> = checkout.iter().map(String::as_str).collect();
+    let output = f
+        .command(&args, &command)
         .env("PATH", path_with(&bin))
         .env("FIXPROOF_STANDIN_CLUSTER", cluster.path())
-        .env(
-            "FIXPROOF_DEMO_PRICING",
-            format!("127.0.0.1:{}", f.pricing.1),
-        )
         .env("MIRRORD_AGENT_TCP_STEAL_TRAFFIC", "false")
         .output()
         .unwrap();
-    let json = serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null);
-    (
-        output.status.code().unwrap_or(-1),
-        json,
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    outcome(output)
 }
 
 #[test]

@@ -69,9 +69,10 @@ impl Fixture {
         s(&self.dir.path().join(name)).to_string()
     }
 
-    /// `fixproof verify` on the errors scenario for 4 s per arm (400 requests: enough for p99), with `extra` arguments.
-    pub fn verify(&self, extra: &[&str], command: &[&str]) -> Output {
-        let mut args: Vec<String> = [
+    /// `fixproof verify` on the errors scenario for 4 s per arm (400 requests: enough for p99),
+    /// with `extra` arguments, ready to run.
+    pub fn command(&self, extra: &[&str], command: &[&str]) -> Command {
+        let base = [
             "verify",
             "--scenario",
             &self.path("checkout-errors.json"),
@@ -85,32 +86,21 @@ impl Fixture {
             "50ms",
             "--results-dir",
             &self.path("results"),
-        ]
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
-        // Guards wide enough for a busy two-core machine; the slow patch's +25 ms still
-        // regresses. The demo test covers the default guards.
-        args.extend(
-            [
-                "--guard",
-                "error_rate <= baseline + 1pp",
-                "--guard",
-                "p50 <= baseline + max(50%, 10ms)",
-            ]
-            .map(String::from),
-        );
-        args.extend(extra.iter().map(|a| a.to_string()));
-        args.push("--".into());
-        args.extend(command.iter().map(|a| a.to_string()));
-        binary()
-            .args(&args)
+            // Guards wide enough for a busy two-core machine; the slow patch's +25 ms still
+            // regresses. The demo test covers the default guards.
+            "--guard",
+            "error_rate <= baseline + 1pp",
+            "--guard",
+            "p50 <= baseline + max(50%, 10ms)",
+        ];
+        let mut verify = binary();
+        verify
+            .args(base.iter().chain(extra).chain(&["--"]).chain(command))
             .env(
                 "FIXPROOF_DEMO_PRICING",
                 format!("127.0.0.1:{}", self.pricing.1),
-            )
-            .output()
-            .unwrap()
+            );
+        verify
     }
 
     pub fn worktrees(&self) -> usize {
@@ -132,7 +122,11 @@ pub fn checkout() -> Vec<String> {
 
 fn run(fixture: &Fixture, extra: &[&str], command: &[String]) -> (i32, serde_json::Value, String) {
     let command: Vec<&str> = command.iter().map(String::as_str).collect();
-    let output = fixture.verify(extra, &command);
+    outcome(fixture.command(extra, &command).output().unwrap())
+}
+
+/// Exit code, the verdict JSON on stdout (`null` when there is none) and stderr.
+pub fn outcome(output: Output) -> (i32, serde_json::Value, String) {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     let json = serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null);
     (output.status.code().unwrap_or(-1), json, stderr)
