@@ -1,7 +1,7 @@
 //! A Kafka message shape: key, value and headers as templates, with a weight, rendered from
 //! the plan's per-slot RNG so that every arm gets the same messages in the same order.
 
-use crate::scenario::{Context, RenderContext, Template};
+use crate::scenario::{Context, KafkaScenario, RenderContext, Template};
 
 /// One message shape.
 #[derive(Debug, Clone)]
@@ -51,6 +51,24 @@ impl MessageShape {
             value,
             headers,
         })
+    }
+
+    /// The weighted shapes of a Kafka scenario's `messages`.
+    ///
+    /// # Errors
+    /// A template's parse error, naming the message and the part.
+    pub fn from_scenario(kafka: &KafkaScenario) -> Result<Vec<MessageShape>, String> {
+        kafka
+            .messages
+            .iter()
+            .map(|m| {
+                let mut shape =
+                    MessageShape::parse(&m.name, m.key.as_deref(), &m.value, &m.headers)
+                        .map_err(|e| format!("message '{}': {e}", m.name))?;
+                shape.weight = m.weight;
+                Ok(shape)
+            })
+            .collect()
     }
 
     /// Renders the shape for one slot.

@@ -32,16 +32,7 @@ pub async fn drive(
         .ok_or_else(|| load("not a Kafka scenario".into()))?;
     let label = arm.spec.label.clone();
     let (topic, group) = (k.arm_topic(&label), k.arm_group(&label));
-    let shapes = k
-        .messages
-        .iter()
-        .map(|m| {
-            let mut shape = MessageShape::parse(&m.name, m.key.as_deref(), &m.value, &m.headers)?;
-            shape.weight = m.weight;
-            Ok(shape)
-        })
-        .collect::<Result<Vec<_>, String>>()
-        .map_err(load)?;
+    let shapes = MessageShape::from_scenario(k).map_err(load)?;
     let config = ProduceConfig {
         bootstrap: bootstrap.into(),
         topic: topic.clone(),

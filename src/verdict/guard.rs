@@ -5,7 +5,9 @@
 //! quantile from the exact bootstrap distribution of the difference over timed requests,
 //! stretched away from the estimate by √(design effect); for an error rate the Newcombe
 //! interval on counts divided by each arm's design effect; for a mean a normal bound with
-//! inflated variances; for throughput a normal bound on per-interval rates. A relative
+//! inflated variances; for throughput a normal bound on per-interval rates; for Kafka's
+//! consume rate and lag a normal bound on the batch means of the steady-state samples (the
+//! lag guard compares mean levels, not end levels, so that it has a spread). A relative
 //! tolerance is taken of the baseline's point estimate. "Non-inferior" needs the bound inside
 //! the tolerance; "regressed" is decided after Holm ([`super::decide`]).
 
@@ -14,7 +16,6 @@ use super::bounds::{self, NormalEstimate};
 use super::deff::{self, Deff};
 use super::expr::{Direction, Guard, Metric, Op};
 use super::model::{Difference, GuardMethod, GuardResult, GuardStatus, Unit};
-use super::slo::no_kafka;
 use super::{Context, VerdictError};
 use crate::stats::bootstrap::exact_bootstrap_quantile;
 use crate::stats::difference::{difference_cdf, difference_percentile_ci};
@@ -55,7 +56,10 @@ pub fn evaluate(
         Metric::ErrorRate => error_rate(ctx, guard),
         Metric::Mean => mean(ctx, guard),
         Metric::Throughput => throughput(ctx, guard),
-        Metric::Lag | Metric::DrainTime | Metric::ConsumeRate => Ok(Err(no_kafka())),
+        Metric::Lag | Metric::ConsumeRate => Ok(lag_series(ctx, guard)),
+        Metric::DrainTime => Ok(Err(
+            "drain_time has no difference to compare: bound it with an SLO".into(),
+        )),
     }
     .map_err(|e| VerdictError::stats(&guard.text, e))?;
     let mut result = GuardResult {
@@ -109,7 +113,8 @@ fn fill(ctx: &Context<'_>, guard: &Guard, result: &mut GuardResult, c: Compared)
     result.allowed_difference = Some(allowed);
     result.design_effect = c.deff;
     result.p_regression = Some(c.p_regression);
-    let required = unresolved
+    // Kafka signals are sampled per interval: more messages would not resolve them.
+    let required = (unresolved && !guard.metric.is_kafka())
         .then(|| bounds::normal_required(c.requests, &estimate, allowed, alpha, power))
         .flatten();
     // A named signal's requests are a share of the arm's: scale to whole-arm requests.
@@ -328,6 +333,37 @@ fn throughput(ctx: &Context<'_>, guard: &Guard) -> Outcome {
         1.0,
         GuardMethod::BatchMeans,
     )))
+}
+
+/// Consume rate or lag level: batch means of each arm's steady-state samples.
+fn lag_series(ctx: &Context<'_>, guard: &Guard) -> Result<Compared, String> {
+    let estimate = |arm: &super::arm::Arm| -> Result<(NormalEstimate, u64), String> {
+        let values = match guard.metric {
+            Metric::ConsumeRate => super::lag::consume_rates(arm.lag.as_ref())?,
+            _ => super::lag::levels(arm.lag.as_ref())?,
+        };
+        let estimate = super::lag::batched(&values).ok_or_else(|| {
+            format!(
+                "{} needs at least two steady-state lag samples per arm",
+                guard.metric.name()
+            )
+        })?;
+        Ok((estimate, values.len() as u64))
+    };
+    let ((a, na), (b, nb)) = (estimate(ctx.baseline)?, estimate(ctx.candidate)?);
+    let diff = NormalEstimate {
+        value: b.value - a.value,
+        se: (a.se.powi(2) + b.se.powi(2)).sqrt(),
+    };
+    Ok(normal_compared(
+        ctx,
+        guard,
+        (a.value, b.value),
+        diff,
+        na.min(nb),
+        1.0,
+        GuardMethod::BatchMeans,
+    ))
 }
 
 fn normal_compared(

@@ -4,7 +4,7 @@ use super::*;
 use crate::verdict::arm::Arm;
 use crate::verdict::parse::parse_guard;
 use crate::verdict::settings::Settings;
-use crate::verdict::testing::{DS4, context, ds4, samples, steady, with_errors};
+use crate::verdict::testing::{DS4, context, ds4, lag_series, samples, steady, with_errors};
 
 fn evaluate_with(baseline: &Arm, candidate: &Arm, guard: &str, settings: &Settings) -> GuardResult {
     evaluate(
@@ -153,6 +153,47 @@ fn unresolved_with_a_reason() {
     let k = evaluate_on(&y, &x, "consume_rate >= baseline");
     assert_eq!(
         k.reason.as_deref(),
-        Some("unresolved: guards on Kafka metrics are not evaluated yet")
+        Some("no Kafka lag series in this artifact (run `fixproof kafka lag`)")
     );
+}
+
+#[test]
+fn kafka_guards_compare_batch_means_of_the_lag_series() {
+    let kafka = |label: &str, values: &[u64]| {
+        let mut arm = with_errors(label, 0, 100);
+        arm.lag = Some(lag_series(values));
+        arm
+    };
+    // 1000 messages arrive per 30 s: a consumer that keeps up commits 33.3/s; one that
+    // falls 200 further behind per interval commits 26.7/s.
+    let keeping = kafka("keeping", &[100; 12]);
+    let noisy = kafka(
+        "noisy",
+        &[100, 140, 60, 130, 70, 100, 120, 80, 100, 110, 90, 100],
+    );
+    let slowing: Vec<u64> = (0..12).map(|i| 100 + 200 * i).collect();
+    let slowing = kafka("slowing", &slowing);
+    let same = evaluate_on(&keeping, &noisy, "consume_rate >= baseline - 5%");
+    assert_eq!(
+        (same.status, same.method, same.unit),
+        (
+            GuardStatus::NonInferior,
+            GuardMethod::BatchMeans,
+            Unit::PerS
+        )
+    );
+    assert!((same.baseline.unwrap() - 1000.0 / 30.0).abs() < 1e-9);
+    assert_eq!(same.required_requests_per_arm, None);
+    let slower = evaluate_on(&keeping, &slowing, "consume_rate >= baseline - 5%");
+    assert!((slower.candidate.unwrap() - 800.0 / 30.0).abs() < 1e-9);
+    assert!(slower.p_regression.unwrap() < 1e-6, "{slower:?}");
+    assert_eq!(slower.required_requests_per_arm, None);
+    let lag = evaluate_on(&keeping, &slowing, "lag <= baseline + 100");
+    assert_eq!((lag.unit, lag.baseline), (Unit::Count, Some(100.0)));
+    assert!(lag.p_regression.unwrap() < 1e-6, "{lag:?}");
+    let fine = evaluate_on(&slowing, &keeping, "lag <= baseline + 100");
+    assert_eq!(fine.status, GuardStatus::NonInferior);
+    let none = evaluate_on(&keeping, &with_errors("plain", 0, 100), "lag <= baseline");
+    assert_eq!(none.status, GuardStatus::Unresolved);
+    assert!(none.reason.unwrap().contains("no Kafka lag series"));
 }

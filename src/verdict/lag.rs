@@ -5,7 +5,8 @@
 //!   warm-up); met iff Sen's one-sided upper bound is < 0 **and** the upper bound of the mean
 //!   increment per second (batch means of the increments, about produce − consume per
 //!   interval) is < 0: lag levels are autocorrelated, so Sen's bound alone is too narrow,
-//!   while the increments are far less dependent (§2.13). Mann–Kendall's p for an increasing
+//!   while the increments are far less dependent (§2.13). A consumer that has no backlog to
+//!   drain is met too when it keeps up (see [`keeps_up`]). Mann–Kendall's p for an increasing
 //!   trend is the p-value of a violation (a growing lag on the baseline reproduces the alert).
 //! - `lag < N`: the level at the end of the run (the last sample).
 //! - `drain_time < D`: the end level divided by the draining speed; met iff even the slowest
@@ -13,6 +14,7 @@
 //! - A consumer that stops committing while lag remains (Burrow's STOP/STALL, §1.6) violates
 //!   every Kafka SLO, whatever the trend says.
 
+use super::bounds::{NormalEstimate, batch_mean};
 use super::expr::{Condition, Metric, Op, Slo, Threshold};
 use super::model::ArmEstimate;
 use crate::load::artifact::{LagPoint, LagSeries};
@@ -21,6 +23,8 @@ use crate::stats::trend::{mann_kendall, theil_sen};
 
 /// Fewest steady-state samples a trend is fitted on.
 pub const MIN_POINTS: usize = 6;
+/// Batch means of a lag series' rates use at most about this many batches.
+const BATCHES: usize = 10;
 
 /// One arm's measurement of a Kafka SLO.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,8 +118,9 @@ pub fn measure(
     let mut m = match (&slo.metric, slo.condition) {
         (Metric::Lag, Condition::Drains) => LagMeasure {
             estimate: estimate(upper.slope, Some(slope_lo), Some(slope_hi)),
-            met: slope_hi < 0.0
-                && increment_upper(&times, &values, confidence).is_some_and(|u| u < 0.0),
+            met: (slope_hi < 0.0
+                && increment_upper(&times, &values, confidence).is_some_and(|u| u < 0.0))
+                || keeps_up(&points, mk.p_increasing >= 1.0 - confidence),
             p_violation: mk.p_increasing,
             stopped: None,
         },
@@ -154,9 +159,46 @@ pub fn measure(
     Ok(m)
 }
 
-/// One-sided upper bound of the mean lag increment per second: the increments' rates are
-/// grouped into at most about ten batches of equal size, and the batch means give a normal
-/// bound. `None` below two batches.
+/// A consumer with no backlog to drain: its lag shows no significant upward trend
+/// (`no_rise`: Mann–Kendall's p ≥ α), and over the last third of the window (at least three
+/// samples) it returns to at most one sampling interval's arrivals (the median log-end
+/// increase per interval) and never exceeds the highest lag seen before. A consumer that
+/// commits in batches (a sawtooth) keeps up; one whose lag creeps upward does not.
+pub fn keeps_up(points: &[LagPoint], no_rise: bool) -> bool {
+    if !no_rise || points.len() < MIN_POINTS {
+        return false;
+    }
+    let mut arrivals: Vec<u64> = points
+        .windows(2)
+        .map(|w| w[1].log_end.saturating_sub(w[0].log_end))
+        .collect();
+    arrivals.sort_unstable();
+    let per_interval = arrivals[arrivals.len() / 2].max(1);
+    let (early, late) = points.split_at(points.len() - (points.len() / 3).max(3));
+    let highest_before = early.iter().map(|p| p.lag).max().unwrap_or(0);
+    late.iter()
+        .map(|p| p.lag)
+        .min()
+        .is_some_and(|l| l <= per_interval)
+        && late
+            .iter()
+            .all(|p| p.lag <= highest_before.max(per_interval))
+}
+
+/// Batch means of `values` in time order: at most about [`BATCHES`] consecutive batches of
+/// equal size (a remainder at the end is left out), so that autocorrelated neighbours share
+/// a batch. `None` below two batches.
+pub fn batched(values: &[f64]) -> Option<NormalEstimate> {
+    let size = (values.len() / BATCHES).max(1);
+    let batches: Vec<f64> = values
+        .chunks_exact(size)
+        .map(|c| c.iter().sum::<f64>() / size as f64)
+        .collect();
+    batch_mean(&batches)
+}
+
+/// One-sided upper bound of the mean lag increment per second, from the [`batched`] means of
+/// the increments' rates. `None` below two batches.
 pub fn increment_upper(times: &[f64], values: &[f64], confidence: f64) -> Option<f64> {
     let rates: Vec<f64> = times
         .windows(2)
@@ -164,12 +206,7 @@ pub fn increment_upper(times: &[f64], values: &[f64], confidence: f64) -> Option
         .filter(|(t, _)| t[1] > t[0])
         .map(|(t, v)| (v[1] - v[0]) / (t[1] - t[0]))
         .collect();
-    let size = (rates.len() / 10).max(1);
-    let batches: Vec<f64> = rates
-        .chunks_exact(size)
-        .map(|c| c.iter().sum::<f64>() / size as f64)
-        .collect();
-    super::bounds::batch_mean(&batches).map(|e| e.bounds(confidence).1)
+    batched(&rates).map(|e| e.bounds(confidence).1)
 }
 
 /// The consume rates (committed-offset delta per second) of the steady-state samples.
@@ -182,6 +219,15 @@ pub fn consume_rates(series: Option<&LagSeries>) -> Result<Vec<f64>, String> {
         .measured()
         .filter_map(|p| p.consume_rate_per_s)
         .collect())
+}
+
+/// The lag levels of the steady-state samples.
+///
+/// # Errors
+/// A sentence when there is no series.
+pub fn levels(series: Option<&LagSeries>) -> Result<Vec<f64>, String> {
+    let series = series.ok_or(NO_SERIES)?;
+    Ok(series.measured().map(|p| p.lag as f64).collect())
 }
 
 const NO_SERIES: &str = "no Kafka lag series in this artifact (run `fixproof kafka lag`)";

@@ -1,5 +1,6 @@
 use super::*;
 use crate::verdict::parse_slo;
+use crate::verdict::testing::lag_series as series;
 
 const L1: [u64; 12] = [
     5200, 5350, 5300, 5600, 5550, 5800, 5750, 6000, 6100, 6050, 6300, 6400,
@@ -10,31 +11,6 @@ const L2: [u64; 12] = [
 const L3: [u64; 12] = [
     5000, 5100, 4950, 5050, 5000, 4900, 5100, 5000, 4950, 5050, 5000, 5000,
 ];
-
-/// A series sampled every 30 s (statistics.md §4.9), committing steadily.
-pub fn series(values: &[u64]) -> LagSeries {
-    let points = values
-        .iter()
-        .enumerate()
-        .map(|(i, &lag)| LagPoint {
-            at_ms: i as u64 * 30_000,
-            lag,
-            log_end: 100_000 + i as u64 * 1000,
-            committed: 100_000 + i as u64 * 1000 - lag,
-            committed_partitions: 1,
-            partitions: 1,
-            consume_rate_per_s: None,
-        })
-        .collect();
-    LagSeries {
-        group: "g".into(),
-        topics: vec!["t".into()],
-        pattern: None,
-        interval_ms: 30_000,
-        warmup_ms: 0,
-        points,
-    }
-}
 
 fn run(values: &[u64], slo: &str) -> LagMeasure {
     measure(Some(&series(values)), &parse_slo(slo).unwrap(), 0.95).unwrap()
@@ -133,4 +109,22 @@ fn too_few_samples_or_none() {
     let mut warm = series(&L2);
     warm.warmup_ms = 200_000;
     assert!(measure(Some(&warm), &slo, 0.95).is_err());
+}
+
+#[test]
+fn a_consumer_without_backlog_keeps_up() {
+    // 1000 messages arrive per 30 s interval in `series`.
+    let idle = [0; 12];
+    assert!(run(&idle, "lag drains").met);
+    // Commits in batches: a sawtooth below one interval's arrivals keeps up.
+    let sawtooth = [0, 400, 0, 400, 0, 400, 0, 400, 0, 400, 0, 400];
+    assert!(run(&sawtooth, "lag drains").met);
+    // Creeping up, even slowly and from nothing, does not.
+    let creeping = [0, 0, 10, 20, 40, 60, 90, 120, 160, 200, 250, 300];
+    assert!(!run(&creeping, "lag drains").met);
+    // A new high above one interval's arrivals late in the window does not keep up.
+    let spike = [0, 100, 0, 100, 0, 100, 0, 100, 0, 1500, 0, 100];
+    assert!(!run(&spike, "lag drains").met);
+    // A steady backlog above one interval's arrivals neither drains nor keeps up (L3).
+    assert!(!run(&L3, "lag drains").met);
 }

@@ -53,6 +53,10 @@ pub fn parse_slo(text: &str) -> Result<Slo, ExprError> {
 pub fn parse_guard(text: &str) -> Result<Guard, ExprError> {
     let mut p = Parser::new(text);
     let (metric, name) = p.subject()?;
+    if metric == Metric::DrainTime {
+        let message = "drain_time is projected from the lag's slope and is unbounded when the lag does not drain, so it has no difference to compare: bound it with an --slo such as `drain_time < 5m`, or guard `lag <= baseline`";
+        return Err(p.error_at(0, "drain_time".len(), message));
+    }
     let op = p.op(&metric)?;
     p.skip_ws();
     if !p.keyword_ahead("baseline") {

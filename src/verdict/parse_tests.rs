@@ -221,6 +221,11 @@ fn guard_errors_point_at_the_offending_characters() {
     let (column, _, message) = guard_error("p50 <= baseline + max(10%; 2ms)");
     assert_eq!(column, 25);
     assert!(message.contains("')'"), "{message}");
+    let (column, width, message) = guard_error("drain_time <= baseline");
+    assert_eq!((column, width), (0, 10));
+    assert!(message.contains("drain_time < 5m"), "{message}");
+    assert!(parse_guard("consume_rate >= baseline - 5%").is_ok());
+    assert!(parse_guard("lag <= baseline + 100").is_ok());
 }
 
 #[test]

@@ -140,9 +140,9 @@ fn measure(
     Ok(measured)
 }
 
-/// Why a Kafka guard is unresolved: guards on Kafka metrics are not evaluated yet.
-pub fn no_kafka() -> String {
-    "unresolved: guards on Kafka metrics are not evaluated yet".into()
+/// Why a Kafka metric was paired with a threshold it cannot take (a parse guard's bug).
+fn no_kafka() -> String {
+    "this metric and threshold do not go together".into()
 }
 
 /// A Kafka SLO from the arm's lag series ([`super::lag`]).
@@ -150,7 +150,7 @@ fn kafka(ctx: &Context<'_>, arm: &Arm, slo: &Slo) -> Result<Measured, Unmeasured
     if let (Metric::ConsumeRate, Condition::Bound { op, threshold }) = (&slo.metric, slo.condition)
     {
         let rates = super::lag::consume_rates(arm.lag.as_ref())?;
-        let estimate = bounds::batch_mean(&rates)
+        let estimate = super::lag::batched(&rates)
             .ok_or("consume_rate needs at least two steady-state lag samples")?;
         let n = rates.len() as u64;
         return Ok(normal_measure(

@@ -18,6 +18,11 @@ pub const ERROR_RATE_DEFAULTS: [&str; 2] = [
     "p50 <= baseline + max(10%, 2ms)",
 ];
 
+/// Default guard of Kafka alerts when both arms produced messages: the producer's delivery
+/// failures must not grow. (A consume-rate guard is no default: a consumer with no backlog
+/// consumes only what arrives, less than a baseline that is catching up.)
+pub const KAFKA_DEFAULTS: [&str; 1] = ["error_rate <= baseline + 1pp"];
+
 /// The SLOs and guards of a comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spec {
@@ -48,9 +53,10 @@ impl Spec {
     /// The guards to evaluate, whether they are the defaults, and notes about them.
     ///
     /// Defaults follow the alert kind of the SLOs: latency or throughput SLOs give the latency
-    /// defaults, error-rate SLOs the error-rate defaults, both give the union; Kafka SLOs add
-    /// none. A default error-rate guard is left out when an arm has no error counts (a sample
-    /// file), since it could never be resolved.
+    /// defaults, error-rate SLOs the error-rate defaults, Kafka SLOs the Kafka default when
+    /// both arms produced messages; several kinds give the union. A default error-rate guard
+    /// is left out when an arm has no error counts (a sample file), since it could never be
+    /// resolved.
     pub fn effective_guards(
         &self,
         baseline: &Arm,
@@ -65,9 +71,18 @@ impl Spec {
             .iter()
             .any(|s| s.metric.is_latency() || s.metric == Metric::Throughput);
         let errors = self.slos.iter().any(|s| s.metric == Metric::ErrorRate);
+        let produced = |arm: &Arm| arm.all.outcomes.is_some_and(|o| o.requests() > 0);
+        let kafka = self.slos.iter().any(|s| s.metric.is_kafka())
+            && produced(baseline)
+            && produced(candidate);
         let mut texts: Vec<&str> = Vec::new();
         let mut notes = Vec::new();
-        for (wanted, set) in [(latency, LATENCY_DEFAULTS), (errors, ERROR_RATE_DEFAULTS)] {
+        let sets: [(bool, &[&str]); 3] = [
+            (latency, &LATENCY_DEFAULTS),
+            (errors, &ERROR_RATE_DEFAULTS),
+            (kafka, &KAFKA_DEFAULTS),
+        ];
+        for (wanted, set) in sets {
             if wanted {
                 texts.extend(set);
             }
@@ -178,7 +193,9 @@ mod tests {
                 "p99 <= baseline + max(10%, 5ms)"
             ]
         );
-        assert!(defaults(&["lag drains"], &a, &b).0.is_empty());
+        assert_eq!(defaults(&["lag drains"], &a, &b).0, KAFKA_DEFAULTS);
+        let (idle_a, idle_b) = (with_errors("a", 0, 0), with_errors("b", 0, 0));
+        assert!(defaults(&["lag drains"], &idle_a, &idle_b).0.is_empty());
         // Sample files have no error counts: the error-rate default is left out, with a note.
         let (s, t) = (samples("a", &[1, 2, 3]), samples("b", &[1, 2, 3]));
         let (guards, notes) = defaults(&["p99 < 300ms"], &s, &t);

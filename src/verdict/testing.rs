@@ -3,6 +3,7 @@
 
 use super::arm::{Arm, Block, Outcomes, PlanFacts, Provenance, SourceKind, Traffic};
 use super::{Settings, Spec, Verdict, compare};
+use crate::load::artifact::{LagPoint, LagSeries};
 use crate::stats::WeightedSample;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
@@ -25,6 +26,46 @@ pub fn latencies(n: usize, median_us: f64, tail: f64, tail_us: f64, seed: u64) -
             (centre * (0.25 * normal).exp()).round().max(1.0) as u64
         })
         .collect()
+}
+
+/// A lag series sampled every 30 s (statistics.md §4.9): 1000 messages arrive per interval
+/// and the consumer commits whatever leaves `values[i]` behind.
+pub fn lag_series(values: &[u64]) -> LagSeries {
+    let points: Vec<LagPoint> = values
+        .iter()
+        .enumerate()
+        .map(|(i, &lag)| LagPoint {
+            at_ms: i as u64 * 30_000,
+            lag,
+            log_end: 100_000 + i as u64 * 1000,
+            committed: 100_000 + i as u64 * 1000 - lag,
+            committed_partitions: 1,
+            partitions: 1,
+            consume_rate_per_s: None,
+        })
+        .collect();
+    let rates: Vec<Option<f64>> = std::iter::once(None)
+        .chain(
+            points
+                .windows(2)
+                .map(|w| Some((w[1].committed as f64 - w[0].committed as f64) / 30.0)),
+        )
+        .collect();
+    LagSeries {
+        group: "g".into(),
+        topics: vec!["t".into()],
+        pattern: None,
+        interval_ms: 30_000,
+        warmup_ms: 0,
+        points: points
+            .into_iter()
+            .zip(rates)
+            .map(|(p, consume_rate_per_s)| LagPoint {
+                consume_rate_per_s,
+                ..p
+            })
+            .collect(),
+    }
 }
 
 /// One arm of `blocks` one-second intervals, the latencies of each given, with `errors[i]`

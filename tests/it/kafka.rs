@@ -113,6 +113,98 @@ fn produces_at_the_rate_with_every_message_tagged() {
     assert_eq!(seqs, (0..600).collect::<Vec<u64>>());
 }
 
+#[test]
+fn produces_a_kafka_scenario_with_flags_overriding_its_load() {
+    let _serial = one_at_a_time();
+    let b = broker(&["orders:1"]);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("orders.json");
+    std::fs::write(
+        &scenario,
+        r#"{ "kind": "kafka", "name": "orders-mix",
+             "kafka": { "topic": "orders", "messages": [
+                 { "name": "created", "weight": 3, "key": "o-{{seq}}", "value": "{\"id\": {{seq}}}",
+                   "headers": { "x-kind": "created" } },
+                 { "name": "cancelled", "value": "{\"id\": {{seq}}}",
+                   "headers": { "x-kind": "cancelled" } } ] },
+             "load": { "rate": "100/s", "duration": "10s" } }"#,
+    )
+    .unwrap();
+    let out = dir.path().join("run.json");
+    let code = fixproof(&[
+        "kafka",
+        "produce",
+        "-b",
+        b.bootstrap(),
+        "--scenario",
+        s(&scenario),
+        "--duration",
+        "2s",
+        "--tag",
+        "KEY-2",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(code, 0);
+    let a = read(&out);
+    assert_eq!(a.run.scenario, "orders-mix");
+    assert_eq!((a.counts.planned, a.counts.ok), (200, 200));
+    let created = a.by_request["created"].counts.sent;
+    let cancelled = a.by_request["cancelled"].counts.sent;
+    assert_eq!(created + cancelled, 200);
+    // Weights 3:1, so about 150 of 200 (binomial sd ≈ 6).
+    assert!((120..=180).contains(&created), "{created} created");
+    let got = consume_all(b.bootstrap(), "orders", 200);
+    assert_eq!(got.len(), 200);
+    assert!(got.iter().all(|(tag, _)| tag == "KEY-2"));
+}
+
+#[test]
+fn produce_refuses_a_scenario_it_cannot_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let http = dir.path().join("http.json");
+    std::fs::write(
+        &http,
+        r#"{ "name": "h", "target": "http://127.0.0.1:9/", "requests": [ { "path": "/" } ] }"#,
+    )
+    .unwrap();
+    let no_topic = dir.path().join("no-topic.json");
+    std::fs::write(
+        &no_topic,
+        r#"{ "kind": "kafka", "name": "k", "kafka": { "messages": [ { "value": "v" } ] } }"#,
+    )
+    .unwrap();
+    let b = "127.0.0.1:9";
+    let (code, stderr) = run(&["kafka", "produce", "-b", b, "--scenario", s(&http)]);
+    assert_eq!(code, 64, "{stderr}");
+    assert!(
+        stderr.contains("http.json") && stderr.contains("\"kind\": \"kafka\""),
+        "{stderr}"
+    );
+    let (code, stderr) = run(&["kafka", "produce", "-b", b, "--scenario", s(&no_topic)]);
+    assert_eq!(code, 64, "{stderr}");
+    assert!(stderr.contains("--topic"), "{stderr}");
+    let (code, stderr) = run(&[
+        "kafka",
+        "produce",
+        "-b",
+        b,
+        "--scenario",
+        s(&no_topic),
+        "--value",
+        "x",
+    ]);
+    assert_eq!(code, 64, "{stderr}");
+    assert!(stderr.contains("--value"), "{stderr}");
+    let missing = dir.path().join("missing.json");
+    let (code, stderr) = run(&["kafka", "produce", "-b", b, "--scenario", s(&missing)]);
+    assert_eq!(code, 65, "{stderr}");
+    assert!(
+        stderr.contains("cannot read scenario") && stderr.contains("missing.json"),
+        "{stderr}"
+    );
+}
+
 /// Puts `counts[p]` messages on partition p of `topic`.
 pub fn fill(bootstrap: &str, topic: &str, counts: &[i32]) {
     let producer: BaseProducer = ClientConfig::new()
