@@ -218,25 +218,17 @@ async fn run_case(
 fn kafka_broker(
     scenario: &Scenario,
     candidates: usize,
-) -> Result<KafkaArms<crate::kafka::Broker>, Failure> {
-    use crate::kafka::{Broker, broker::TopicSpec};
+) -> Result<WithBroker<crate::kafka::Broker>, Failure> {
     let Some(k) = &scenario.kafka else {
         return Ok((None, None));
     };
-    let topics: Vec<TopicSpec> = std::iter::once("baseline".to_string())
-        .chain((1..=candidates).map(|i| format!("candidate-{i}")))
-        .map(|label| TopicSpec {
-            name: k.arm_topic(&label),
-            partitions: 1,
-        })
-        .collect();
-    let broker = Broker::start(1, &topics).map_err(|e| Failure::new(exit_code::UNAVAILABLE, e))?;
-    let settings = (broker.bootstrap().to_string(), k.clone());
-    Ok((Some(broker), Some(settings)))
+    let (broker, arms) = crate::orchestrate::kafka_arm::embedded(k, candidates)
+        .map_err(|e| Failure::new(exit_code::UNAVAILABLE, e))?;
+    Ok((Some(broker), Some(arms)))
 }
 
 #[cfg(not(feature = "kafka"))]
-fn kafka_broker(scenario: &Scenario, _candidates: usize) -> Result<KafkaArms<()>, Failure> {
+fn kafka_broker(scenario: &Scenario, _candidates: usize) -> Result<WithBroker<()>, Failure> {
     match scenario.kafka {
         Some(_) => Err(internal(
             "this fixproof was built without the kafka feature".into(),
@@ -246,7 +238,7 @@ fn kafka_broker(scenario: &Scenario, _candidates: usize) -> Result<KafkaArms<()>
 }
 
 /// The broker to keep alive during a case, and the arms' Kafka settings.
-type KafkaArms<B> = (Option<B>, Option<(String, crate::scenario::KafkaScenario)>);
+type WithBroker<B> = (Option<B>, Option<crate::orchestrate::KafkaArms>);
 
 /// The figures that decided the verdict: the first SLO on both arms.
 fn figures(v: &Verdict) -> String {

@@ -351,6 +351,7 @@ async fn produce(args: ProduceArgs) -> Result<i32, Failure> {
                 group,
                 topics: vec![config.topic.clone()],
                 pattern: None,
+                exclude: None,
                 interval: lag_interval,
                 timeout: args.connect_timeout,
             })
@@ -391,6 +392,7 @@ async fn lag(args: LagArgs) -> Result<i32, Failure> {
         group: args.group.clone(),
         topics: args.topics.clone(),
         pattern: args.topic_regex.clone(),
+        exclude: None,
         interval: args.interval,
         timeout: args.timeout,
     })
@@ -414,7 +416,17 @@ async fn consume(args: ConsumeArgs) -> Result<i32, Failure> {
     let text = std::fs::read_to_string(&args.config).map_err(|e| data(format!("{shown}: {e}")))?;
     let settings: kafka::consumer::ConsumerSettings =
         serde_json::from_str(&text).map_err(|e| data(format!("{shown}: {e}")))?;
+    // A consumer is stopped with SIGTERM (verify's teardown) or Ctrl-C: either way it leaves
+    // its group cleanly.
     let stop = stop_on_ctrl_c();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("listening for SIGTERM")?;
+    let on_term = Arc::clone(&stop);
+    tokio::spawn(async move {
+        if terminate.recv().await.is_some() {
+            on_term.store(true, Ordering::Relaxed);
+        }
+    });
     let flag = Arc::clone(&stop);
     let handled = tokio::task::spawn_blocking(move || {
         kafka::consumer::consume(&args.bootstrap, &args.topic, &args.group, &settings, &flag)

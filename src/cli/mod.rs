@@ -16,6 +16,7 @@ mod progress;
 mod record;
 mod report;
 mod verify;
+mod verify_kafka;
 
 use crate::exit_code;
 use clap::{Parser, Subcommand};

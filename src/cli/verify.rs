@@ -96,10 +96,19 @@ pub struct VerifyArgs {
     /// Folder under which the results folder is made.
     #[arg(long, default_value = "results")]
     pub results_dir: PathBuf,
-    /// Kafka scenarios: the cluster whose `<topic>-<arm>` topics the arms use; default an
-    /// embedded broker with those topics.
+    /// Kafka scenarios: the cluster. Local backend: each arm uses its own `<topic>-<arm>`
+    /// topic there (default an embedded broker with those topics). mirrord: the real cluster,
+    /// where the tagged messages go to the scenario's `kafka.topic` (required).
     #[arg(long, value_name = "HOST:PORT")]
     pub kafka_bootstrap: Option<String>,
+    /// Kafka with mirrord: the consumer group whose lag is watched; default the scenario's
+    /// `kafka.group`.
+    #[arg(long, value_name = "GROUP")]
+    pub kafka_group: Option<String>,
+    /// Kafka with mirrord: the operator's temporary topics; default
+    /// `^mirrord-tmp-.*<topic>$` (fallback topics are always left out).
+    #[arg(long, value_name = "REGEX", value_parser = regex::Regex::new)]
+    pub kafka_topic_regex: Option<regex::Regex>,
     #[command(flatten)]
     pub drive: DriveFlags,
     /// Teardown: time between SIGTERM and SIGKILL.
@@ -116,7 +125,7 @@ pub struct VerifyArgs {
 pub async fn run(args: VerifyArgs) -> Result<i32, Failure> {
     let mut plan = plan(&args)?;
     // Kept until the verification ends: the embedded broker of a Kafka scenario.
-    let _broker = kafka_arms(&mut plan, &args)?;
+    let _broker = super::verify_kafka::kafka_arms(&mut plan, &args)?;
     let results = plan.settings.results_dir.clone();
     std::fs::create_dir_all(&results).map_err(|e| {
         Failure::new(
@@ -158,57 +167,6 @@ pub async fn run(args: VerifyArgs) -> Result<i32, Failure> {
     };
     let judged = judge::judge_run(&run, &settings, &results)?;
     judge::emit(&judged, args.format, &results)
-}
-
-/// A Kafka scenario on the local backend: each arm gets its own topic and group on
-/// `--kafka-bootstrap`, or on an embedded broker started here with those topics.
-#[cfg(feature = "kafka")]
-fn kafka_arms(
-    plan: &mut VerifyPlan,
-    args: &VerifyArgs,
-) -> Result<Option<crate::kafka::Broker>, Failure> {
-    use crate::kafka::{Broker, broker::TopicSpec};
-    let Some(k) = plan.scenario.kafka.clone() else {
-        return Ok(None);
-    };
-    if !matches!(plan.settings.backend, Backend::Local) {
-        return Err(Failure::new(
-            exit_code::USAGE,
-            anyhow::anyhow!(
-                "Kafka scenarios run on the local backend only for now: use --backend local"
-            ),
-        ));
-    }
-    let labels = std::iter::once("baseline".to_string())
-        .chain((1..=plan.patches.len()).map(|i| format!("candidate-{i}")));
-    let (bootstrap, broker) = match &args.kafka_bootstrap {
-        Some(b) => (b.clone(), None),
-        None => {
-            let topics: Vec<TopicSpec> = labels
-                .map(|l| TopicSpec {
-                    name: k.arm_topic(&l),
-                    partitions: 1,
-                })
-                .collect();
-            let broker =
-                Broker::start(1, &topics).map_err(|e| Failure::new(exit_code::UNAVAILABLE, e))?;
-            (broker.bootstrap().to_string(), Some(broker))
-        }
-    };
-    eprintln!("fixproof: Kafka at {bootstrap}; each arm gets its own topic and consumer group");
-    plan.settings.kafka = Some((bootstrap, k));
-    Ok(broker)
-}
-
-#[cfg(not(feature = "kafka"))]
-fn kafka_arms(plan: &mut VerifyPlan, _args: &VerifyArgs) -> Result<Option<()>, Failure> {
-    match plan.scenario.kafka {
-        Some(_) => Err(Failure::new(
-            exit_code::USAGE,
-            anyhow::anyhow!("this fixproof was built without the kafka feature"),
-        )),
-        None => Ok(None),
-    }
 }
 
 fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
@@ -254,7 +212,7 @@ fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
         BackendArg::Local => Backend::Local,
         BackendArg::Mirrord => {
             let config = args.mirrord_config.clone().ok_or_else(|| usage("--backend mirrord needs --mirrord-config FILE (a steal config with a header filter on {{ key }})".into()))?;
-            if url.is_none() {
+            if url.is_none() && scenario.kafka.is_none() {
                 return Err(usage("--backend mirrord needs --url: the service URL in the cluster that the load goes to".into()));
             }
             Backend::Mirrord(MirrordOptions {

@@ -24,9 +24,16 @@ pub struct ConsumerSettings {
     /// Pause after a failed poll, milliseconds.
     #[serde(default)]
     pub retry_backoff_ms: u64,
+    /// The group session timeout, milliseconds; default librdkafka's (45 s). The embedded
+    /// broker keeps a group rebalancing for about this long after its last member leaves
+    /// (librdkafka's mock cluster; a real broker empties the group), so consumers that share a
+    /// group one after the other on it use a short one.
+    #[serde(default)]
+    pub session_timeout_ms: Option<u64>,
 }
 
-/// Consumes `topic` as `group` until `stop`; returns the messages handled.
+/// Consumes `topic` as `group` until `stop`, then leaves the group; returns the messages
+/// handled.
 ///
 /// # Errors
 /// [`KafkaError::Unreachable`], [`KafkaError::UnknownTopic`], [`KafkaError::Client`].
@@ -37,10 +44,17 @@ pub fn consume(
     settings: &ConsumerSettings,
     stop: &Arc<AtomicBool>,
 ) -> Result<u64, KafkaError> {
-    let consumer: BaseConsumer = client_config(bootstrap)
+    let mut config = client_config(bootstrap);
+    config
         .set("group.id", group)
         .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
+        .set("auto.offset.reset", "earliest");
+    if let Some(ms) = settings.session_timeout_ms {
+        config
+            .set("session.timeout.ms", ms.to_string())
+            .set("heartbeat.interval.ms", (ms / 3).max(1).to_string());
+    }
+    let consumer: BaseConsumer = config
         .create()
         .map_err(|e| KafkaError::client("cannot create the consumer", e))?;
     require_topic(consumer.client(), bootstrap, topic, Duration::from_secs(10))?;
@@ -75,5 +89,8 @@ pub fn consume(
         // The position after the batch: the next message to read.
         let _ = consumer.commit_consumer_state(CommitMode::Sync);
     }
+    // Leave the group now rather than after its session timeout, so that the next consumer
+    // of the group (the next arm) is assigned the partitions at once.
+    consumer.unsubscribe();
     Ok(handled)
 }

@@ -21,6 +21,9 @@ pub struct LagConfig {
     pub topics: Vec<String>,
     /// Topics by pattern (anchored by the caller if wanted), resolved at every sample.
     pub pattern: Option<Regex>,
+    /// Topics the pattern must not take (those that existed before the watched session
+    /// began, mirrord's fallback topics).
+    pub exclude: Option<Regex>,
     pub interval: Duration,
     /// Timeout of each metadata and offset request.
     pub timeout: Duration,
@@ -75,7 +78,10 @@ impl LagProbe {
         let mut out = Vec::new();
         for topic in metadata.topics() {
             let wanted = c.topics.iter().any(|t| t == topic.name())
-                || c.pattern.as_ref().is_some_and(|p| p.is_match(topic.name()));
+                || c.pattern.as_ref().is_some_and(|p| {
+                    p.is_match(topic.name())
+                        && !c.exclude.as_ref().is_some_and(|e| e.is_match(topic.name()))
+                });
             if !wanted || topic.error().is_some() {
                 continue;
             }
@@ -192,6 +198,25 @@ impl LagProbe {
         }
         Ok(())
     }
+}
+
+/// The topics at `bootstrap` whose names match `pattern` now (blocking).
+///
+/// # Errors
+/// [`KafkaError::Unreachable`], or a client that cannot be created.
+pub fn matching_topics(
+    bootstrap: &str,
+    pattern: &Regex,
+    timeout: Duration,
+) -> Result<Vec<String>, KafkaError> {
+    let consumer: BaseConsumer = client_config(bootstrap)
+        .create()
+        .map_err(|e| KafkaError::client("cannot create a Kafka client", e))?;
+    let metadata = fetch_metadata(consumer.client(), bootstrap, None, timeout)?;
+    Ok(topic_names(&metadata)
+        .into_iter()
+        .filter(|t| pattern.is_match(t))
+        .collect())
 }
 
 /// Samples `probe` every interval for `duration` (or until `stop`), in a blocking thread so

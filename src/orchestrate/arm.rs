@@ -60,9 +60,28 @@ pub struct ArmSettings {
     pub results_dir: PathBuf,
     pub tag_header: http::HeaderName,
     pub insecure_tls: bool,
-    /// Kafka scenarios: the bootstrap address and the scenario's Kafka part. Each arm's command
-    /// gets its own topic and group; readiness is "still running", not an HTTP answer.
-    pub kafka: Option<(String, crate::scenario::KafkaScenario)>,
+    /// Kafka scenarios: readiness is "still running", not an HTTP answer.
+    pub kafka: Option<KafkaArms>,
+}
+
+/// Kafka scenarios: where each arm's messages go and whose lag is watched.
+#[derive(Debug, Clone)]
+pub struct KafkaArms {
+    pub bootstrap: String,
+    pub scenario: crate::scenario::KafkaScenario,
+    /// mirrord: the real topic, the group and the operator's temporary topics; `None` on the
+    /// local backend, where each arm's command gets its own topic and group in its environment.
+    pub split: Option<SplitWatch>,
+}
+
+/// With mirrord's queue splitting, the arm's messages go to the real topic tagged with its key;
+/// the operator forwards them to a temporary topic that the arm consumes with `group`. The
+/// probe watches the topics matching `pattern` that appeared after the arm's session began.
+#[derive(Debug, Clone)]
+pub struct SplitWatch {
+    pub topic: String,
+    pub group: String,
+    pub pattern: regex::Regex,
 }
 
 /// Why an arm produced no measurement.
@@ -104,6 +123,9 @@ pub struct StartedArm {
     pub process: ServiceProcess,
     pub target: Target,
     pub tag: Tag,
+    /// Kafka with queue splitting: the temporary topics that existed before this arm's session
+    /// (an earlier arm's), which its lag probe leaves out.
+    pub topics_before: Vec<String>,
 }
 
 /// Starts the arm's service and waits until it is ready.
@@ -119,6 +141,10 @@ pub async fn start(
         command: settings.command.join(" "),
         message: e.to_string(),
     })?;
+    #[cfg(feature = "kafka")]
+    let topics_before = super::kafka_arm::topics_before(settings).await?;
+    #[cfg(not(feature = "kafka"))]
+    let topics_before = Vec::new();
     let launch = launch(spec, settings, port);
     let marker = matches!(settings.backend, Backend::Mirrord(_)).then_some("Ready!");
     let spawn_error = |e: std::io::Error| ArmFailure::Spawn {
@@ -152,6 +178,7 @@ pub async fn start(
         process,
         target,
         tag,
+        topics_before,
     })
 }
 
@@ -162,7 +189,12 @@ fn launch(spec: &ArmSpec, settings: &ArmSettings, port: u16) -> Launch {
         ("FIXPROOF_RUN_KEY".to_string(), spec.key.clone()),
         ("FIXPROOF_ROLE".to_string(), spec.role.name().to_string()),
     ]);
-    if let Some((bootstrap, k)) = &settings.kafka {
+    if let Some(KafkaArms {
+        bootstrap,
+        scenario: k,
+        split: None,
+    }) = &settings.kafka
+    {
         env.extend([
             ("FIXPROOF_KAFKA_BOOTSTRAP".to_string(), bootstrap.clone()),
             ("FIXPROOF_KAFKA_TOPIC".to_string(), k.arm_topic(&spec.label)),

@@ -1,17 +1,82 @@
-//! A Kafka arm of `verify` (local backend): the scenario's messages are produced to the arm's
+//! A Kafka arm of `verify`. Local backend: the scenario's messages are produced to the arm's
 //! own topic while the lag of the arm's own consumer group is sampled; the service command got
 //! both through `FIXPROOF_KAFKA_BOOTSTRAP`, `FIXPROOF_KAFKA_TOPIC` and `FIXPROOF_KAFKA_GROUP`.
+//! mirrord backend (queue splitting, reference/mirrord.md §2.6–2.7): the messages go to the
+//! real topic tagged with the arm's key, the operator forwards them to a temporary topic that
+//! only this arm consumes, and the probe watches the user's group on the temporary topics that
+//! appeared after the arm's session began (never the `-fallback-` topic of the deployed app).
 
-use super::arm::{ArmFailure, StartedArm};
+use super::arm::KafkaArms;
+use super::arm::{ArmFailure, ArmSettings, StartedArm};
 use super::signal::Interrupt;
-use crate::kafka::lag::sample_for;
-use crate::kafka::{LagConfig, LagProbe, MessageShape, ProduceConfig, produce};
+use crate::kafka::broker::TopicSpec;
+use crate::kafka::lag::{matching_topics, sample_for};
+use crate::kafka::{Broker, KafkaError, LagConfig, LagProbe, MessageShape, ProduceConfig, produce};
 use crate::load::RunArtifact;
-use crate::scenario::Scenario;
+use crate::scenario::{KafkaScenario, Scenario};
+use regex::Regex;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+/// An embedded broker with one topic per arm (`baseline`, `candidate-1`, …) and the local
+/// arms' Kafka settings on it.
+///
+/// # Errors
+/// [`KafkaError`] when the broker cannot start.
+pub fn embedded(k: &KafkaScenario, candidates: usize) -> Result<(Broker, KafkaArms), KafkaError> {
+    let topics: Vec<TopicSpec> = std::iter::once("baseline".to_string())
+        .chain((1..=candidates).map(|i| format!("candidate-{i}")))
+        .map(|label| TopicSpec {
+            name: k.arm_topic(&label),
+            partitions: 1,
+        })
+        .collect();
+    let broker = Broker::start(1, &topics)?;
+    let arms = KafkaArms {
+        bootstrap: broker.bootstrap().to_string(),
+        scenario: k.clone(),
+        split: None,
+    };
+    Ok((broker, arms))
+}
+
+/// How long a cluster request may take.
+const CLUSTER_TIMEOUT: Duration = Duration::from_secs(10);
+/// mirrord names the deployed app's topic with this; the arms never consume it.
+const FALLBACK_MARK: &str = "-fallback-";
+
+/// With queue splitting, the temporary topics that exist before an arm's session starts.
+///
+/// # Errors
+/// [`ArmFailure::Load`] when the cluster does not answer.
+pub async fn topics_before(settings: &ArmSettings) -> Result<Vec<String>, ArmFailure> {
+    let Some((bootstrap, split)) = settings
+        .kafka
+        .as_ref()
+        .and_then(|k| Some((k.bootstrap.clone(), k.split.clone()?)))
+    else {
+        return Ok(Vec::new());
+    };
+    tokio::task::spawn_blocking(move || {
+        matching_topics(&bootstrap, &split.pattern, CLUSTER_TIMEOUT)
+    })
+    .await
+    .map_err(|e| ArmFailure::Load(e.to_string()))?
+    .map_err(|e| ArmFailure::Load(e.to_string()))
+}
+
+/// The topics an arm's probe leaves out: the fallback topics, and those in `before`.
+fn not_this_session(before: &[String]) -> Regex {
+    let names: Vec<String> = before.iter().map(|t| regex::escape(t)).collect();
+    let pattern = if names.is_empty() {
+        regex::escape(FALLBACK_MARK)
+    } else {
+        format!("{}|^({})$", regex::escape(FALLBACK_MARK), names.join("|"))
+    };
+    Regex::new(&pattern).expect("escaped names form a valid regex")
+}
 
 /// Produces the scenario to the arm's topic and samples its group's lag; writes the artifact.
 ///
@@ -21,17 +86,26 @@ use std::time::Duration;
 pub async fn drive(
     arm: &mut StartedArm,
     scenario: &Scenario,
-    bootstrap: &str,
+    kafka: &KafkaArms,
     results: &Path,
     interrupt: &Arc<Interrupt>,
 ) -> Result<(RunArtifact, PathBuf), ArmFailure> {
     let load = |e: String| ArmFailure::Load(e);
-    let k = scenario
-        .kafka
-        .as_ref()
-        .ok_or_else(|| load("not a Kafka scenario".into()))?;
+    let (k, bootstrap) = (&kafka.scenario, kafka.bootstrap.as_str());
     let label = arm.spec.label.clone();
-    let (topic, group) = (k.arm_topic(&label), k.arm_group(&label));
+    let (topic, group, watched, pattern, exclude) = match &kafka.split {
+        None => {
+            let topic = k.arm_topic(&label);
+            (topic.clone(), k.arm_group(&label), vec![topic], None, None)
+        }
+        Some(split) => (
+            split.topic.clone(),
+            split.group.clone(),
+            Vec::new(),
+            Some(split.pattern.clone()),
+            Some(not_this_session(&arm.topics_before)),
+        ),
+    };
     let shapes = MessageShape::from_scenario(k).map_err(load)?;
     let config = ProduceConfig {
         bootstrap: bootstrap.into(),
@@ -42,17 +116,18 @@ pub async fn drive(
         tag_value: arm.spec.key.clone(),
         label,
         scenario: scenario.name.clone(),
-        connect_timeout: Duration::from_secs(10),
+        connect_timeout: CLUSTER_TIMEOUT,
         message_timeout: Duration::from_secs(5),
         interval: Duration::from_secs(1),
     };
     let probe = LagProbe::connect(LagConfig {
         bootstrap: bootstrap.into(),
         group,
-        topics: vec![topic],
-        pattern: None,
+        topics: watched,
+        pattern,
+        exclude,
         interval: k.lag_interval,
-        timeout: Duration::from_secs(10),
+        timeout: CLUSTER_TIMEOUT,
     })
     .map_err(|e| load(e.to_string()))?;
     let stop = Arc::new(AtomicBool::new(false));

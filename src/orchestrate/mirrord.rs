@@ -98,6 +98,16 @@ fn render_expr(expr: &str, key: &str) -> Result<String, String> {
         .ok_or_else(|| format!("get_env: {name} is not set and has no default"))
 }
 
+/// What a config is checked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckFor {
+    /// Several arms' sessions live at once (needs the operator).
+    pub concurrent: bool,
+    /// A Kafka scenario: `split_queues` with a message filter on the tag is required, and
+    /// incoming traffic may be off instead of a filtered steal.
+    pub kafka: bool,
+}
+
 /// The checked, rendered config.
 #[derive(Debug, Clone)]
 pub struct CheckedConfig {
@@ -113,7 +123,7 @@ pub fn check(
     path: &Path,
     key: &str,
     tag_header: &str,
-    concurrent: bool,
+    wanted: CheckFor,
 ) -> Result<CheckedConfig, MirrordError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| MirrordError::Read {
@@ -142,16 +152,22 @@ pub fn check(
         .get("operator")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    if concurrent && !operator {
+    if wanted.concurrent && !operator {
         return Err(unsafe_("concurrent arms need concurrent steal sessions on one target, which only the mirrord operator supports: set \"operator\": true or use --arms sequential".into()));
     }
-    if let Some(queues) = config.pointer("/feature/split_queues") {
-        if !operator {
+    match config.pointer("/feature/split_queues") {
+        Some(_) if !operator => {
             return Err(unsafe_(
                 "split_queues needs the mirrord operator: set \"operator\": true".into(),
             ));
         }
-        super::queues::check(queues, key, tag_header).map_err(unsafe_)?;
+        Some(queues) => super::queues::check(queues, key, tag_header).map_err(unsafe_)?,
+        None if wanted.kafka => {
+            return Err(unsafe_(format!(
+                "a Kafka scenario needs feature.split_queues, or the local consumer reads the real topic beside the deployed one: add \"split_queues\": {{\"<queue id>\": {{\"queue_type\": \"Kafka\", \"message_filter\": {{\"{tag_header}\": \"^{{{{ key }}}}$\"}}}}}} and \"operator\": true"
+            )));
+        }
+        None => {}
     }
     let incoming = config
         .pointer("/feature/network/incoming")
@@ -163,6 +179,17 @@ pub fn check(
         Value::Object(o) => o.get("mode").and_then(Value::as_str).unwrap_or("mirror"),
         _ => "mirror",
     };
+    if wanted.kafka && mode == "off" {
+        return Ok(CheckedConfig {
+            operator,
+            steal: false,
+        });
+    }
+    if wanted.kafka && mode != "steal" {
+        return Err(unsafe_(format!(
+            "incoming mode is '{mode}' (mirrord's default is mirror): a Kafka consumer under verify takes no production requests: set \"feature\": {{\"network\": {{\"incoming\": \"off\"}}}} (or steal with a header filter on this run's tag)"
+        )));
+    }
     if mode != "steal" {
         return Err(unsafe_(format!(
             "incoming mode is '{mode}': verify needs \"mode\": \"steal\" with a header filter, so that the tagged load reaches this copy and nothing else does"

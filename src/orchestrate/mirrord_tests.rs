@@ -7,7 +7,26 @@ fn check_json(config: serde_json::Value, concurrent: bool) -> Result<CheckedConf
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("verifier.json");
     std::fs::write(&path, config.to_string()).unwrap();
-    check(&path, KEY, "x-verifier-run", concurrent)
+    check(
+        &path,
+        KEY,
+        "x-verifier-run",
+        CheckFor {
+            concurrent,
+            kafka: false,
+        },
+    )
+}
+
+fn check_kafka(config: serde_json::Value) -> Result<CheckedConfig, MirrordError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("consumer.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    let wanted = CheckFor {
+        concurrent: false,
+        kafka: true,
+    };
+    check(&path, KEY, "x-verifier-run", wanted)
 }
 
 fn steal(filter: serde_json::Value) -> serde_json::Value {
@@ -169,4 +188,35 @@ fn exec_arguments_put_the_command_after_a_double_dash() {
             "8080"
         ]
     );
+}
+
+#[test]
+fn a_kafka_scenario_needs_split_queues_and_no_unfiltered_incoming() {
+    let queues = json!({ "orders": { "queue_type": "Kafka", "message_filter": { "x-verifier-run": "^{{ key }}$" } } });
+    let consumer = |incoming: serde_json::Value, queues: Option<&serde_json::Value>| {
+        let mut config = json!({ "operator": true, "target": "deployment/billing",
+                                 "feature": { "network": { "incoming": incoming } } });
+        if let Some(q) = queues {
+            config["feature"]["split_queues"] = q.clone();
+        }
+        check_kafka(config)
+    };
+    let off = consumer(json!("off"), Some(&queues)).unwrap();
+    assert!(off.operator && !off.steal);
+    let no_split = consumer(json!("off"), None).unwrap_err().to_string();
+    assert!(
+        no_split.contains("needs feature.split_queues") && no_split.contains("^{{ key }}$"),
+        "{no_split}"
+    );
+    let mirror = consumer(json!({ "mode": "mirror" }), Some(&queues))
+        .unwrap_err()
+        .to_string();
+    assert!(mirror.contains("\"incoming\": \"off\""), "{mirror}");
+    let stolen = consumer(
+        json!({ "mode": "steal", "http_filter": { "header_filter": "^x-verifier-run: {{ key }}$" } }),
+        Some(&queues),
+    );
+    assert!(stolen.unwrap().steal);
+    let loose = json!({ "orders": { "queue_type": "Kafka", "message_filter": { "x-verifier-run": ".*" } } });
+    assert!(consumer(json!("off"), Some(&loose)).is_err());
 }

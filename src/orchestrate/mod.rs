@@ -13,16 +13,18 @@
 mod alternate;
 pub mod arm;
 #[cfg(feature = "kafka")]
-mod kafka_arm;
+pub mod kafka_arm;
 pub mod mirrord;
 pub mod process;
 mod queues;
 pub mod signal;
 pub mod standin;
+#[cfg(feature = "kafka")]
+mod standin_queues;
 pub mod verify;
 pub mod workspace;
 
-pub use arm::{ArmFailure, ArmSettings, Backend, DriverKnobs};
+pub use arm::{ArmFailure, ArmSettings, Backend, DriverKnobs, KafkaArms, SplitWatch};
 pub use signal::Interrupt;
 pub use verify::{ArmOrder, ArmResult, Measured, VerifyError, VerifyPlan, VerifyRun};
 pub use workspace::Patch;

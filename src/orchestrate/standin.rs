@@ -11,7 +11,9 @@
 //!
 //! The cluster is a directory (`FIXPROOF_STANDIN_CLUSTER`) of session files; a steal proxy that
 //! the test starts reads them and routes each request: to the session whose header filter
-//! matches one of its `name: value` lines, or else to the "deployed" copy.
+//! matches one of its `name: value` lines, or else to the "deployed" copy. The directory's
+//! `env.json` is the target pod's environment, imported into the app unless `feature.env` is
+//! `false`; Kafka queue splitting is in `standin_queues`.
 
 use super::mirrord::render;
 use serde_json::{Value, json};
@@ -184,7 +186,26 @@ fn exec(args: &[String]) -> i32 {
         .unwrap_or(false);
     progress(json!({"type": "NewTask", "name": "mirrord exec", "parent": null}));
     let target = target.unwrap_or_else(|| "targetless".into());
-    if let Err(e) = register(&cluster, &key, &target, steal, filter.as_deref(), operator) {
+    let mut env = match remote_env(&cluster, &config) {
+        Ok(env) => env,
+        Err(e) => return fail(e),
+    };
+    let queues = match queues(&cluster, &config) {
+        Ok((queues, overrides)) => {
+            env.extend(overrides);
+            queues
+        }
+        Err(e) => return fail(e),
+    };
+    let session = Session {
+        key: &key,
+        target: &target,
+        steal,
+        filter: filter.as_deref(),
+        operator,
+        queues,
+    };
+    if let Err(e) = register(&cluster, &session) {
         progress(
             json!({"type": "FinishedTask", "name": "mirrord exec", "success": false, "message": null}),
         );
@@ -192,7 +213,7 @@ fn exec(args: &[String]) -> i32 {
     }
     progress(json!({"type": "Info", "message": format!("session ID: {}", uuid::Uuid::new_v4())}));
     progress(
-        json!({"type": "Info", "message": format!("incoming: incoming traffic will be {}", if steal { "stolen" } else { "mirrored" })}),
+        json!({"type": "Info", "message": format!("incoming: incoming traffic will be {}", incoming_word(&config, steal))}),
     );
     progress(
         json!({"type": "FinishedTask", "name": "running process", "success": true, "message": "Ready!"}),
@@ -200,21 +221,78 @@ fn exec(args: &[String]) -> i32 {
     use std::os::unix::process::CommandExt;
     let error = std::process::Command::new(&args.command[0])
         .args(&args.command[1..])
+        .envs(env)
         .env("MIRRORD_PROGRESS_MODE", "off")
         .exec();
     fail(format!("failed to exec {}: {error}", args.command[0]))
 }
 
+/// What the progress line says happens to incoming traffic.
+fn incoming_word(config: &Value, steal: bool) -> &'static str {
+    let incoming = config.pointer("/feature/network/incoming");
+    let mode = incoming.and_then(|i| i.as_str().or_else(|| i.get("mode")?.as_str()));
+    match (steal, mode) {
+        (true, _) => "stolen",
+        (false, Some("off")) => "ignored",
+        _ => "mirrored",
+    }
+}
+
+/// One `mirrord exec` session as the cluster sees it.
+struct Session<'a> {
+    key: &'a str,
+    target: &'a str,
+    steal: bool,
+    filter: Option<&'a str>,
+    operator: bool,
+    /// The split queues (`standin_queues`), an empty array without.
+    queues: Value,
+}
+
+/// The target pod's environment (`env.json` of the cluster), unless `feature.env` is `false`.
+fn remote_env(cluster: &Path, config: &Value) -> Result<Vec<(String, String)>, String> {
+    let path = cluster.join("env.json");
+    let off = config.pointer("/feature/env") == Some(&Value::Bool(false));
+    let Some(text) = std::fs::read_to_string(&path).ok().filter(|_| !off) else {
+        return Ok(Vec::new());
+    };
+    let map: serde_json::Map<String, Value> = serde_json::from_str(&text)
+        .map_err(|e| format!("stand-in cluster {}: {e}", path.display()))?;
+    Ok(map
+        .into_iter()
+        .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+        .collect())
+}
+
+/// The session's split queues and the variables they set for the app.
+#[cfg(feature = "kafka")]
+fn queues(cluster: &Path, config: &Value) -> Result<(Value, Vec<(String, String)>), String> {
+    let (queues, env) = super::standin_queues::split(cluster, config)?;
+    Ok((super::standin_queues::to_json(&queues), env))
+}
+
+#[cfg(not(feature = "kafka"))]
+fn queues(_cluster: &Path, config: &Value) -> Result<(Value, Vec<(String, String)>), String> {
+    let operator = config.get("operator").and_then(Value::as_bool) == Some(true);
+    if operator && config.pointer("/feature/split_queues").is_some() {
+        return Err(
+            "stand-in mirrord: built without the kafka feature, it cannot split queues".into(),
+        );
+    }
+    Ok((Value::Array(Vec::new()), Vec::new()))
+}
+
 /// Writes this session into the cluster; refuses a second live session on the same target
 /// unless both use the operator.
-fn register(
-    cluster: &Path,
-    key: &str,
-    target: &str,
-    steal: bool,
-    filter: Option<&str>,
-    operator: bool,
-) -> Result<(), String> {
+fn register(cluster: &Path, session: &Session<'_>) -> Result<(), String> {
+    let Session {
+        key,
+        target,
+        steal,
+        filter,
+        operator,
+        ..
+    } = *session;
     let sessions = cluster.join("sessions");
     std::fs::create_dir_all(&sessions).map_err(|e| e.to_string())?;
     for other in live_sessions(cluster) {
@@ -229,7 +307,7 @@ fn register(
     let session = json!({
         "key": key, "target": target, "steal": steal, "header_filter": filter, "operator": operator,
         "app_port": std::env::var("PORT").ok().and_then(|p| p.parse::<u16>().ok()),
-        "pid": std::process::id(),
+        "pid": std::process::id(), "queues": session.queues,
     });
     std::fs::write(sessions.join(format!("{key}.json")), session.to_string())
         .map_err(|e| e.to_string())

@@ -163,13 +163,16 @@ fn check_mirrord(
             bin: options.bin.clone(),
         });
     }
-    let concurrent = plan.order != ArmOrder::Sequential;
+    let wanted = mirrord::CheckFor {
+        concurrent: plan.order != ArmOrder::Sequential,
+        kafka: plan.settings.kafka.is_some(),
+    };
     for spec in specs {
         mirrord::check(
             &options.config,
             &spec.key,
             plan.settings.tag_header.as_str(),
-            concurrent,
+            wanted,
         )?;
         mirrord::verify_config(&options.bin, &options.config, &spec.key).map_err(|message| {
             MirrordError::Invalid {
@@ -269,9 +272,9 @@ async fn measure(
         Some(command) => repro(&started, command).await,
         #[cfg(feature = "kafka")]
         None if plan.settings.kafka.is_some() => {
-            let bootstrap = plan.settings.kafka.as_ref().map_or("", |(b, _)| b.as_str());
             let results = &plan.settings.results_dir;
-            super::kafka_arm::drive(&mut started, &plan.scenario, bootstrap, results, interrupt)
+            let kafka = plan.settings.kafka.as_ref().expect("checked by the guard");
+            super::kafka_arm::drive(&mut started, &plan.scenario, kafka, results, interrupt)
                 .await
                 .map(|(artifact, path)| Measured::Load {
                     artifact: Box::new(artifact),

@@ -247,6 +247,7 @@ fn lag_is_log_end_minus_committed() {
         group: "g".into(),
         topics: Vec::new(),
         pattern: Some(regex::Regex::new("^ev").unwrap()),
+        exclude: None,
         interval: Duration::from_millis(100),
         timeout: Duration::from_secs(5),
     };

@@ -73,6 +73,7 @@ fn raising_the_batch_size_drains_the_lag() {
         per_batch_ms: 100,
         per_record_ms: 1.0,
         retry_backoff_ms,
+        session_timeout_ms: None,
     };
     // 5 per 105 ms ≈ 48/s against 100/s produced: the lag grows.
     let baseline = arm(&broker, dir.path(), "baseline", settings(5, 0));

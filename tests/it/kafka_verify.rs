@@ -7,10 +7,10 @@ use crate::util::{binary, one_at_a_time, s};
 use std::path::Path;
 use std::process::Command;
 
-const SETTINGS: &str =
+pub const SETTINGS: &str =
     "{\n  \"max_poll_records\": 5,\n  \"per_batch_ms\": 100,\n  \"per_record_ms\": 1.0\n}\n";
 
-fn git(dir: &Path, args: &[&str]) -> String {
+pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
         .args(args)
@@ -26,39 +26,35 @@ fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 /// The diff that turns the settings into `changed`.
-fn patch(repo: &Path, out: &Path, changed: &str) {
+pub fn patch(repo: &Path, out: &Path, changed: &str) {
     std::fs::write(repo.join("consumer.json"), changed).unwrap();
     std::fs::write(out, git(repo, &["diff"])).unwrap();
     git(repo, &["checkout", "--", "consumer.json"]);
 }
 
-#[test]
-fn verify_judges_a_kafka_consumer_patch() {
-    let _serial = one_at_a_time();
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
+/// A repository holding the consumer's `settings` under `dir/repo`, and the patch that raises
+/// the batch size (`dir/batch.diff`).
+pub fn consumer_repo(dir: &Path, settings: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let repo = dir.join("repo");
     std::fs::create_dir(&repo).unwrap();
-    std::fs::write(repo.join("consumer.json"), SETTINGS).unwrap();
+    std::fs::write(repo.join("consumer.json"), settings).unwrap();
     git(&repo, &["init", "-q"]);
     git(&repo, &["add", "."]);
     git(&repo, &["commit", "-qm", "consumer"]);
-    let (fix, wrong) = (
-        dir.path().join("batch.diff"),
-        dir.path().join("backoff.diff"),
-    );
+    let fix = dir.join("batch.diff");
     patch(
         &repo,
         &fix,
-        &SETTINGS.replace("\"max_poll_records\": 5", "\"max_poll_records\": 50"),
+        &settings.replace("\"max_poll_records\": 5", "\"max_poll_records\": 50"),
     );
-    let backoff = SETTINGS.replace(
-        "\"per_record_ms\": 1.0",
-        "\"per_record_ms\": 1.0,\n  \"retry_backoff_ms\": 500",
-    );
-    patch(&repo, &wrong, &backoff);
-    // A backlog while the consumer joins its group, then a steady 100/s: a consumer that
-    // handles 5 per 105 ms (≈ 48/s) falls further behind, one that handles 50 per 150 ms drains.
-    let scenario = serde_json::json!({
+    (repo, fix)
+}
+
+/// The billing-lag scenario: a backlog while the consumer joins its group, then a steady
+/// 100/s: a consumer that handles 5 per 105 ms (≈ 48/s) falls further behind, one that
+/// handles 50 per 150 ms drains.
+pub fn billing_lag() -> serde_json::Value {
+    serde_json::json!({
         "kind": "kafka",
         "name": "billing-lag",
         "kafka": { "topic": "orders", "group": "billing", "lag_interval": "250ms", "steady_after": "3500ms",
@@ -66,7 +62,21 @@ fn verify_judges_a_kafka_consumer_patch() {
         "load": { "arrival": { "steps": [ { "rate": "1000/s", "for": "1s" }, { "rate": "100/s", "for": "9s" } ] },
                   "duration": "10s", "warmup": "2s", "seed": 3 },
         "slo": ["lag drains", "drain_time < 5m"]
-    });
+    })
+}
+
+#[test]
+fn verify_judges_a_kafka_consumer_patch() {
+    let _serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, fix) = consumer_repo(dir.path(), SETTINGS);
+    let wrong = dir.path().join("backoff.diff");
+    let backoff = SETTINGS.replace(
+        "\"per_record_ms\": 1.0",
+        "\"per_record_ms\": 1.0,\n  \"retry_backoff_ms\": 500",
+    );
+    patch(&repo, &wrong, &backoff);
+    let scenario = billing_lag();
     let scenario_path = dir.path().join("billing-lag.json");
     std::fs::write(&scenario_path, scenario.to_string()).unwrap();
     let output = binary()

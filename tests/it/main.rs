@@ -14,6 +14,8 @@ mod kafka;
 #[cfg(feature = "kafka")]
 mod kafka_demo;
 #[cfg(feature = "kafka")]
+mod kafka_mirrord;
+#[cfg(feature = "kafka")]
 mod kafka_verify;
 mod load;
 mod load_errors;
@@ -23,6 +25,8 @@ mod record;
 mod report;
 mod report_browser;
 mod server;
+#[cfg(feature = "kafka")]
+mod splitter;
 mod util;
 mod verdict_golden;
 mod verify;

@@ -1,0 +1,111 @@
+//! `verify` with a `"kind": "kafka"` scenario: where the arms' messages go and whose lag is
+//! watched, per backend.
+//!
+//! - Local: each arm gets its own topic and group on `--kafka-bootstrap`, or on an embedded
+//!   broker started here with those topics.
+//! - mirrord: the real cluster (`--kafka-bootstrap`, required) and the real topic (the
+//!   scenario's `kafka.topic`): messages carry the arm's key, mirrord's queue splitting forwards
+//!   them to a temporary topic only that arm consumes, and the probe watches the group
+//!   (`--kafka-group` or `kafka.group`) on the temporary topics (`--kafka-topic-regex`). One
+//!   probe cannot tell two live sessions' temporary topics apart, so the arms run one after
+//!   the other.
+
+use super::Failure;
+use super::verify::VerifyArgs;
+use crate::exit_code;
+use crate::orchestrate::VerifyPlan;
+#[cfg(feature = "kafka")]
+use crate::orchestrate::{ArmOrder, Backend};
+
+/// Fills `plan.settings.kafka` for a Kafka scenario; returns the embedded broker to keep alive
+/// until the verification ends.
+///
+/// # Errors
+/// Usage errors naming the missing flag or field; an embedded broker that cannot start.
+#[cfg(feature = "kafka")]
+pub fn kafka_arms(
+    plan: &mut VerifyPlan,
+    args: &VerifyArgs,
+) -> Result<Option<crate::kafka::Broker>, Failure> {
+    let Some(k) = plan.scenario.kafka.clone() else {
+        return Ok(None);
+    };
+    if matches!(plan.settings.backend, Backend::Mirrord(_)) {
+        plan.settings.kafka = Some(split_arms(plan, args, k)?);
+        return Ok(None);
+    }
+    if let Some(bootstrap) = &args.kafka_bootstrap {
+        eprintln!("fixproof: Kafka at {bootstrap}; each arm gets its own topic and consumer group");
+        plan.settings.kafka = Some(crate::orchestrate::KafkaArms {
+            bootstrap: bootstrap.clone(),
+            scenario: k,
+            split: None,
+        });
+        return Ok(None);
+    }
+    let (broker, arms) = crate::orchestrate::kafka_arm::embedded(&k, plan.patches.len())
+        .map_err(|e| Failure::new(exit_code::UNAVAILABLE, e))?;
+    eprintln!(
+        "fixproof: embedded Kafka at {}; each arm gets its own topic and consumer group",
+        arms.bootstrap
+    );
+    plan.settings.kafka = Some(arms);
+    Ok(Some(broker))
+}
+
+#[cfg(not(feature = "kafka"))]
+pub fn kafka_arms(plan: &mut VerifyPlan, _args: &VerifyArgs) -> Result<Option<()>, Failure> {
+    match plan.scenario.kafka {
+        Some(_) => Err(Failure::new(
+            exit_code::USAGE,
+            anyhow::anyhow!("this fixproof was built without the kafka feature"),
+        )),
+        None => Ok(None),
+    }
+}
+
+#[cfg(feature = "kafka")]
+/// The mirrord arms' Kafka settings: real cluster, real topic, the user's group and the
+/// temporary-topic pattern.
+fn split_arms(
+    plan: &VerifyPlan,
+    args: &VerifyArgs,
+    k: crate::scenario::KafkaScenario,
+) -> Result<crate::orchestrate::KafkaArms, Failure> {
+    let usage = |m: &str| Failure::new(exit_code::USAGE, anyhow::anyhow!(m.to_string()));
+    if plan.order != ArmOrder::Sequential {
+        return Err(usage(
+            "a Kafka scenario on mirrord runs its arms one after the other (one lag probe cannot tell two sessions' temporary topics apart): use --arms sequential",
+        ));
+    }
+    let bootstrap = args.kafka_bootstrap.clone().ok_or_else(|| {
+        usage("a Kafka scenario on mirrord needs --kafka-bootstrap HOST:PORT: the cluster the tagged messages go to")
+    })?;
+    let topic = k.topic.clone().ok_or_else(|| {
+        usage("a Kafka scenario on mirrord needs \"kafka.topic\" in the scenario: the real topic the consumer reads, whose split_queues entry forwards the tagged messages")
+    })?;
+    let group = args
+        .kafka_group
+        .clone()
+        .or_else(|| k.group.clone())
+        .ok_or_else(|| {
+            usage("a Kafka scenario on mirrord needs the consumer group whose lag is judged: --kafka-group GROUP or \"kafka.group\" in the scenario")
+        })?;
+    let pattern = match &args.kafka_topic_regex {
+        Some(p) => p.clone(),
+        None => regex::Regex::new(&format!("^mirrord-tmp-.*{}$", regex::escape(&topic)))
+            .map_err(|e| usage(&format!("the temporary-topic pattern: {e}")))?,
+    };
+    eprintln!(
+        "fixproof: Kafka at {bootstrap}; tagged messages to '{topic}', lag of group '{group}' on the topics matching /{pattern}/ that each arm's session creates"
+    );
+    Ok(crate::orchestrate::KafkaArms {
+        bootstrap,
+        scenario: k,
+        split: Some(crate::orchestrate::SplitWatch {
+            topic,
+            group,
+            pattern,
+        }),
+    })
+}
