@@ -1,9 +1,10 @@
 //! One self-contained HTML page per verdict or comparison: inline CSS, inline SVG plots, no
 //! script, font, style or image fetched from anywhere. In order: the verdict and its summary,
 //! the SLO and guard table, the feedback, the plots (latency by percentile with the SLO
-//! thresholds, p50/p99 and error rate over time, the bootstrap distribution of the p99
-//! difference), the evidence, the run settings and the artifacts. Free text is redacted and
-//! escaped. Pure: the artifacts' data come in as [`PlotData`].
+//! thresholds, p50/p99 and error rate over time, for Kafka runs the consumer lag with its
+//! trend line, the bootstrap distribution of the p99 difference), the evidence, the run
+//! settings and the artifacts. Free text is redacted and escaped. Pure: the artifacts' data
+//! come in as [`PlotData`].
 
 use super::plots::{self, Threshold};
 use super::series::PlotData;
@@ -170,27 +171,41 @@ fn shared_plots(body: &mut String, data: &PlotData, thresholds: &[Threshold]) {
         body.push_str("<p class=\"note\">No run artifact could be read: the latency and timeline plots are left out.</p>\n");
         return;
     }
-    figure(
-        body,
-        "plot-percentiles",
-        plots::percentiles(&data.arms, thresholds),
-    );
-    figure(
-        body,
-        "plot-latency-time",
-        plots::latency_over_time(&data.arms),
-    );
-    figure(
-        body,
-        "plot-errors-time",
-        plots::errors_over_time(&data.arms),
-    );
+    // A lag-only Kafka run (`fixproof kafka lag`) has no latencies to draw.
+    if data.arms.iter().any(|a| !a.percentiles.is_empty()) {
+        let arms = &data.arms;
+        figure(
+            body,
+            "plot-percentiles",
+            plots::percentiles(arms, thresholds),
+        );
+        figure(body, "plot-latency-time", plots::latency_over_time(arms));
+        figure(body, "plot-errors-time", plots::errors_over_time(arms));
+    }
+    if data.arms.iter().any(|a| a.lag.is_some()) {
+        lag_plot(body, data);
+    }
     let _ = writeln!(
         body,
         "<p class=\"note\">Plotted from the run artifacts: {}.</p>",
         t(&data.read.join("; "))
     );
-    // Kafka runs: a lag-over-time plot with the Theil–Sen fit goes here (see `plots`).
+}
+
+/// Kafka runs: the consumer lag with the Theil–Sen lines, and why an arm has none.
+fn lag_plot(body: &mut String, data: &PlotData) {
+    figure(body, "plot-lag", plots::lag_over_time(&data.arms));
+    let mut notes = vec!["Dashed: the Theil–Sen line over the steady-state window (after the warm-up), the slope that <code>lag drains</code> judged.".to_string()];
+    for arm in &data.arms {
+        if let Some(Err(why)) = arm.lag.as_ref().map(|l| &l.trend) {
+            notes.push(format!(
+                "No trend line for '{}': {}.",
+                t(&arm.label),
+                t(why)
+            ));
+        }
+    }
+    let _ = writeln!(body, "<p class=\"note\">{}</p>", notes.join(" "));
 }
 
 fn figure(body: &mut String, id: &str, svg: Result<String, String>) {
@@ -291,6 +306,7 @@ fn footer(body: &mut String, verdict: &Verdict) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::series::{ArmSeries, LagPlot};
     use crate::verdict::testing::sample_verdict;
 
     #[test]
@@ -319,5 +335,30 @@ mod tests {
         assert!(html.contains("is not plotted: cannot read x.json"));
         assert!(html.contains("id=\"plot-bootstrap\"") && !html.contains("plot-percentiles"));
         assert!(!html.contains("<script"));
+    }
+
+    #[test]
+    fn a_lag_series_without_a_trend_is_plotted_and_says_why() {
+        let lag = LagPlot {
+            points: vec![(0.0, 10.0), (1.0, 12.0)],
+            steady_from_s: 0.0,
+            trend: Err("the lag series has 2 steady-state samples".into()),
+        };
+        let arm = ArmSeries {
+            label: "<b>".into(),
+            percentiles: Vec::new(),
+            timeline: Vec::new(),
+            lag: Some(lag),
+        };
+        let data = PlotData {
+            arms: vec![arm],
+            ..PlotData::default()
+        };
+        let html = render(&sample_verdict(), &data);
+        assert!(html.contains("id=\"plot-lag\"") && !html.contains("plot-percentiles"));
+        assert!(
+            html.contains("No trend line for '&lt;b&gt;': the lag series has 2"),
+            "{html}"
+        );
     }
 }

@@ -23,7 +23,7 @@ use crate::verdict::Verdict;
 use crate::verdict::evidence::{
     BootstrapEvidence, ErrorRateEvidence, MannWhitneyEvidence, RateEvidence,
 };
-use crate::verdict::human::{self, signed, value, value_or};
+use crate::verdict::human::{self, signed, value};
 use crate::verdict::model::{GuardResult, GuardStatus, SloResult, SloStatus, Unit};
 
 /// One line of the table of SLOs and guards, already formatted.
@@ -69,7 +69,7 @@ pub fn guard_status(status: GuardStatus) -> &'static str {
 
 fn slo_row(s: &SloResult) -> Row {
     let shown = |e: Option<&crate::verdict::model::ArmEstimate>| match e {
-        Some(e) => value_or(s.unit, e.value, "beyond timed requests"),
+        Some(e) => slo_value(s, e.value, "beyond timed requests"),
         None => "n/a".into(),
     };
     let baseline = match (&s.baseline, s.baseline_status) {
@@ -78,10 +78,12 @@ fn slo_row(s: &SloResult) -> Row {
         _ => shown(s.baseline.as_ref()),
     };
     let bounds = match &s.candidate {
+        // `lag < N` judges the last sample as it stands: there is no interval.
+        Some(_) if is_lag_level(s) => "none: the last sample".into(),
         Some(c) => format!(
             "{} to {}",
-            value_or(s.unit, c.lower, "-inf"),
-            value_or(s.unit, c.upper, "+inf")
+            slo_value(s, c.lower, "-inf"),
+            slo_value(s, c.upper, "+inf")
         ),
         None => s.reason.clone().unwrap_or_else(|| "n/a".into()),
     };
@@ -92,6 +94,26 @@ fn slo_row(s: &SloResult) -> Row {
         baseline,
         candidate: shown(s.candidate.as_ref()),
         bounds,
+    }
+}
+
+/// `lag < N`, `lag <= N`: the lag level at the end of the run.
+fn is_lag_level(s: &SloResult) -> bool {
+    s.metric == "lag" && s.threshold.is_some()
+}
+
+/// An SLO's value `x` as people read it (`missing` when absent): in the SLO's unit, Kafka's
+/// in messages, messages per second (the `lag drains` slope) and drain times, where no value
+/// means that the lag never drains at that speed.
+fn slo_value(s: &SloResult, x: Option<f64>, missing: &str) -> String {
+    match (s.metric.as_str(), x) {
+        ("drain_time", None) => "never".into(),
+        ("drain_time", Some(us)) if !us.is_finite() => "never".into(),
+        (_, None) => missing.into(),
+        ("lag", Some(per_s)) if s.threshold.is_none() => human::message_trend(per_s),
+        ("lag", Some(n)) => human::messages(n),
+        ("consume_rate", Some(per_s)) => human::message_rate(per_s),
+        (_, Some(v)) => value(s.unit, v),
     }
 }
 
@@ -278,14 +300,15 @@ impl Document {
 
     /// The HTML page, its plots read from the artifacts (relative paths from `dir`).
     pub fn to_html(&self, dir: &Path) -> String {
-        let errors = match self {
-            Document::Verdict(v) => v.settings.errors.clone(),
-            Document::Comparison(c) => c
-                .verdicts
-                .first()
-                .map_or(Vec::new(), |v| v.settings.errors.clone()),
+        let first = match self {
+            Document::Verdict(v) => Some(v.as_ref()),
+            Document::Comparison(c) => c.verdicts.first(),
         };
-        let data = series::load(&self.plot_arms(), dir, &errors);
+        let default = || series::Reading::new(&[], crate::verdict::Settings::default().confidence);
+        let reading = first.map_or_else(default, |v| {
+            series::Reading::new(&v.settings.errors, v.settings.confidence)
+        });
+        let data = series::load(&self.plot_arms(), dir, reading);
         match self {
             Document::Verdict(v) => html::render(v, &data),
             Document::Comparison(c) => html::render_comparison(c, &data),
@@ -311,7 +334,7 @@ impl Document {
 
 #[cfg(test)]
 mod tests {
-    use super::Document;
+    use super::{Document, slo_value};
     use crate::verdict::rank;
     use crate::verdict::testing::sample_verdict;
 
@@ -341,5 +364,20 @@ mod tests {
                 .unwrap_err()
                 .starts_with("not JSON")
         );
+    }
+
+    #[test]
+    fn kafka_values_read_in_messages_rates_and_drain_times() {
+        let mut s = sample_verdict().slo.remove(0);
+        let mut read = |metric: &str, threshold, x| {
+            (s.metric, s.threshold) = (metric.into(), threshold);
+            slo_value(&s, x, "?")
+        };
+        assert_eq!(read("lag", None, Some(-7.5)), "-7.5 msg/s");
+        assert_eq!(read("lag", Some(1000.0), Some(2647.0)), "2,647 messages");
+        assert_eq!(read("consume_rate", Some(90.0), Some(95.2)), "95.2 msg/s");
+        assert_eq!(read("drain_time", Some(3e8), Some(f64::INFINITY)), "never");
+        assert_eq!(read("drain_time", Some(3e8), None), "never");
+        assert_eq!(read("p99", Some(3e5), None), "?");
     }
 }

@@ -3,9 +3,12 @@
 //! `<title>`, ready to inline. They plot what the artifacts and the verdict hold and decide
 //! nothing.
 //!
-//! Extension point for Kafka runs: a `lag_over_time(arms, fits)` plot (lag per arm with its
-//! Theil–Sen line) belongs here once run artifacts carry a lag series; `html::plots` lists the
-//! plots in order and is where it would be added.
+//! Kafka runs add the consumer lag per arm with its Theil–Sen line ([`lag_over_time`], in
+//! `plots/lag.rs`); `html::shared_plots` lists the plots in order.
+
+mod lag;
+
+pub use lag::lag_over_time;
 
 use super::series::ArmSeries;
 use crate::verdict::evidence::BootstrapEvidence;

@@ -1,12 +1,15 @@
 //! The data behind the HTML plots, read from the run artifacts a verdict names
 //! (`arms.*.path`, relative paths resolved against the verdict file's folder, see [`load`]). Only reads and
-//! reshapes what the artifacts recorded: the latency percentile curve of each arm and, per
-//! measured interval, p50, p99 and the error rate. An arm whose artifact is missing or broken
-//! is left out with a note saying why, so that the page still renders.
+//! reshapes what the artifacts recorded: the latency percentile curve of each arm, per
+//! measured interval p50, p99 and the error rate, and for Kafka runs the consumer lag with the
+//! Theil–Sen line that `lag drains` judged ([`crate::verdict::lag::trend`]). An arm whose
+//! artifact is missing or broken is left out with a note saying why, so that the page still
+//! renders.
 
 use crate::load::RunArtifact;
-use crate::load::artifact::TimelinePoint;
+use crate::load::artifact::{LagSeries, TimelinePoint};
 use crate::verdict::SourceKind;
+use crate::verdict::lag::{LagTrend, trend};
 use crate::verdict::model::ArmRecord;
 use hdrhistogram::Histogram;
 use std::path::{Path, PathBuf};
@@ -36,6 +39,26 @@ pub struct ArmSeries {
     pub percentiles: Vec<(f64, f64)>,
     /// The measured intervals (warm-up excluded).
     pub timeline: Vec<IntervalPoint>,
+    /// The consumer lag of a Kafka run.
+    pub lag: Option<LagPlot>,
+}
+
+impl ArmSeries {
+    /// Whether the arm has anything to plot.
+    fn is_empty(&self) -> bool {
+        self.percentiles.is_empty() && self.timeline.is_empty() && self.lag.is_none()
+    }
+}
+
+/// A Kafka arm's consumer lag and its trend.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LagPlot {
+    /// (seconds after the start of sampling, lag in messages), warm-up included.
+    pub points: Vec<(f64, f64)>,
+    /// Where the steady-state window starts, s: the samples before it are the warm-up.
+    pub steady_from_s: f64,
+    /// The Theil–Sen line over the steady-state window, or why there is none.
+    pub trend: Result<LagTrend, String>,
 }
 
 /// The arms that could be read, and a sentence for each that could not.
@@ -49,11 +72,28 @@ pub struct PlotData {
     pub read: Vec<String>,
 }
 
+/// How the artifacts are read: the verdict's settings that shape the plotted data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reading {
+    /// `4xx` is among the verdict's `settings.errors`: it counts as an error.
+    pub count_4xx: bool,
+    /// The verdict's confidence, of the lag trend's slope bound.
+    pub confidence: f64,
+}
+
+impl Reading {
+    /// From the verdict's `settings.errors` names and confidence.
+    pub fn new(errors: &[String], confidence: f64) -> Reading {
+        Reading {
+            count_4xx: errors.iter().any(|e| e == "4xx"),
+            confidence,
+        }
+    }
+}
+
 /// Reads the artifacts of `arms` (role, record); relative paths are taken from `dir`, the
 /// verdict's folder (then from the working folder, then a file of the same name in `dir`).
-/// `errors` are the verdict's `settings.errors` names (`4xx` widens what counts as an error).
-pub fn load(arms: &[(&str, &ArmRecord)], dir: &Path, errors: &[String]) -> PlotData {
-    let count_4xx = errors.iter().any(|e| e == "4xx");
+pub fn load(arms: &[(&str, &ArmRecord)], dir: &Path, reading: Reading) -> PlotData {
     let mut data = PlotData::default();
     for (role, record) in arms {
         let shown = super::redact::text(&record.path);
@@ -64,18 +104,15 @@ pub fn load(arms: &[(&str, &ArmRecord)], dir: &Path, errors: &[String]) -> PlotD
             ));
             continue;
         }
-        if record.requests == 0 {
-            data.missing.push(format!(
-                "{role} '{}' has no measurements to plot ({shown})",
-                record.label
-            ));
-            continue;
-        }
         let path = locate(Path::new(&record.path), dir);
         let series = RunArtifact::read(&path)
             .map_err(|e| super::redact::text(&e.to_string()))
-            .and_then(|a| from_artifact(&record.label, &a, count_4xx));
+            .and_then(|a| from_artifact(&record.label, &a, reading));
         match series {
+            Ok(s) if s.is_empty() => data.missing.push(format!(
+                "{role} '{}' has no measurements to plot ({shown})",
+                record.label
+            )),
             Ok(s) => {
                 data.read.push(format!(
                     "{role} '{}': {}",
@@ -110,7 +147,7 @@ fn locate(path: &Path, dir: &Path) -> PathBuf {
 pub fn from_artifact(
     label: &str,
     artifact: &RunArtifact,
-    count_4xx: bool,
+    reading: Reading,
 ) -> Result<ArmSeries, String> {
     let latency = artifact
         .latency
@@ -127,13 +164,29 @@ pub fn from_artifact(
         .points
         .iter()
         .filter(|p| !p.warmup)
-        .map(|p| interval(p, origin_ms, count_4xx))
+        .map(|p| interval(p, origin_ms, reading.count_4xx))
         .collect::<Result<_, _>>()?;
+    let lag = artifact.kafka.as_ref().and_then(|k| k.lag.as_ref());
     Ok(ArmSeries {
         label: label.to_string(),
         percentiles: percentile_curve(&latency),
         timeline,
+        lag: lag.map(|series| lag_plot(series, reading.confidence)),
     })
+}
+
+/// Every sample of `series` in seconds and messages, and the trend of its steady state.
+fn lag_plot(series: &LagSeries, confidence: f64) -> LagPlot {
+    let seconds = |ms: u64| ms as f64 / 1000.0;
+    LagPlot {
+        points: series
+            .points
+            .iter()
+            .map(|p| (seconds(p.at_ms), p.lag as f64))
+            .collect(),
+        steady_from_s: seconds(series.warmup_ms),
+        trend: trend(series, confidence),
+    }
 }
 
 /// The classic HdrHistogram percentile plot's points: (1 / (1 − q), ms), q < 1.

@@ -69,6 +69,28 @@ pub fn rate(per_s: f64) -> String {
     format!("{} req/s", significant(per_s))
 }
 
+/// A number of messages (Kafka lag): `1 message`, `2,647 messages`.
+pub fn messages(n: f64) -> String {
+    let n = n.max(0.0).round() as u64;
+    let plural = if n == 1 { "" } else { "s" };
+    format!("{} message{plural}", count(n))
+}
+
+/// A message rate: `30.5 msg/s`.
+pub fn message_rate(per_s: f64) -> String {
+    format!("{} msg/s", significant(per_s))
+}
+
+/// A trend in messages per second with its sign: `+35.5 msg/s`, `-30.5 msg/s`, `0 msg/s`.
+pub fn message_trend(per_s: f64) -> String {
+    let sign = if round_significant(per_s, 3) > 0.0 {
+        "+"
+    } else {
+        ""
+    };
+    format!("{sign}{}", message_rate(per_s))
+}
+
 /// A count with thousands separators: `12,400`.
 pub fn count(n: u64) -> String {
     let digits = n.to_string();
@@ -134,6 +156,17 @@ pub fn value_or(unit: Unit, x: Option<f64>, missing: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_read_well() {
+        assert_eq!(messages(2647.0), "2,647 messages");
+        assert_eq!(messages(1.0), "1 message");
+        assert_eq!(messages(-3.0), "0 messages");
+        assert_eq!(message_rate(200.0), "200 msg/s");
+        assert_eq!(message_trend(35.5), "+35.5 msg/s");
+        assert_eq!(message_trend(-30.51), "-30.5 msg/s");
+        assert_eq!(message_trend(0.0), "0 msg/s");
+    }
 
     #[test]
     fn durations_read_well() {

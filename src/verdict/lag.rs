@@ -13,13 +13,15 @@
 //!   speed inside the bound (the upper slope bound) drains it in time.
 //! - A consumer that stops committing while lag remains (Burrow's STOP/STALL, §1.6) violates
 //!   every Kafka SLO, whatever the trend says.
+//!
+//! [`trend`] gives the report the very line `lag drains` judged, to draw.
 
 use super::bounds::{NormalEstimate, batch_mean};
 use super::expr::{Condition, Metric, Op, Slo, Threshold};
 use super::model::ArmEstimate;
 use crate::load::artifact::{LagPoint, LagSeries};
-use crate::stats::Sides;
 use crate::stats::trend::{mann_kendall, theil_sen};
+use crate::stats::{Sides, StatsError};
 
 /// Fewest steady-state samples a trend is fitted on.
 pub const MIN_POINTS: usize = 6;
@@ -37,12 +39,72 @@ pub struct LagMeasure {
     pub stopped: Option<String>,
 }
 
-/// The steady-state window as (seconds, lag) pairs.
-fn window(series: &LagSeries) -> (Vec<f64>, Vec<f64>, Vec<LagPoint>) {
+/// The Theil–Sen line of the lag over the steady-state window, as `lag drains` judges it
+/// and the report draws it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LagTrend {
+    /// Theil–Sen slope, messages per second.
+    pub slope_per_s: f64,
+    /// The line's lag at 0 s: median(lag) − slope · median(t).
+    pub intercept: f64,
+    /// Sen's one-sided upper bound of the slope at the confidence, messages per second.
+    pub slope_upper_per_s: f64,
+    /// The window's first sample, seconds after the start of sampling.
+    pub from_s: f64,
+    /// The window's last sample, seconds after the start of sampling.
+    pub to_s: f64,
+}
+
+impl LagTrend {
+    /// The line's lag at `t_s` seconds after the start of sampling.
+    pub fn at(&self, t_s: f64) -> f64 {
+        self.intercept + self.slope_per_s * t_s
+    }
+}
+
+/// The trend of a series' steady-state window at `confidence` (the verdict's).
+///
+/// # Errors
+/// A sentence: too few steady-state samples, or a statistics failure.
+pub fn trend(series: &LagSeries, confidence: f64) -> Result<LagTrend, String> {
+    let w = window(series)?;
+    fit(&w.times, &w.values, confidence).map_err(|e| e.to_string())
+}
+
+fn fit(times: &[f64], values: &[f64], confidence: f64) -> Result<LagTrend, StatsError> {
+    let sen = theil_sen(times, values, confidence, Sides::Upper)?;
+    Ok(LagTrend {
+        slope_per_s: sen.slope,
+        intercept: sen.intercept,
+        slope_upper_per_s: sen.interval.upper,
+        from_s: times.first().copied().unwrap_or(0.0),
+        to_s: times.last().copied().unwrap_or(0.0),
+    })
+}
+
+/// The steady-state samples, with their times in seconds and their lags as numbers.
+struct Window {
+    times: Vec<f64>,
+    values: Vec<f64>,
+    points: Vec<LagPoint>,
+}
+
+/// The steady-state window, with at least [`MIN_POINTS`] samples.
+fn window(series: &LagSeries) -> Result<Window, String> {
     let points: Vec<LagPoint> = series.measured().copied().collect();
+    if points.len() < MIN_POINTS {
+        return Err(format!(
+            "the lag series has {} steady-state samples; the trend needs at least {MIN_POINTS}",
+            points.len()
+        ));
+    }
     let times = points.iter().map(|p| p.at_ms as f64 / 1000.0).collect();
     let values = points.iter().map(|p| p.lag as f64).collect();
-    (times, values, points)
+    Ok(Window {
+        times,
+        values,
+        points,
+    })
 }
 
 /// Burrow's STOP/STALL on the group total: lag remains at the end, and either no offset was
@@ -92,17 +154,15 @@ pub fn measure(
     confidence: f64,
 ) -> Result<LagMeasure, String> {
     let series = series.ok_or(NO_SERIES)?;
-    let (times, values, points) = window(series);
-    if points.len() < MIN_POINTS {
-        return Err(format!(
-            "the lag series has {} steady-state samples; the trend needs at least {MIN_POINTS}",
-            points.len()
-        ));
-    }
+    let Window {
+        times,
+        values,
+        points,
+    } = window(series)?;
     let stopped = stopped(&points);
-    let fail = |e: crate::stats::StatsError| e.to_string();
+    let fail = |e: StatsError| e.to_string();
     let mk = mann_kendall(&values).map_err(fail)?;
-    let upper = theil_sen(&times, &values, confidence, Sides::Upper).map_err(fail)?;
+    let upper = fit(&times, &values, confidence).map_err(fail)?;
     let lower = theil_sen(&times, &values, confidence, Sides::Lower).map_err(fail)?;
     let end = values.last().copied().unwrap_or(0.0);
     let estimate = |value: f64, lower: Option<f64>, upper: Option<f64>| ArmEstimate {
@@ -114,10 +174,10 @@ pub fn measure(
         tail: None,
         required_requests: None,
     };
-    let (slope_hi, slope_lo) = (upper.interval.upper, lower.interval.lower);
+    let (slope_hi, slope_lo) = (upper.slope_upper_per_s, lower.interval.lower);
     let mut m = match (&slo.metric, slo.condition) {
         (Metric::Lag, Condition::Drains) => LagMeasure {
-            estimate: estimate(upper.slope, Some(slope_lo), Some(slope_hi)),
+            estimate: estimate(upper.slope_per_s, Some(slope_lo), Some(slope_hi)),
             met: (slope_hi < 0.0
                 && increment_upper(&times, &values, confidence).is_some_and(|u| u < 0.0))
                 || keeps_up(&points, mk.p_increasing >= 1.0 - confidence),
@@ -134,16 +194,19 @@ pub fn measure(
                 stopped: None,
             }
         }
-        (Metric::DrainTime, Condition::Bound { op, threshold }) => {
-            drain_time(end, (slope_lo, upper.slope, slope_hi), op, threshold, &mk).map(
-                |(value, lo, hi, met, p)| LagMeasure {
-                    estimate: estimate(value, lo, hi),
-                    met,
-                    p_violation: p,
-                    stopped: None,
-                },
-            )?
-        }
+        (Metric::DrainTime, Condition::Bound { op, threshold }) => drain_time(
+            end,
+            (slope_lo, upper.slope_per_s, slope_hi),
+            op,
+            threshold,
+            &mk,
+        )
+        .map(|(value, lo, hi, met, p)| LagMeasure {
+            estimate: estimate(value, lo, hi),
+            met,
+            p_violation: p,
+            stopped: None,
+        })?,
         _ => {
             return Err(format!(
                 "'{}' is not a Kafka SLO this fixproof evaluates",

@@ -37,7 +37,7 @@ fn drains_on_the_reference_vectors() {
 #[test]
 fn increments_bound_the_drain_too() {
     let s = series(&L2);
-    let (times, values, _) = window(&s);
+    let Window { times, values, .. } = window(&s).unwrap();
     // Mean −7.5758/s, standard error 2.00207/s over 11 increments: −7.5758 + 1.64485·2.00207.
     let upper = increment_upper(&times, &values, 0.95).unwrap();
     assert!((upper - -4.2826536175384256).abs() < 1e-9, "{upper}");
@@ -47,7 +47,7 @@ fn increments_bound_the_drain_too() {
         5000, 5000, 5000, 5000, 5000, 5000, 5000, 4000, 4100, 3900, 4050, 3950, 4100, 3900,
     ];
     let s = series(&step);
-    let (times, values, _) = window(&s);
+    let Window { times, values, .. } = window(&s).unwrap();
     let sen = theil_sen(&times, &values, 0.95, Sides::Upper).unwrap();
     assert!(sen.interval.upper < 0.0, "{sen:?}");
     assert!(increment_upper(&times, &values, 0.95).unwrap() > 0.0);
@@ -127,4 +127,23 @@ fn a_consumer_without_backlog_keeps_up() {
     assert!(!run(&spike, "lag drains").met);
     // A steady backlog above one interval's arrivals neither drains nor keeps up (L3).
     assert!(!run(&L3, "lag drains").met);
+}
+
+#[test]
+fn the_trend_is_the_line_lag_drains_judged() {
+    let mut s = series(&L2);
+    s.warmup_ms = 60_000;
+    let t = trend(&s, 0.95).unwrap();
+    let m = measure(Some(&s), &parse_slo("lag drains").unwrap(), 0.95).unwrap();
+    assert_eq!(Some(t.slope_per_s), m.estimate.value);
+    assert_eq!(Some(t.slope_upper_per_s), m.estimate.upper);
+    // The window starts after the warm-up: samples 2..12, at 60 s to 330 s.
+    assert_eq!((t.from_s, t.to_s), (60.0, 330.0));
+    // Conover's intercept: the line passes through (median t, median lag) = (195 s, 3775).
+    assert!(close(t.at(195.0), 3775.0), "{t:?}");
+    assert!(
+        trend(&series(&L2[..4]), 0.95)
+            .unwrap_err()
+            .contains("at least")
+    );
 }

@@ -1,14 +1,15 @@
 //! Synthetic run artifacts for the comparator: deterministic latency lists (a log-normal body
 //! and a slow tail, from a seed) recorded into HdrHistograms exactly as the load driver does,
 //! with per-second timeline points (and warm-up points that must be ignored), two request
-//! names and evenly spread 5xx responses. Also used by `benches/stats.rs`.
+//! names and evenly spread 5xx responses; Kafka runs add a consumer-lag series with a set
+//! drift and deterministic noise. Also used by `benches/stats.rs`.
 
 #![allow(dead_code)]
 
 use fixproof::load::RunArtifact;
 use fixproof::load::artifact::{
-    Counts, PlanInfo, RequestStats, RunInfo, SCHEMA_VERSION, Timeline, TimelinePoint, ToolInfo,
-    Validity,
+    Counts, KafkaSection, LagPoint, LagSeries, PlanInfo, ProduceStats, RequestStats, RunInfo,
+    SCHEMA_VERSION, Timeline, TimelinePoint, ToolInfo, Validity,
 };
 use fixproof::load::histogram::{Distribution, new_histogram};
 use hdrhistogram::Histogram;
@@ -255,6 +256,114 @@ fn assemble(
             problems,
         },
         kafka: None,
+    }
+}
+
+/// Milliseconds between the lag samples of a Kafka fixture.
+const LAG_INTERVAL_MS: u64 = 2000;
+/// Messages already in the topic when sampling starts.
+const BACKLOG: u64 = 100_000;
+
+/// How a Kafka arm's consumer lag moves: `start + per_s · t` messages, t in seconds since the
+/// start of sampling, plus uniform noise of up to ±`noise` messages from `seed`.
+#[derive(Debug, Clone, Copy)]
+pub struct Lag {
+    pub start: f64,
+    pub per_s: f64,
+    pub noise: f64,
+    pub seed: u64,
+}
+
+/// A Kafka run as `verify` writes it: the producer's acknowledgements shaped as `shape` and
+/// the consumer lag of `lag`, sampled every 2 s over the warm-up and the measured window.
+pub fn kafka_artifact(shape: &Shape, lag: &Lag) -> RunArtifact {
+    let mut artifact = artifact(shape);
+    let topic = format!("orders-{}", shape.label);
+    artifact.run.protocol = "kafka".into();
+    artifact.run.target = format!("kafka://127.0.0.1:9092/{topic}");
+    let sent = artifact.counts.sent + artifact.counts.warmup_excluded;
+    artifact.kafka = Some(KafkaSection {
+        bootstrap: "127.0.0.1:9092".into(),
+        produce: Some(ProduceStats {
+            topic: topic.clone(),
+            sent,
+            delivered: sent,
+            failed: 0,
+            errors: BTreeMap::new(),
+        }),
+        lag: Some(lag_series(shape, lag, topic)),
+    });
+    artifact
+}
+
+/// The arms of the golden verdict `pass_kafka`: the producers' acknowledgements alike, the
+/// baseline's consumer falling behind by about 35 messages a second, the candidate's draining
+/// its backlog at about 30 a second.
+pub fn kafka_pair() -> (RunArtifact, RunArtifact) {
+    let producer = |label: &str, seed| Shape {
+        error_rate: 0.0,
+        ..Shape::new(label, seed).tail(0.0, 0.0)
+    };
+    let lag = |start, per_s, seed| Lag {
+        start,
+        per_s,
+        noise: 80.0,
+        seed,
+    };
+    (
+        kafka_artifact(&producer("baseline", 3), &lag(400.0, 35.0, 5)),
+        kafka_artifact(&producer("candidate", 4), &lag(2600.0, -30.0, 6)),
+    )
+}
+
+/// `artifact` as `fixproof kafka lag` writes it: the lag series and no messages.
+pub fn lag_only(mut artifact: RunArtifact) -> RunArtifact {
+    let empty = Distribution::of(&new_histogram(HIGHEST_US));
+    artifact.counts = Counts::default();
+    artifact.latency = empty.clone();
+    artifact.service_time = empty.clone();
+    artifact.send_lag = empty;
+    artifact.by_request.clear();
+    artifact.timeline.points.clear();
+    artifact.plan.planned = 0;
+    artifact.plan.rate_per_s = None;
+    if let Some(kafka) = artifact.kafka.as_mut() {
+        kafka.produce = None;
+    }
+    artifact
+}
+
+fn lag_series(shape: &Shape, lag: &Lag, topic: String) -> LagSeries {
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(lag.seed);
+    let samples = (WARMUP_S + shape.seconds) * 1000 / LAG_INTERVAL_MS + 1;
+    let mut points: Vec<LagPoint> = Vec::new();
+    for i in 0..samples {
+        let at_ms = i * LAG_INTERVAL_MS;
+        let noise = lag.noise * (2.0 * rng.random::<f64>() - 1.0);
+        let level = lag.start + lag.per_s * at_ms as f64 / 1000.0 + noise;
+        let log_end = BACKLOG + shape.per_second * at_ms / 1000;
+        let level = (level.round().max(0.0) as u64).min(log_end);
+        let committed = log_end - level;
+        let consume_rate_per_s = points
+            .last()
+            .map(|p| (committed as f64 - p.committed as f64) * 1000.0 / LAG_INTERVAL_MS as f64);
+        points.push(LagPoint {
+            at_ms,
+            lag: level,
+            log_end,
+            committed,
+            committed_partitions: 3,
+            partitions: 3,
+            consume_rate_per_s,
+        });
+    }
+    LagSeries {
+        group: format!("billing-{}", shape.label),
+        topics: vec![topic],
+        pattern: None,
+        interval_ms: LAG_INTERVAL_MS,
+        warmup_ms: WARMUP_S * 1000,
+        points,
     }
 }
 

@@ -1,15 +1,17 @@
 //! `fixproof report`: Markdown and text snapshots of the golden verdicts (pass, reject,
-//! inconclusive, several candidates; Kafka verdicts do not exist yet, so there is no Kafka
-//! case), the HTML page parsed as HTML with each plot present, a page without its artifacts,
-//! bad input, and the page rendered by headless Chromium (not blank, no network request).
+//! inconclusive, several candidates, a Kafka lag verdict), the HTML page parsed as HTML with
+//! each plot present (the consumer-lag plot for Kafka runs only), a page without its
+//! artifacts, bad input, and the page rendered by headless Chromium (not blank, no network
+//! request).
 //!
 //! Snapshots live in `tests/it/golden/report/`; after an intended change regenerate them with
 //! `FIXPROOF_BLESS=1 cargo test --test it report` and review the diff.
 
-use crate::fixtures::{Shape, artifact, write};
+use crate::fixtures::{Shape, artifact, kafka_pair, lag_only, write};
 use crate::util::{fixproof, s};
+use fixproof::load::RunArtifact;
 use fixproof::report::Document;
-use fixproof::verdict::{Verdict, rank};
+use fixproof::verdict::{Arm, Settings, Spec, Verdict, compare, human, rank};
 use html5ever::tendril::TendrilSink;
 use markup5ever_rcdom::{Handle, NodeData, RcDom};
 use std::path::{Path, PathBuf};
@@ -53,7 +55,13 @@ fn snapshots(name: &str, document: &Document) {
 
 #[test]
 fn report_snapshots_of_single_verdicts() {
-    for case in ["pass", "reject_slo", "reject_guard", "inconclusive_few"] {
+    for case in [
+        "pass",
+        "reject_slo",
+        "reject_guard",
+        "inconclusive_few",
+        "pass_kafka",
+    ] {
         snapshots(case, &Document::Verdict(Box::new(verdict(case))));
     }
 }
@@ -200,6 +208,98 @@ fn report_html_is_valid_and_has_every_plot() {
         html.contains("SLO p99 &lt; 300ms"),
         "the threshold is drawn"
     );
+    assert!(
+        !html.contains("plot-lag") && !html.contains("Theil"),
+        "no lag plot"
+    );
+}
+
+/// A folder with `baseline.json`, `candidate.json` and `verdict.json` (the verdict as given,
+/// or the golden `pass_kafka` one).
+fn kafka_folder(arms: (RunArtifact, RunArtifact), verdict: Option<&Verdict>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "baseline", &arms.0);
+    write(dir.path(), "candidate", &arms.1);
+    let path = dir.path().join("verdict.json");
+    match verdict {
+        Some(v) => std::fs::write(&path, serde_json::to_string(v).unwrap()).unwrap(),
+        None => std::fs::copy(golden_dir().join("pass_kafka.json"), &path)
+            .map(drop)
+            .unwrap(),
+    }
+    dir
+}
+
+/// The `<figure>` with `id`.
+fn figure<'h>(html: &'h str, id: &str) -> &'h str {
+    let start = &html[html.find(&format!("id=\"{id}\"")).unwrap()..];
+    &start[..start.find("</figure>").unwrap()]
+}
+
+/// The legend entry of an arm's trend line: the slope `lag drains` judged on that arm.
+fn fit_label(verdict: &Verdict, role: &str) -> String {
+    let drains = verdict.slo.iter().find(|s| s.expression == "lag drains");
+    let arm = drains.and_then(|s| match role {
+        "baseline" => s.baseline.as_ref(),
+        _ => s.candidate.as_ref(),
+    });
+    let slope = arm.and_then(|a| a.value).unwrap();
+    format!(
+        "{role} Theil–Sen fit (dashed): {}",
+        human::message_trend(slope)
+    )
+}
+
+#[test]
+fn report_html_of_a_kafka_run_plots_the_lag_with_the_judged_trend() {
+    let dir = kafka_folder(kafka_pair(), None);
+    let (_, html) = render_html(dir.path());
+    let mut titles = Vec::new();
+    svg_titles(&parse(&html), &mut titles);
+    assert_eq!(
+        titles,
+        [
+            "Latency by percentile",
+            "p50 and p99 per interval",
+            "Error rate per interval",
+            "Consumer lag over time",
+            "Bootstrap distribution of the p99 difference (candidate - baseline)"
+        ]
+    );
+    assert_self_contained(&html);
+    let lag = figure(&html, "plot-lag");
+    let golden = verdict("pass_kafka");
+    for role in ["baseline", "candidate"] {
+        let label = fit_label(&golden, role);
+        assert!(lag.contains(&label), "{label} missing from the plot");
+    }
+    assert!(lag.contains("warm-up (left out of the trend)"));
+    assert!(!html.contains("No trend line"), "{html}");
+    if let Some(out) = std::env::var_os("FIXPROOF_REPORT_OUT") {
+        std::fs::write(Path::new(&out).join("kafka.html"), &html).unwrap();
+    }
+}
+
+#[test]
+fn report_html_of_lag_only_runs_plots_only_the_lag() {
+    let (baseline, candidate) = kafka_pair();
+    let arms = (lag_only(baseline), lag_only(candidate));
+    let arm = |a: &RunArtifact, path| Arm::from_artifact(a, path).unwrap();
+    let slos = ["lag drains".to_string(), "lag < 1000".to_string()];
+    let verdict = compare(
+        &arm(&arms.0, "baseline.json"),
+        &arm(&arms.1, "candidate.json"),
+        &Spec::parse(&slos, &[]).unwrap(),
+        &Settings::default(),
+    )
+    .unwrap();
+    let dir = kafka_folder(arms, Some(&verdict));
+    let (_, html) = render_html(dir.path());
+    let mut titles = Vec::new();
+    svg_titles(&parse(&html), &mut titles);
+    assert_eq!(titles, ["Consumer lag over time"], "{html}");
+    assert!(!html.contains("has no measurements to plot"), "{html}");
+    assert!(figure(&html, "plot-lag").contains(&fit_label(&verdict, "candidate")));
 }
 
 #[test]

@@ -3,8 +3,10 @@
 //! After an intended change, regenerate with `FIXPROOF_BLESS=1 cargo test --test it golden`
 //! and review the diff.
 
-use crate::fixtures::{Shape, artifact};
-use fixproof::verdict::{Arm, Decision, Settings, Spec, compare};
+use crate::fixtures::{Shape, artifact, kafka_pair};
+use fixproof::load::RunArtifact;
+use fixproof::verdict::model::SloStatus;
+use fixproof::verdict::{Arm, Decision, Settings, Spec, Verdict, compare};
 use std::path::PathBuf;
 
 fn golden_path(case: &str) -> PathBuf {
@@ -16,8 +18,18 @@ fn golden_path(case: &str) -> PathBuf {
 /// Compares baseline and candidate shapes on `slos` (default guards) and checks the JSON
 /// against the golden file; returns the verdict's decision.
 fn check(case: &str, baseline: &Shape, candidate: &Shape, slos: &[&str]) -> Decision {
-    let a = Arm::from_artifact(&artifact(baseline), "baseline.json").unwrap();
-    let b = Arm::from_artifact(&artifact(candidate), "candidate.json").unwrap();
+    check_artifacts(case, &artifact(baseline), &artifact(candidate), slos).verdict
+}
+
+/// [`check`] of two artifacts; returns the verdict.
+fn check_artifacts(
+    case: &str,
+    baseline: &RunArtifact,
+    candidate: &RunArtifact,
+    slos: &[&str],
+) -> Verdict {
+    let a = Arm::from_artifact(baseline, "baseline.json").unwrap();
+    let b = Arm::from_artifact(candidate, "candidate.json").unwrap();
     let spec = Spec::parse(&slos.iter().map(|s| s.to_string()).collect::<Vec<_>>(), &[]).unwrap();
     let verdict = compare(&a, &b, &spec, &Settings::default()).unwrap();
     let json = serde_json::to_string_pretty(&verdict).unwrap() + "\n";
@@ -39,7 +51,7 @@ fn check(case: &str, baseline: &Shape, candidate: &Shape, slos: &[&str]) -> Deci
         "{case}: verdict differs from {}; rerun with FIXPROOF_BLESS=1 to accept:\n{json}",
         path.display()
     );
-    verdict.verdict
+    verdict
 }
 
 #[test]
@@ -153,6 +165,26 @@ fn reject_candidate_that_refused_every_connection() {
         ),
         Decision::Reject
     );
+}
+
+#[test]
+fn pass_kafka_lag() {
+    let (baseline, candidate) = kafka_pair();
+    let verdict = check_artifacts(
+        "pass_kafka",
+        &baseline,
+        &candidate,
+        &["lag drains", "lag < 1000", "drain_time < 5m"],
+    );
+    assert_eq!(verdict.verdict, Decision::Pass, "{}", verdict.summary);
+    for slo in &verdict.slo {
+        assert_eq!(slo.status, SloStatus::Met, "{}", slo.expression);
+    }
+    let drains = &verdict.slo[0];
+    assert_eq!(drains.baseline_status, SloStatus::Violated);
+    let slope = |e: Option<&fixproof::verdict::model::ArmEstimate>| e.and_then(|e| e.value);
+    assert!((slope(drains.baseline.as_ref()).unwrap() - 35.0).abs() < 3.0);
+    assert!((slope(drains.candidate.as_ref()).unwrap() + 30.0).abs() < 3.0);
 }
 
 #[test]
