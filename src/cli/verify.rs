@@ -56,7 +56,8 @@ pub struct VerifyArgs {
     /// mirrord target namespace.
     #[arg(long)]
     pub target_namespace: Option<String>,
-    /// mirrord config file (JSON); must steal with a header filter on the run's tag.
+    /// mirrord config file (JSON); must steal with a header filter on the run's tag (Kafka:
+    /// split_queues with a message filter on it).
     #[arg(long, value_name = "FILE")]
     pub mirrord_config: Option<PathBuf>,
     /// The mirrord binary.
