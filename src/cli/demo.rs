@@ -182,6 +182,8 @@ async fn run_case(
             max_send_lag: Duration::from_millis(10),
             max_requests: None,
             max_rate: None,
+            // As `verify`'s default: stop an arm that provably fails more than half its requests.
+            stop_error_rate: Some(0.5),
         },
         order: ArmOrder::Sequential,
         repro: None,

@@ -7,7 +7,7 @@ pub use super::compare::Format;
 use crate::exit_code;
 use crate::orchestrate::{ArmResult, Measured, VerifyRun};
 use crate::report::{Document, markdown, text};
-use crate::verdict::unmeasured::{ReproRun, ReproVerdict, repro, unmeasured};
+use crate::verdict::unmeasured::{ReproRun, ReproVerdict, Unavailable, repro, unmeasured};
 use crate::verdict::{Arm, Decision, ErrorClasses, Settings, Spec, VerdictError, compare, rank};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -97,15 +97,14 @@ fn judge_load(run: &VerifyRun, settings: &JudgeSettings<'_>) -> Result<Judged, F
             (Err(failure), None) => {
                 let log = format!("{}.log", candidate.spec.label);
                 let what = failure.to_string();
-                unmeasured(
-                    &baseline,
-                    &candidate.spec.label,
-                    &log,
-                    &what,
-                    failure.tail(),
-                    &spec,
-                    &settings,
-                )
+                let unavailable = Unavailable {
+                    label: &candidate.spec.label,
+                    log: &log,
+                    what: &what,
+                    tail: failure.tail(),
+                    advice: failure.advice(),
+                };
+                unmeasured(&baseline, unavailable, &spec, &settings)
             }
             (Ok(_), None) => unreachable!("a load arm with a measurement always has an Arm"),
         }

@@ -72,6 +72,24 @@ pub fn count(text: &str) -> Result<u64, String> {
     }
 }
 
+/// A limit as a fraction, or none (`off`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limit(pub Option<f64>);
+
+/// `--stop-error-rate 50%` as a fraction, or `off`.
+pub fn percent_or_off(text: &str) -> Result<Limit, String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(Limit(None));
+    }
+    let bad = || format!("'{text}' is not a percentage between 0 and 100 (e.g. 50%) or 'off'");
+    let number = text.strip_suffix('%').ok_or_else(bad)?;
+    match number.trim().parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(Limit(Some(p / 100.0))),
+        _ => Err(bad()),
+    }
+}
+
 /// `--target`: an absolute http(s) URL, kept as written.
 pub fn target_url(text: &str) -> Result<String, String> {
     Target::parse(text).map(|_| text.to_string())

@@ -112,6 +112,10 @@ pub struct VerifyArgs {
     pub kafka_topic_regex: Option<regex::Regex>,
     #[command(flatten)]
     pub drive: DriveFlags,
+    /// Stop an arm once its error fraction provably exceeds this (99.9 % lower bound, after
+    /// 100 requests), to spare the real downstreams; `off` never stops.
+    #[arg(long, default_value = "50%", value_name = "PERCENT", value_parser = parse::percent_or_off)]
+    pub stop_error_rate: parse::Limit,
     /// Teardown: time between SIGTERM and SIGKILL.
     #[arg(long, default_value = "5s", value_parser = parse::duration)]
     pub grace: Duration,
@@ -256,6 +260,7 @@ fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
             max_send_lag: args.drive.max_send_lag,
             max_requests: args.drive.max_requests,
             max_rate: args.drive.max_rate,
+            stop_error_rate: args.stop_error_rate.0,
         },
         order: match args.arms {
             ArmsArg::Sequential => ArmOrder::Sequential,

@@ -1,6 +1,7 @@
 //! One arm: start the service in its working copy through the backend, wait until it is
 //! ready, drive the scenario at it with the arm's key as the tag, and tear it down.
 
+pub use super::kafka_settings::{KafkaArms, SplitWatch};
 use super::mirrord::{self, MirrordOptions};
 use super::process::{Ended, Launch, ServiceProcess, free_port};
 use super::signal::Interrupt;
@@ -64,26 +65,6 @@ pub struct ArmSettings {
     pub kafka: Option<KafkaArms>,
 }
 
-/// Kafka scenarios: where each arm's messages go and whose lag is watched.
-#[derive(Debug, Clone)]
-pub struct KafkaArms {
-    pub bootstrap: String,
-    pub scenario: crate::scenario::KafkaScenario,
-    /// mirrord: the real topic, the group and the operator's temporary topics; `None` on the
-    /// local backend, where each arm's command gets its own topic and group in its environment.
-    pub split: Option<SplitWatch>,
-}
-
-/// With mirrord's queue splitting, the arm's messages go to the real topic tagged with its key;
-/// the operator forwards them to a temporary topic that the arm consumes with `group`. The
-/// probe watches the topics matching `pattern` that appeared after the arm's session began.
-#[derive(Debug, Clone)]
-pub struct SplitWatch {
-    pub topic: String,
-    pub group: String,
-    pub pattern: regex::Regex,
-}
-
 /// Why an arm produced no measurement.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ArmFailure {
@@ -103,6 +84,11 @@ pub enum ArmFailure {
     Interrupted,
     #[error("load failed: {0}")]
     Load(String),
+    #[error("{ran}")]
+    RanAway {
+        ran: super::runaway::RanAway,
+        tail: String,
+    },
 }
 
 impl ArmFailure {
@@ -111,8 +97,21 @@ impl ArmFailure {
         match self {
             ArmFailure::ExitedEarly { tail, .. }
             | ArmFailure::NotReady { tail, .. }
-            | ArmFailure::Crashed { tail, .. } => tail,
+            | ArmFailure::Crashed { tail, .. }
+            | ArmFailure::RanAway { tail, .. } => tail,
             _ => "",
+        }
+    }
+
+    /// What to fix before retrying, one sentence.
+    pub fn advice(&self) -> &'static str {
+        match self {
+            ArmFailure::RanAway { .. } => {
+                "Find why those requests fail (the log and the partial artifact show which) before retrying"
+            }
+            ArmFailure::Crashed { .. } => "Fix the crash before retrying",
+            ArmFailure::Load(_) | ArmFailure::Interrupted => "Retry once the cause is fixed",
+            _ => "Make it start and answer on its port before retrying",
         }
     }
 }
@@ -301,6 +300,9 @@ pub struct DriverKnobs {
     pub max_send_lag: Duration,
     pub max_requests: Option<u64>,
     pub max_rate: Option<crate::scenario::Rate>,
+    /// Stop an arm whose error fraction provably exceeds this (DESIGN.md "Safety"); `None`
+    /// never stops.
+    pub stop_error_rate: Option<f64>,
 }
 
 /// Drives `scenario` at a started arm and writes its artifact to `artifact_path`.
@@ -332,10 +334,21 @@ pub async fn drive(
         .await
         .map_err(|e| ArmFailure::Load(e.to_string()))?;
     interrupt.watch_load(prepared.stop_signal());
-    let artifact = prepared
-        .run()
-        .await
-        .map_err(|e| ArmFailure::Load(e.to_string()))?;
+    let watch = knobs.stop_error_rate.map(|limit| {
+        let (progress, stop) = (prepared.progress(), prepared.stop_signal());
+        tokio::spawn(super::runaway::watch(progress, stop, limit))
+    });
+    let stop = prepared.stop_signal();
+    let artifact = prepared.run().await;
+    let ran_away = match watch {
+        Some(task) => {
+            // The run is over: end the watch if it is still polling.
+            stop.stop();
+            task.await.ok().flatten()
+        }
+        None => None,
+    };
+    let artifact = artifact.map_err(|e| ArmFailure::Load(e.to_string()))?;
     let path = artifact_path.to_path_buf();
     let c = &artifact.counts;
     eprintln!(
@@ -362,6 +375,13 @@ pub async fn drive(
     if let Some(code) = arm.process.try_exited() {
         return Err(ArmFailure::Crashed {
             code,
+            tail: arm.process.tail(),
+        });
+    }
+    if let Some(ran) = ran_away {
+        eprintln!("  {}: {ran}", arm.spec.label);
+        return Err(ArmFailure::RanAway {
+            ran,
             tail: arm.process.tail(),
         });
     }

@@ -78,6 +78,42 @@ fn not_this_session(before: &[String]) -> Regex {
     Regex::new(&pattern).expect("escaped names form a valid regex")
 }
 
+/// How long the operator may take to forward the arm's last messages to its topic.
+const FORWARD_WAIT: Duration = Duration::from_secs(10);
+
+/// With queue splitting, waits until every message the arm delivered has reached its session's
+/// temporary topic, so that the session does not end with tagged messages still to forward
+/// (those would go to the deployed consumer). If some never arrive, the artifact says so and
+/// is invalid: the lag it measured misses them.
+async fn await_forwarding(label: &str, mut probe: LagProbe, artifact: &mut RunArtifact) {
+    let delivered = artifact
+        .kafka
+        .as_ref()
+        .and_then(|k| k.produce.as_ref())
+        .map_or(0, |p| p.delivered);
+    let forwarded = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + FORWARD_WAIT;
+        loop {
+            let arrived = probe.sample().map_or(0, |p| p.log_end);
+            if arrived >= delivered || std::time::Instant::now() >= deadline {
+                return arrived;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    })
+    .await
+    .unwrap_or(0);
+    if forwarded < delivered {
+        let problem = format!(
+            "only {forwarded} of the {delivered} tagged messages reached the session's topic within {} s: the rest may reach the deployed consumer, and the lag misses them",
+            FORWARD_WAIT.as_secs()
+        );
+        eprintln!("  {label}: warning: {problem}");
+        artifact.validity.valid = false;
+        artifact.validity.problems.push(problem);
+    }
+}
+
 /// Produces the scenario to the arm's topic and samples its group's lag; writes the artifact.
 ///
 /// # Errors
@@ -146,7 +182,10 @@ pub async fn drive(
     let (artifact, series) = tokio::join!(produce(&config, Arc::clone(&stop)), sampled);
     watcher.abort();
     let mut artifact = artifact.map_err(|e| load(e.to_string()))?;
-    let (_, series) = series.map_err(|e| load(e.to_string()))?;
+    let (probe, series) = series.map_err(|e| load(e.to_string()))?;
+    if kafka.split.is_some() {
+        await_forwarding(&arm.spec.label, probe, &mut artifact).await;
+    }
     if let Some(section) = artifact.kafka.as_mut() {
         section.lag = Some(series);
     }

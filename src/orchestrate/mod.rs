@@ -14,9 +14,11 @@ mod alternate;
 pub mod arm;
 #[cfg(feature = "kafka")]
 pub mod kafka_arm;
+mod kafka_settings;
 pub mod mirrord;
 pub mod process;
 mod queues;
+pub mod runaway;
 pub mod signal;
 pub mod standin;
 #[cfg(feature = "kafka")]

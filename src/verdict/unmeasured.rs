@@ -7,21 +7,40 @@ use super::{Arm, Settings, Spec, VerdictError, compare};
 use crate::load::artifact::ToolInfo;
 use serde::{Deserialize, Serialize};
 
-/// The verdict for a candidate that produced no measurement: `reject`, with what happened and
-/// the service's last output. The baseline's side of every SLO and guard is still evaluated,
-/// so the reader sees whether the alert reproduced.
+/// What happened to a candidate that produced no measurement.
+#[derive(Debug, Clone, Copy)]
+pub struct Unavailable<'a> {
+    /// The candidate's label (`candidate-1`).
+    pub label: &'a str,
+    /// Its service log.
+    pub log: &'a str,
+    /// What happened, completing "the candidate …" ("crashed during the load").
+    pub what: &'a str,
+    /// The service's last output.
+    pub tail: &'a str,
+    /// What to fix before retrying, one sentence without the full stop.
+    pub advice: &'a str,
+}
+
+/// The verdict for a candidate that produced no measurement: `reject`, with what happened,
+/// the service's last output and what to fix before retrying. The baseline's side of every
+/// SLO and guard is still evaluated, so the reader sees whether the alert reproduced.
 ///
 /// # Errors
 /// As [`compare`], for the baseline's own data.
 pub fn unmeasured(
     baseline: &Arm,
-    label: &str,
-    log: &str,
-    what: &str,
-    tail: &str,
+    candidate: Unavailable<'_>,
     spec: &Spec,
     settings: &Settings,
 ) -> Result<Verdict, VerdictError> {
+    let Unavailable {
+        label,
+        log,
+        what,
+        tail,
+        advice,
+    } = candidate;
     let mut verdict = compare(baseline, baseline, spec, settings)?;
     for slo in &mut verdict.slo {
         slo.status = SloStatus::Unresolved;
@@ -53,12 +72,10 @@ pub fn unmeasured(
     verdict.data_quality.passed = false;
     verdict.summary = format!("Reject: {message}, so the patch cannot be verified.");
     verdict.feedback = if tail.trim().is_empty() {
-        format!(
-            "The patched service {what}. Make it start and answer on its port before retrying (log: {log})."
-        )
+        format!("The patched service {what}. {advice} (log: {log}).")
     } else {
         format!(
-            "The patched service {what}. Its last output:\n{}\nFix the startup error before retrying (whole log: {log}).",
+            "The patched service {what}. Its last output:\n{}\n{advice} (whole log: {log}).",
             tail.trim_end()
         )
     };

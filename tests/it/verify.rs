@@ -219,6 +219,56 @@ fn a_candidate_that_crashes_is_rejected_with_its_output() {
 }
 
 #[test]
+fn a_candidate_whose_errors_run_away_is_stopped_early_and_rejected() {
+    let _serial = crate::util::one_at_a_time();
+    let f = Fixture::new();
+    // A 1 ms timeout on the pricing call that errors out: nearly every order fails.
+    let failing = "--- a/checkout.json\n+++ b/checkout.json\n@@ -1,5 +1,5 @@\n {\n   \"service\": \"checkout\",\n-  \"pricing_timeout_ms\": null,\n+  \"pricing_timeout_ms\": 1,\n   \"on_pricing_timeout\": \"error\",\n   \"missing_address\": \"raise\",\n";
+    std::fs::write(f.dir.path().join("failing.diff"), failing).unwrap();
+    let (code, json, stderr) = run(&f, &["--patch", &f.path("failing.diff")], &checkout());
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(json["verdict"], "reject", "{json:#}");
+    assert_eq!(json["reasons"][0]["code"], "candidate_unavailable");
+    let summary = json["summary"].as_str().unwrap();
+    assert!(summary.contains("was stopped early"), "{summary}");
+    assert!(
+        json["feedback"]
+            .as_str()
+            .unwrap()
+            .contains("Find why those requests fail"),
+        "{}",
+        json["feedback"]
+    );
+    // The partial artifact is kept: stopped long before the plan's 400 requests.
+    let results = std::fs::read_dir(f.dir.path().join("results")).unwrap();
+    let run_dir = results.flatten().next().unwrap().path();
+    let artifact = crate::util::read(&run_dir.join("candidate-1.json"));
+    assert!(artifact.run.interrupted);
+    assert!(
+        artifact.counts.sent < artifact.plan.planned / 2,
+        "{} of {}",
+        artifact.counts.sent,
+        artifact.plan.planned
+    );
+    // The same patch with the brake off runs to the end.
+    let (code, json, _) = run(
+        &f,
+        &[
+            "--patch",
+            &f.path("failing.diff"),
+            "--stop-error-rate",
+            "off",
+        ],
+        &checkout(),
+    );
+    assert_eq!((code, &json["verdict"]), (1, &serde_json::json!("reject")));
+    assert_ne!(
+        json["reasons"][0]["code"], "candidate_unavailable",
+        "{json:#}"
+    );
+}
+
+#[test]
 fn a_baseline_that_never_gets_ready_is_exit_69() {
     let f = Fixture::new();
     let (code, _, stderr) = run(
