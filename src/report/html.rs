@@ -146,7 +146,8 @@ fn thresholds(verdict: &Verdict) -> Vec<Threshold> {
     verdict
         .slo
         .iter()
-        .filter(|s| s.unit == Unit::Us && s.request_name.is_none())
+        // Latency SLOs only: `drain_time` is in µs too, but it is no request's latency.
+        .filter(|s| s.unit == Unit::Us && s.request_name.is_none() && s.metric != "drain_time")
         .filter_map(|s| {
             let quantile = s
                 .metric

@@ -275,6 +275,9 @@ fn report_html_of_a_kafka_run_plots_the_lag_with_the_judged_trend() {
     }
     assert!(lag.contains("warm-up (left out of the trend)"));
     assert!(!html.contains("No trend line"), "{html}");
+    // drain_time is in µs but no request's latency: no threshold line on the latency plot.
+    let percentiles = figure(&html, "plot-percentiles");
+    assert!(!percentiles.contains("drain_time"), "{percentiles}");
     if let Some(out) = std::env::var_os("FIXPROOF_REPORT_OUT") {
         std::fs::write(Path::new(&out).join("kafka.html"), &html).unwrap();
     }
