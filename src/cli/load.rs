@@ -116,6 +116,7 @@ fn config(args: &LoadArgs) -> Result<LoadConfig, Failure> {
         (None, Some(target)) => url_scenario(args, target.clone())?,
         (None, None) => unreachable!("clap requires --scenario or --url"),
     };
+    output::warn_about(&scenario);
     let overrides = Overrides {
         // A bare --url already is the scenario's target and request path.
         target: target.filter(|_| args.scenario.is_some()),

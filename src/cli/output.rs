@@ -141,3 +141,14 @@ mod tests {
         assert_eq!(slug("///"), "run");
     }
 }
+
+/// Prints what the scenario asks the user to fix (the importer's placeholders), one line each.
+pub fn warn_about(scenario: &crate::scenario::Scenario) {
+    let file = scenario
+        .source
+        .as_ref()
+        .map_or_else(|| scenario.name.clone(), |p| p.display().to_string());
+    for warning in &scenario.warnings {
+        eprintln!("warning: {file}: {warning}");
+    }
+}

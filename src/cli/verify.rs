@@ -178,6 +178,7 @@ fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
     let usage = |message: String| Failure::new(exit_code::USAGE, anyhow::anyhow!(message));
     let mut scenario =
         Scenario::from_file(&args.scenario).map_err(|e| Failure::new(exit_code::DATA, e))?;
+    output::warn_about(&scenario);
     let url = match &args.url {
         Some(url) => Some(Target::parse(url).map_err(|m| usage(format!("--url: {m}")))?),
         None => None,

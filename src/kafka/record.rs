@@ -92,7 +92,10 @@ impl ProduceRecorder {
         self.interval(slot).sent += 1;
         if self.measured(slot) {
             self.counts.sent += 1;
-            self.by_shape[slot.shape as usize].0.sent += 1;
+            // As for HTTP requests: a shape's planned messages are those that were due.
+            let shape = &mut self.by_shape[slot.shape as usize].0;
+            shape.planned += 1;
+            shape.sent += 1;
         } else {
             self.counts.warmup_excluded += 1;
         }

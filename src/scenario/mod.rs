@@ -8,6 +8,7 @@ mod error;
 pub mod import;
 mod kafka;
 mod overrides;
+mod placeholders;
 mod raw;
 mod target;
 pub mod template;
@@ -43,6 +44,8 @@ pub struct Scenario {
     /// The file it came from (none for `--url`), and the SHA-256 of its bytes.
     pub source: Option<PathBuf>,
     pub sha256: String,
+    /// What a user should fix before running it (the importer's secret placeholders).
+    pub warnings: Vec<String>,
 }
 
 /// Which HTTP version to speak.
@@ -221,6 +224,7 @@ impl Scenario {
             kafka: None,
             source: None,
             sha256: sha256_hex(name.as_bytes()),
+            warnings: Vec::new(),
         }
     }
 

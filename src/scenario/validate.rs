@@ -75,6 +75,7 @@ pub fn from_json(bytes: &[u8], path: &Path) -> Result<Scenario, ScenarioError> {
     } else {
         shapes(&raw, &origin, base_dir)?
     };
+    let warnings = super::placeholders::warnings(&raw);
     Ok(Scenario {
         name,
         description: raw.description.clone(),
@@ -87,6 +88,7 @@ pub fn from_json(bytes: &[u8], path: &Path) -> Result<Scenario, ScenarioError> {
         kafka,
         source: Some(path.to_path_buf()),
         sha256: String::new(),
+        warnings,
     })
 }
 

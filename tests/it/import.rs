@@ -61,8 +61,31 @@ fn a_browser_session_becomes_shapes_that_load_runs() {
     let parsed = Scenario::from_file(&scenario).unwrap();
     assert_eq!(parsed.requests.len(), 7);
     let out = dir.path().join("run.json");
-    let extra = ["--rate", "400/s", "--duration", "1s", "--seed", "3"];
-    assert_eq!(load(&scenario, &out, &extra), 0);
+    let (code, _, stderr) = {
+        let _serial = crate::util::one_at_a_time();
+        run(&[
+            "load",
+            "-s",
+            s(&scenario),
+            "--max-send-lag",
+            LAG,
+            "--out",
+            s(&out),
+            "--rate",
+            "400/s",
+            "--duration",
+            "1s",
+            "--seed",
+            "3",
+        ])
+    };
+    assert_eq!(code, 0, "{stderr}");
+    // The importer's secret placeholders are sent as they are, and `load` says so first.
+    assert!(
+        stderr.contains("warning: ")
+            && stderr.contains("header authorization is the importer's placeholder"),
+        "{stderr}"
+    );
     let seen = server.seen();
     assert_eq!(seen.len(), 400);
     let carts: Vec<u64> = seen

@@ -152,6 +152,7 @@ fn produces_a_kafka_scenario_with_flags_overriding_its_load() {
     let created = a.by_request["created"].counts.sent;
     let cancelled = a.by_request["cancelled"].counts.sent;
     assert_eq!(created + cancelled, 200);
+    assert_eq!(a.by_request["created"].counts.planned, created);
     // Weights 3:1, so about 150 of 200 (binomial sd ≈ 6).
     assert!((120..=180).contains(&created), "{created} created");
     let got = consume_all(b.bootstrap(), "orders", 200);
