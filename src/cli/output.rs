@@ -130,6 +130,17 @@ pub fn summary_json(a: &RunArtifact, out: &Path) -> String {
     serde_json::to_string_pretty(&value).expect("a JSON value always serializes")
 }
 
+/// Prints what the scenario asks the user to fix (the importer's placeholders), one line each.
+pub fn warn_about(scenario: &crate::scenario::Scenario) {
+    let file = scenario
+        .source
+        .as_ref()
+        .map_or_else(|| scenario.name.clone(), |p| p.display().to_string());
+    for warning in &scenario.warnings {
+        eprintln!("warning: {file}: {warning}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,16 +150,5 @@ mod tests {
         assert_eq!(slug("Checkout p99 / EU"), "checkout-p99-eu");
         assert_eq!(slug("GET http://127.0.0.1:8080"), "get-http-127-0-0-1-8080");
         assert_eq!(slug("///"), "run");
-    }
-}
-
-/// Prints what the scenario asks the user to fix (the importer's placeholders), one line each.
-pub fn warn_about(scenario: &crate::scenario::Scenario) {
-    let file = scenario
-        .source
-        .as_ref()
-        .map_or_else(|| scenario.name.clone(), |p| p.display().to_string());
-    for warning in &scenario.warnings {
-        eprintln!("warning: {file}: {warning}");
     }
 }
