@@ -31,8 +31,8 @@ pub struct LoadConfig {
     pub interval: Duration,
     /// How long in-flight requests may finish after the plan ends; default the timeout + 250 ms.
     pub grace: Option<Duration>,
-    /// Validity: the highest acceptable send-lag p99. The pacer batches slots that are closer
-    /// together than half of it.
+    /// Validity: the highest acceptable send-lag p99. The pacer wakes at most once per this
+    /// long and sends the slots within half of it either side of each wake.
     pub max_send_lag: Duration,
     pub max_requests: Option<u64>,
     pub max_rate: Option<Rate>,
@@ -217,11 +217,11 @@ impl PreparedRun {
             interval_ns: u64::try_from(self.config.interval.as_nanos())
                 .unwrap_or(1_000_000_000)
                 .max(1_000_000),
-            // Half the send-lag tolerance: slots closer together than this are released in
-            // batches, which cuts the pacer's wake-ups (and the driver's CPU per request) several
-            // fold at high rates while keeping every send well inside the tolerance.
-            granularity_ns: u64::try_from(self.config.max_send_lag.as_nanos() / 2)
-                .unwrap_or(u64::MAX),
+            // The send-lag tolerance: the pacer wakes at most once per this long and releases
+            // the slots within half of it either side, which cuts its wake-ups (and the
+            // driver's CPU per request) several fold at high rates while keeping every send
+            // within half the tolerance of its intended time.
+            granularity_ns: u64::try_from(self.config.max_send_lag.as_nanos()).unwrap_or(u64::MAX),
             highest_us: self.highest_us(),
             origin,
             stop: self.stop.clone(),
