@@ -102,8 +102,8 @@ impl Recorder {
 
     /// The slot's request ended. Transport errors are counted, not timed.
     ///
-    /// The pacer may send a slot up to half a granule *before* its intended time (its window
-    /// is centred on it). Latency is therefore timed from the earlier of the intended and the
+    /// The pacer may send a slot up to half of `max_send_lag` *before* its intended time (see
+    /// `shard`). Latency is therefore timed from the earlier of the intended and the
     /// actual send: a late send still counts its lateness (no coordinated omission), and an
     /// early send counts its whole service time, never less. Send lag is the distance between
     /// the two either way, so its p99 bounds early and late sends alike.

@@ -2,11 +2,12 @@
 //! process's affinity mask), a pacer, a fixed set of workers, and its own recorder.
 //!
 //! The pacer owns the shard's stripe of the plan (slots `seq ≡ index mod count`). It wakes at
-//! most once per granule (`max_send_lag`) and then releases every slot whose intended time is
-//! within half a granule of now, either side, stamped with that intended time: to the most
+//! most once per granule (¾ of `max_send_lag`) and then releases every slot whose intended
+//! time is before now + half of `max_send_lag`, stamped with that intended time: to the most
 //! recently idle worker (LIFO keeps few connections hot), else into a bounded queue, else it
-//! is `missed` (see [`queue_capacity`]). A send is thus at most half a granule early or late
-//! (plus timer noise); see `Recorder::finished` for how early sends are timed. The pacer also
+//! is `missed` (see [`queue_capacity`]). A send is thus at most half of `max_send_lag` early
+//! and a quarter late (plus timer noise); see `Recorder::finished` for how early sends are
+//! timed. The pacer also
 //! enforces the workers' request timeouts (`deadline`).
 //!
 //! All of the shard's tasks are spawned on its current-thread runtime (not a `LocalSet`, not
@@ -68,9 +69,11 @@ pub struct ShardConfig {
     pub timeout: Duration,
     pub grace: Duration,
     pub interval_ns: u64,
-    /// The pacer sleeps at least this long between wakes, and releases the slots within half
-    /// of it either side of each wake (`LoadConfig::max_send_lag`).
+    /// The pacer sleeps at least this long between wakes (¾ of `LoadConfig::max_send_lag`)...
     pub granularity_ns: u64,
+    /// ...and releases the slots due up to this long after each wake (half of it): a send is
+    /// at most `lead_ns` early and `granularity_ns - lead_ns` (plus timer noise) late.
+    pub lead_ns: u64,
     pub highest_us: u64,
     pub origin: Instant,
     pub stop: Arc<StopSignal>,
@@ -173,7 +176,7 @@ async fn pace(shard: &Shard) -> std::io::Result<()> {
         .slots()
         .filter(|s| s.seq % stride == index)
         .peekable();
-    let window = cfg.granularity_ns / 2;
+
     shard.timer.sleep_until(0).await?;
     loop {
         let now = shard.timer.now_ns();
@@ -181,12 +184,12 @@ async fn pace(shard: &Shard) -> std::io::Result<()> {
             break;
         }
         if cfg.mode == Mode::Paced {
-            // The window is centred on the intended times: a wake releases every slot due up
-            // to half a granule ahead, so a send is at most `granularity / 2` early or (plus
-            // timer noise) late. Releasing only what is already due would make every send
-            // late by up to a whole granule, and every latency that much longer. Early sends
-            // are timed from the actual send (see `Recorder::finished`).
-            let horizon = now + window;
+            // The window leans early: a wake releases every slot due up to `lead_ns` ahead,
+            // so a send is at most half of `max_send_lag` early and a quarter late (plus
+            // timer noise). Releasing only what is already due would make every send late by
+            // up to a whole granule, and every latency that much longer; an early send is
+            // timed from the actual send instead (see `Recorder::finished`).
+            let horizon = now + cfg.lead_ns;
             while let Some(slot) = slots.next_if(|s| s.at_ns <= horizon) {
                 release(shard, slot);
             }
