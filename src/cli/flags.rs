@@ -27,8 +27,9 @@ pub struct DriveFlags {
     /// Driver threads (shards); default one per CPU this process may use.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..256))]
     pub threads: Option<u64>,
-    /// Validity: the highest acceptable send-lag p99. Slots closer together than half of it
-    /// are sent in batches (fewer wake-ups, less CPU); lower it for tighter pacing.
+    /// Validity: the highest acceptable send-lag p99 (|actual − intended send|). Slots are
+    /// sent in batches, each within half of it of its intended time (fewer wake-ups, less
+    /// CPU); lower it for tighter pacing.
     #[arg(long, default_value = "1ms", value_parser = parse::positive_duration)]
     pub max_send_lag: Duration,
     /// Refuse a plan whose peak rate is above this (safety cap).

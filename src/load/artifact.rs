@@ -19,11 +19,13 @@ pub struct RunArtifact {
     pub run: RunInfo,
     pub plan: PlanInfo,
     pub counts: Counts,
-    /// Completion − intended send time: the latency a user would have seen.
+    /// Completion − the earlier of the intended and the actual send time: the latency a user
+    /// would have seen (a late send counts its lateness; an early one, at most half of
+    /// `--max-send-lag` early, counts its whole service time).
     pub latency: Distribution,
     /// Completion − actual send time.
     pub service_time: Distribution,
-    /// Actual send − intended send time: how well the driver kept the plan.
+    /// |Actual send − intended send time|: how well the driver kept the plan, early or late.
     pub send_lag: Distribution,
     /// Counts and latency per request name.
     pub by_request: BTreeMap<String, RequestStats>,

@@ -6,7 +6,7 @@ use super::http2::H2Error;
 use super::live::ShardProgress;
 use super::plan::Slot;
 use super::recorder::Timing;
-use super::shard::Shard;
+use super::shard::{Shard, duration_ns};
 use super::tally::Outcome;
 use crate::scenario::RenderContext;
 use std::io;
@@ -24,15 +24,16 @@ pub(super) async fn execute(shard: &Shard, worker: usize, conn: &mut Conn, slot:
     shard.recorder.borrow_mut().sent(&slot);
     let progress = shard.progress();
     ShardProgress::add(&progress.sent, 1);
-    let outcome =
-        match tokio::time::timeout(shard.cfg.timeout, send(shard, worker, conn, &slot)).await {
-            Ok(outcome) => outcome,
-            Err(_) => {
-                // The exchange was cut mid-way: the connection's state is unknown.
-                conn.http1 = None;
-                Outcome::Timeout
-            }
-        };
+    let deadline = sent_ns.saturating_add(duration_ns(shard.cfg.timeout));
+    let exchange = send(shard, worker, conn, &slot);
+    let outcome = match shard.deadlines.run(worker, deadline, exchange).await {
+        Some(outcome) => outcome,
+        None => {
+            // The exchange was cut mid-way: the connection's state is unknown.
+            conn.http1 = None;
+            Outcome::Timeout
+        }
+    };
     let done_ns = shard.timer.now_ns();
     match outcome {
         Outcome::Status(code) if code < 500 => ShardProgress::add(&progress.completed, 1),

@@ -1,11 +1,11 @@
 //! HTTP/2 through hyper: a few multiplexed connections per shard, shared by its workers.
 
 use super::connect::Connector;
+use super::local::Local;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http2::SendRequest;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use std::cell::RefCell;
 
 /// Streams per connection before another connection is opened.
 const STREAMS_PER_CONNECTION: usize = 100;
@@ -21,7 +21,7 @@ pub enum H2Error {
 /// The shard's HTTP/2 connections.
 pub struct H2Pool {
     connector: Connector,
-    senders: Vec<RefCell<Option<SendRequest<Full<Bytes>>>>>,
+    senders: Vec<Local<Option<SendRequest<Full<Bytes>>>>>,
 }
 
 impl H2Pool {
@@ -30,7 +30,7 @@ impl H2Pool {
         let connections = max_in_flight.div_ceil(STREAMS_PER_CONNECTION).max(1);
         H2Pool {
             connector,
-            senders: (0..connections).map(|_| RefCell::new(None)).collect(),
+            senders: (0..connections).map(|_| Local::new(None)).collect(),
         }
     }
 
@@ -45,7 +45,11 @@ impl H2Pool {
         request: http::Request<Full<Bytes>>,
     ) -> Result<u16, H2Error> {
         let slot = &self.senders[worker % self.senders.len()];
-        let existing = slot.borrow().as_ref().filter(|s| !s.is_closed()).cloned();
+        let existing = slot
+            .borrow_mut()
+            .as_ref()
+            .filter(|s| !s.is_closed())
+            .cloned();
         let mut sender = match existing {
             Some(sender) => sender,
             None => {

@@ -9,9 +9,11 @@
 //! ```
 //!
 //! Latency is measured from each slot's **intended** send time, so a stalled server shows up
-//! in latency even while the driver waits for it (no coordinated omission); service time is
-//! measured from the actual send; send lag is the difference, and proves the driver kept the
-//! plan. Depends on `scenario` only.
+//! in latency even while the driver waits for it (no coordinated omission); the pacer sends in
+//! batches, up to half of `max_send_lag` early, and an early send is timed from the actual
+//! send instead, so latency is never shorter than service time. Service time is measured
+//! from the actual send; send lag is the distance between the actual and the intended send,
+//! either way, and proves the driver kept the plan. Depends on `scenario` only.
 //!
 //! [`record`] is the other direction: a capture server that turns the requests it receives
 //! into `scenario::import` recordings (`fixproof record`).
@@ -20,6 +22,7 @@ mod affinity;
 pub mod artifact;
 mod assemble;
 mod connect;
+mod deadline;
 mod driver;
 mod exchange;
 pub mod histogram;
@@ -27,6 +30,7 @@ mod http1;
 mod http2;
 mod kafka_artifact;
 pub mod live;
+mod local;
 pub mod plan;
 mod pool;
 mod probe;

@@ -101,9 +101,16 @@ impl Recorder {
     }
 
     /// The slot's request ended. Transport errors are counted, not timed.
+    ///
+    /// The pacer may send a slot up to half of `max_send_lag` *before* its intended time (see
+    /// `shard`). Latency is therefore timed from the earlier of the intended and the
+    /// actual send: a late send still counts its lateness (no coordinated omission), and an
+    /// early send counts its whole service time, never less. Send lag is the distance between
+    /// the two either way, so its p99 bounds early and late sends alike.
     pub fn finished(&mut self, slot: &Slot, timing: Timing, outcome: Outcome) {
         let timed = matches!(outcome, Outcome::Status(_) | Outcome::Timeout);
-        let latency_us = micros(timing.done_ns.saturating_sub(slot.at_ns));
+        let start_ns = slot.at_ns.min(timing.sent_ns);
+        let latency_us = micros(timing.done_ns.saturating_sub(start_ns));
         self.timeline
             .finished(slot.at_ns, outcome, timed.then_some(latency_us));
         if !self.measured(slot) {
@@ -114,7 +121,7 @@ impl Recorder {
         let (shape_tally, shape_latency) = &mut self.shapes[slot.shape as usize];
         shape_tally.add(outcome);
         self.send_lag
-            .saturating_record(micros(timing.sent_ns.saturating_sub(slot.at_ns)));
+            .saturating_record(micros(timing.sent_ns.abs_diff(slot.at_ns)));
         if timed {
             self.latency.saturating_record(latency_us);
             shape_latency.saturating_record(latency_us);
@@ -135,5 +142,44 @@ impl Recorder {
             intervals: self.timeline.finish(),
             cpu: std::time::Duration::ZERO,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(at_us: u64, sent_us: u64, done_us: u64) -> Recorder {
+        let mut recorder = Recorder::new(1, 0, 1_000_000_000, 60_000_000);
+        let slot = Slot {
+            seq: 0,
+            at_ns: at_us * 1_000,
+            shape: 0,
+        };
+        recorder.released(&slot);
+        recorder.sent(&slot);
+        let timing = Timing {
+            sent_ns: sent_us * 1_000,
+            done_ns: done_us * 1_000,
+        };
+        recorder.finished(&slot, timing, Outcome::Status(200));
+        recorder
+    }
+
+    #[test]
+    fn a_late_send_counts_its_lateness() {
+        let r = record(1_000, 1_300, 1_400);
+        assert_eq!(r.latency.max(), 400);
+        assert_eq!(r.service_time.max(), 100);
+        assert_eq!(r.send_lag.max(), 300);
+    }
+
+    #[test]
+    fn an_early_send_is_never_shorter_than_its_service_time() {
+        // Sent 300 µs early, done 100 µs later: before the intended time even.
+        let r = record(1_300, 1_000, 1_100);
+        assert_eq!(r.latency.max(), 100);
+        assert_eq!(r.service_time.max(), 100);
+        assert_eq!(r.send_lag.max(), 300);
     }
 }

@@ -1,25 +1,36 @@
 //! One shard: a current-thread tokio runtime on its own OS thread (pinned to one CPU of the
 //! process's affinity mask), a pacer, a fixed set of workers, and its own recorder.
 //!
-//! The pacer owns the shard's stripe of the plan (slots `seq ≡ index mod count`). On each wake
-//! it releases every due slot, stamped with its own intended time: to the most recently idle
-//! worker (LIFO keeps few connections hot), else into a bounded queue, else it is `missed` (see [`queue_capacity`]).
+//! The pacer owns the shard's stripe of the plan (slots `seq ≡ index mod count`). It wakes at
+//! most once per granule (¾ of `max_send_lag`) and then releases every slot whose intended
+//! time is before now + half of `max_send_lag`, stamped with that intended time: to the most
+//! recently idle worker (LIFO keeps few connections hot), else into a bounded queue, else it
+//! is `missed` (see [`queue_capacity`]). A send is thus at most half of `max_send_lag` early
+//! and a quarter late (plus timer noise); see `Recorder::finished` for how early sends are
+//! timed. The pacer also
+//! enforces the workers' request timeouts (`deadline`).
+//!
+//! All of the shard's tasks are spawned on its current-thread runtime (not a `LocalSet`, not
+//! `block_on`'s future): a task woken by the I/O driver or by another task then goes straight
+//! onto the run queue, without the `eventfd` write and extra `epoll_wait` that waking a
+//! `LocalSet` costs; the shared state is therefore `Sync` ([`Local`]).
 //! A worker runs one request at a time on its own keep-alive connection (HTTP/1.1) or on the
 //! shard's shared HTTP/2 connections. In a closed loop there is no plan timing: workers claim
 //! the next slot as soon as they are free, and the pacer only ticks.
 
 use super::connect::Connector;
+use super::deadline::Deadlines;
 use super::exchange::{Conn, execute};
 use super::http2::H2Pool;
 use super::live::{ShardProgress, StopSignal};
+use super::local::Local;
 use super::plan::{Plan, Slot};
 use super::recorder::{Recorded, Recorder};
 use super::request::PreparedShape;
 use super::timer::HrTimer;
-use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::rc::Rc;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
@@ -58,8 +69,11 @@ pub struct ShardConfig {
     pub timeout: Duration,
     pub grace: Duration,
     pub interval_ns: u64,
-    /// The pacer sleeps at least this long between wakes (half of `LoadConfig::max_send_lag`).
+    /// The pacer sleeps at least this long between wakes (¾ of `LoadConfig::max_send_lag`)...
     pub granularity_ns: u64,
+    /// ...and releases the slots due up to this long after each wake (half of it): a send is
+    /// at most `lead_ns` early and `granularity_ns - lead_ns` (plus timer noise) late.
+    pub lead_ns: u64,
     pub highest_us: u64,
     pub origin: Instant,
     pub stop: Arc<StopSignal>,
@@ -67,22 +81,24 @@ pub struct ShardConfig {
 }
 
 struct Inbox {
-    job: Cell<Option<Slot>>,
+    job: Local<Option<Slot>>,
     notify: Notify,
 }
 
-/// State shared by the shard's tasks (one thread: `Rc` and `RefCell`, no locks).
+/// State shared by the shard's tasks (one thread, so the [`Local`] locks never contend).
 pub(super) struct Shard {
     pub cfg: ShardConfig,
     pub timer: HrTimer,
-    pub recorder: RefCell<Recorder>,
+    pub recorder: Local<Recorder>,
     pub h2: Option<H2Pool>,
-    queue: RefCell<VecDeque<Slot>>,
-    idle: RefCell<Vec<usize>>,
+    /// The workers' request timeouts, enforced by the pacer.
+    pub deadlines: Deadlines,
+    queue: Local<VecDeque<Slot>>,
+    idle: Local<Vec<usize>>,
     inboxes: Vec<Inbox>,
-    done: Cell<bool>,
+    done: AtomicBool,
     /// Closed loop: the next sequence number this shard claims.
-    cursor: Cell<u64>,
+    cursor: AtomicU64,
 }
 
 impl Shard {
@@ -103,8 +119,7 @@ pub fn run(cfg: ShardConfig) -> std::io::Result<Recorded> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let local = tokio::task::LocalSet::new();
-    local.block_on(&runtime, async move {
+    runtime.block_on(async move {
         let timer = HrTimer::new(cfg.origin)?;
         let recorder = Recorder::new(
             cfg.shapes.len(),
@@ -114,29 +129,38 @@ pub fn run(cfg: ShardConfig) -> std::io::Result<Recorded> {
         );
         let h2 = (cfg.protocol == Protocol::Http2)
             .then(|| H2Pool::new(cfg.connector.clone(), cfg.workers));
-        let shard = Rc::new(Shard {
+        let shard = Arc::new(Shard {
             inboxes: (0..cfg.workers)
                 .map(|_| Inbox {
-                    job: Cell::new(None),
+                    job: Local::new(None),
                     notify: Notify::new(),
                 })
                 .collect(),
-            cursor: Cell::new(cfg.index as u64),
+            cursor: AtomicU64::new(cfg.index as u64),
+            deadlines: Deadlines::new(cfg.workers),
             cfg,
             timer,
-            recorder: RefCell::new(recorder),
+            recorder: Local::new(recorder),
             h2,
-            queue: RefCell::new(VecDeque::new()),
-            idle: RefCell::new(Vec::new()),
-            done: Cell::new(false),
+            queue: Local::new(VecDeque::new()),
+            idle: Local::new(Vec::new()),
+            done: AtomicBool::new(false),
         });
+        // Spawned tasks, not a `LocalSet` and not `block_on`'s own future: a task the I/O
+        // driver wakes then goes straight onto the runtime's run queue, with no `eventfd`
+        // write and no extra `epoll_wait` to drain it.
         let mut workers = tokio::task::JoinSet::new();
         for id in 0..shard.cfg.workers {
-            workers.spawn_local(worker(shard.clone(), id));
+            workers.spawn(worker(shard.clone(), id));
         }
-        pace(&shard).await?;
+        let pacer = tokio::spawn({
+            let shard = shard.clone();
+            async move { pace(&shard).await }
+        });
+        // On an error the dropped `JoinSet` aborts the workers.
+        pacer.await.map_err(std::io::Error::other)??;
         finish(&shard, workers).await;
-        let shard = Rc::into_inner(shard).expect("every worker has ended or been aborted");
+        let shard = Arc::into_inner(shard).expect("every worker has ended or been aborted");
         let mut recorded = shard.recorder.into_inner().finish();
         recorded.cpu = super::affinity::thread_cpu_time();
         Ok(recorded)
@@ -152,6 +176,7 @@ async fn pace(shard: &Shard) -> std::io::Result<()> {
         .slots()
         .filter(|s| s.seq % stride == index)
         .peekable();
+
     shard.timer.sleep_until(0).await?;
     loop {
         let now = shard.timer.now_ns();
@@ -159,26 +184,29 @@ async fn pace(shard: &Shard) -> std::io::Result<()> {
             break;
         }
         if cfg.mode == Mode::Paced {
-            while let Some(slot) = slots.next_if(|s| s.at_ns <= now) {
+            // The window leans early: a wake releases every slot due up to `lead_ns` ahead,
+            // so a send is at most half of `max_send_lag` early and a quarter late (plus
+            // timer noise). Releasing only what is already due would make every send late by
+            // up to a whole granule, and every latency that much longer; an early send is
+            // timed from the actual send instead (see `Recorder::finished`).
+            let horizon = now + cfg.lead_ns;
+            while let Some(slot) = slots.next_if(|s| s.at_ns <= horizon) {
                 release(shard, slot);
             }
         }
         if let Some(p99) = shard.recorder.borrow_mut().timeline.close_ready(now) {
-            shard
-                .progress()
-                .p99_us
-                .store(p99, std::sync::atomic::Ordering::Relaxed);
+            shard.progress().p99_us.store(p99, Ordering::Relaxed);
         }
+        let timeout = shard.deadlines.expire(now);
         let wake = match (cfg.mode, slots.peek()) {
             (Mode::Paced, None) => break,
-            (Mode::Paced, Some(next)) => {
-                next.at_ns.max(now + cfg.granularity_ns).min(now + TICK_NS)
-            }
-            (Mode::Closed { .. }, _) => cfg.plan.end_ns().min(now + TICK_NS),
+            (Mode::Paced, Some(next)) => next.at_ns.max(now + cfg.granularity_ns),
+            (Mode::Closed { .. }, _) => cfg.plan.end_ns(),
         };
+        let wake = wake.min(timeout).min(now + TICK_NS);
         shard.timer.sleep_until(wake).await?;
     }
-    shard.done.set(true);
+    shard.done.store(true, Ordering::Relaxed);
     for id in shard.idle.borrow_mut().drain(..) {
         shard.inboxes[id].notify.notify_one();
     }
@@ -189,9 +217,9 @@ fn release(shard: &Shard, slot: Slot) {
     let mut recorder = shard.recorder.borrow_mut();
     if let Some(id) = shard.idle.borrow_mut().pop() {
         recorder.released(&slot);
-        shard.inboxes[id].job.set(Some(slot));
+        *shard.inboxes[id].job.borrow_mut() = Some(slot);
         shard.inboxes[id].notify.notify_one();
-    } else if shard.queue.borrow().len() < queue_capacity(shard.cfg.workers) {
+    } else if shard.queue.borrow_mut().len() < queue_capacity(shard.cfg.workers) {
         recorder.released(&slot);
         shard.queue.borrow_mut().push_back(slot);
     } else {
@@ -213,14 +241,43 @@ async fn finish(shard: &Shard, mut workers: tokio::task::JoinSet<()>) {
         let mut recorder = shard.recorder.borrow_mut();
         dropped.iter().for_each(|slot| recorder.abandoned(slot));
     }
+    let grace_end = shard
+        .timer
+        .now_ns()
+        .saturating_add(duration_ns(shard.cfg.grace));
     let drained = async { while workers.join_next().await.is_some() {} };
-    if tokio::time::timeout(shard.cfg.grace, drained)
-        .await
-        .is_err()
-    {
+    // The pacer has ended: timeouts are enforced here until the grace period is over.
+    let expiring = async {
+        loop {
+            let now = shard.timer.now_ns();
+            let timeout = shard.deadlines.expire(now);
+            if now >= grace_end {
+                return;
+            }
+            if shard
+                .timer
+                .sleep_until(timeout.min(grace_end))
+                .await
+                .is_err()
+            {
+                // No timer: wait out the grace period on tokio's.
+                tokio::time::sleep(shard.cfg.grace).await;
+                return;
+            }
+        }
+    };
+    let overdue = tokio::select! {
+        () = drained => false,
+        () = expiring => true,
+    };
+    if overdue {
         workers.abort_all();
         while workers.join_next().await.is_some() {}
     }
+}
+
+pub(super) fn duration_ns(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 async fn next_job(shard: &Shard, id: usize) -> Option<Slot> {
@@ -231,12 +288,12 @@ async fn next_job(shard: &Shard, id: usize) -> Option<Slot> {
         if let Some(slot) = shard.queue.borrow_mut().pop_front() {
             return Some(slot);
         }
-        if shard.done.get() {
+        if shard.done.load(Ordering::Relaxed) {
             return None;
         }
         shard.idle.borrow_mut().push(id);
         shard.inboxes[id].notify.notified().await;
-        if let Some(slot) = shard.inboxes[id].job.take() {
+        if let Some(slot) = shard.inboxes[id].job.borrow_mut().take() {
             return Some(slot);
         }
     }
@@ -245,16 +302,18 @@ async fn next_job(shard: &Shard, id: usize) -> Option<Slot> {
 /// Closed loop: the next slot of this shard's stripe, timed from now.
 fn claim(shard: &Shard, max_requests: Option<u64>) -> Option<Slot> {
     let cfg = &shard.cfg;
-    let seq = shard.cursor.get();
+    let seq = shard.cursor.load(Ordering::Relaxed);
     let now = shard.timer.now_ns();
-    if shard.done.get()
+    if shard.done.load(Ordering::Relaxed)
         || cfg.stop.is_stopped()
         || now >= cfg.plan.end_ns()
         || max_requests.is_some_and(|m| seq >= m)
     {
         return None;
     }
-    shard.cursor.set(seq + cfg.count as u64);
+    shard
+        .cursor
+        .store(seq + cfg.count as u64, Ordering::Relaxed);
     let slot = Slot {
         seq,
         at_ns: now,
@@ -264,7 +323,7 @@ fn claim(shard: &Shard, max_requests: Option<u64>) -> Option<Slot> {
     Some(slot)
 }
 
-async fn worker(shard: Rc<Shard>, id: usize) {
+async fn worker(shard: Arc<Shard>, id: usize) {
     let mut conn = Conn::default();
     while let Some(slot) = next_job(&shard, id).await {
         execute(&shard, id, &mut conn, slot).await;
