@@ -201,12 +201,22 @@ fn a_patch_that_does_not_apply_is_exit_65_with_gits_message() {
     assert_eq!(f.worktrees(), 1);
 }
 
+/// The patch that sets the checkout's pricing timeout to `value` (JSON).
+fn pricing_timeout(value: &str) -> String {
+    format!(
+        "--- a/checkout.json\n+++ b/checkout.json\n@@ -1,5 +1,5 @@\n {{\n   \"service\": \"checkout\",\n-  \"pricing_timeout_ms\": null,\n+  \"pricing_timeout_ms\": {value},\n   \"on_pricing_timeout\": \"error\",\n   \"missing_address\": \"raise\",\n"
+    )
+}
+
 #[test]
 fn a_candidate_that_crashes_is_rejected_with_its_output() {
     let _serial = crate::util::one_at_a_time();
     let f = Fixture::new();
-    let broken = "--- a/checkout.json\n+++ b/checkout.json\n@@ -1,5 +1,5 @@\n {\n   \"service\": \"checkout\",\n-  \"pricing_timeout_ms\": null,\n+  \"pricing_timeout_ms\": \"soon\",\n   \"on_pricing_timeout\": \"error\",\n   \"missing_address\": \"raise\",\n";
-    std::fs::write(f.dir.path().join("broken.diff"), broken).unwrap();
+    std::fs::write(
+        f.dir.path().join("broken.diff"),
+        pricing_timeout("\"soon\""),
+    )
+    .unwrap();
     let (code, json, stderr) = run(&f, &["--patch", &f.path("broken.diff")], &checkout());
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(json["verdict"], "reject");
@@ -223,8 +233,7 @@ fn a_candidate_whose_errors_run_away_is_stopped_early_and_rejected() {
     let _serial = crate::util::one_at_a_time();
     let f = Fixture::new();
     // A 1 ms timeout on the pricing call that errors out: nearly every order fails.
-    let failing = "--- a/checkout.json\n+++ b/checkout.json\n@@ -1,5 +1,5 @@\n {\n   \"service\": \"checkout\",\n-  \"pricing_timeout_ms\": null,\n+  \"pricing_timeout_ms\": 1,\n   \"on_pricing_timeout\": \"error\",\n   \"missing_address\": \"raise\",\n";
-    std::fs::write(f.dir.path().join("failing.diff"), failing).unwrap();
+    std::fs::write(f.dir.path().join("failing.diff"), pricing_timeout("1")).unwrap();
     let (code, json, stderr) = run(&f, &["--patch", &f.path("failing.diff")], &checkout());
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(json["verdict"], "reject", "{json:#}");
