@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use tokio::signal::unix::SignalKind;
 
 #[derive(Debug, Args)]
 pub struct KafkaArgs {
@@ -206,16 +207,19 @@ async fn broker(args: BrokerArgs) -> Result<i32, Failure> {
     Ok(exit_code::OK)
 }
 
-/// A stop flag that Ctrl-C sets.
-fn stop_on_ctrl_c() -> Arc<AtomicBool> {
+/// A stop flag that any of `signals` sets (Ctrl-C is `SignalKind::interrupt()`).
+fn stop_on(signals: &[SignalKind]) -> Result<Arc<AtomicBool>, Failure> {
     let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            flag.store(true, Ordering::Relaxed);
-        }
-    });
-    stop
+    for &kind in signals {
+        let mut signal = tokio::signal::unix::signal(kind).context("listening for signals")?;
+        let flag = Arc::clone(&stop);
+        tokio::spawn(async move {
+            if signal.recv().await.is_some() {
+                flag.store(true, Ordering::Relaxed);
+            }
+        });
+    }
+    Ok(stop)
 }
 
 /// What `kafka produce` runs: the producer's config, and the group whose lag is sampled.
@@ -343,7 +347,7 @@ async fn produce(args: ProduceArgs) -> Result<i32, Failure> {
         .out
         .clone()
         .unwrap_or_else(|| output::default_artifact_path("kafka", &config.label));
-    let stop = stop_on_ctrl_c();
+    let stop = stop_on(&[SignalKind::interrupt()])?;
     let probe = match group {
         Some(group) => Some(
             LagProbe::connect(LagConfig {
@@ -397,7 +401,7 @@ async fn lag(args: LagArgs) -> Result<i32, Failure> {
         timeout: args.timeout,
     })
     .map_err(failure)?;
-    let stop = stop_on_ctrl_c();
+    let stop = stop_on(&[SignalKind::interrupt()])?;
     let sampled = kafka::lag::sample_for(probe, args.duration, args.warmup, Arc::clone(&stop));
     let (probe, series) = sampled.await.map_err(failure)?;
     let artifact = kafka::lag_artifact(&args.bootstrap, &args.label, series);
@@ -418,15 +422,7 @@ async fn consume(args: ConsumeArgs) -> Result<i32, Failure> {
         serde_json::from_str(&text).map_err(|e| data(format!("{shown}: {e}")))?;
     // A consumer is stopped with SIGTERM (verify's teardown) or Ctrl-C: either way it leaves
     // its group cleanly.
-    let stop = stop_on_ctrl_c();
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("listening for SIGTERM")?;
-    let on_term = Arc::clone(&stop);
-    tokio::spawn(async move {
-        if terminate.recv().await.is_some() {
-            on_term.store(true, Ordering::Relaxed);
-        }
-    });
+    let stop = stop_on(&[SignalKind::interrupt(), SignalKind::terminate()])?;
     let flag = Arc::clone(&stop);
     let handled = tokio::task::spawn_blocking(move || {
         kafka::consumer::consume(&args.bootstrap, &args.topic, &args.group, &settings, &flag)

@@ -36,6 +36,14 @@ impl Role {
     }
 }
 
+/// The label of arm `i`: `baseline` for 0, then `candidate-1`, `candidate-2`, …
+pub fn arm_label(i: usize) -> String {
+    match i {
+        0 => Role::Baseline.name().to_string(),
+        i => format!("candidate-{i}"),
+    }
+}
+
 /// One arm to run.
 #[derive(Debug, Clone)]
 pub struct ArmSpec {

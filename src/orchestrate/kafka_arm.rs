@@ -6,8 +6,7 @@
 //! only this arm consumes, and the probe watches the user's group on the temporary topics that
 //! appeared after the arm's session began (never the `-fallback-` topic of the deployed app).
 
-use super::arm::KafkaArms;
-use super::arm::{ArmFailure, ArmSettings, StartedArm};
+use super::arm::{ArmFailure, ArmSettings, KafkaArms, StartedArm, arm_label};
 use super::signal::Interrupt;
 use crate::kafka::broker::TopicSpec;
 use crate::kafka::lag::{matching_topics, sample_for};
@@ -26,10 +25,9 @@ use std::time::Duration;
 /// # Errors
 /// [`KafkaError`] when the broker cannot start.
 pub fn embedded(k: &KafkaScenario, candidates: usize) -> Result<(Broker, KafkaArms), KafkaError> {
-    let topics: Vec<TopicSpec> = std::iter::once("baseline".to_string())
-        .chain((1..=candidates).map(|i| format!("candidate-{i}")))
-        .map(|label| TopicSpec {
-            name: k.arm_topic(&label),
+    let topics: Vec<TopicSpec> = (0..=candidates)
+        .map(|i| TopicSpec {
+            name: k.arm_topic(&arm_label(i)),
             partitions: 1,
         })
         .collect();

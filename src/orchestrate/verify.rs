@@ -2,7 +2,9 @@
 //! measured by the load driver or checked by a repro script. Judging the measurements is the
 //! caller's (the `verdict` module's) job; this module only runs things and cleans up.
 
-use super::arm::{self, ArmFailure, ArmSettings, ArmSpec, Backend, DriverKnobs, Role, StartedArm};
+use super::arm::{
+    self, ArmFailure, ArmSettings, ArmSpec, Backend, DriverKnobs, Role, StartedArm, arm_label,
+};
 use super::mirrord::{self, MirrordError};
 use super::signal::Interrupt;
 use super::workspace::{Patch, WorkspaceError, Workspaces};
@@ -98,15 +100,11 @@ pub async fn run(plan: &VerifyPlan, interrupt: &Arc<Interrupt>) -> Result<Verify
     let workspaces = Workspaces::create(&plan.repo, &plan.base, &plan.patches)?;
     let mut specs = vec![spec(
         Role::Baseline,
-        "baseline".into(),
+        arm_label(0),
         workspaces.baseline.clone(),
     )];
     for (i, dir) in workspaces.candidates.iter().enumerate() {
-        specs.push(spec(
-            Role::Candidate,
-            format!("candidate-{}", i + 1),
-            dir.clone(),
-        ));
+        specs.push(spec(Role::Candidate, arm_label(i + 1), dir.clone()));
     }
     if let Backend::Mirrord(options) = &plan.settings.backend {
         check_mirrord(options, &specs, plan)?;

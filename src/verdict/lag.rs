@@ -277,11 +277,7 @@ pub fn increment_upper(times: &[f64], values: &[f64], confidence: f64) -> Option
 /// # Errors
 /// A sentence when there is no series.
 pub fn consume_rates(series: Option<&LagSeries>) -> Result<Vec<f64>, String> {
-    let series = series.ok_or(NO_SERIES)?;
-    Ok(series
-        .measured()
-        .filter_map(|p| p.consume_rate_per_s)
-        .collect())
+    steady(series, |p| p.consume_rate_per_s)
 }
 
 /// The lag levels of the steady-state samples.
@@ -289,8 +285,19 @@ pub fn consume_rates(series: Option<&LagSeries>) -> Result<Vec<f64>, String> {
 /// # Errors
 /// A sentence when there is no series.
 pub fn levels(series: Option<&LagSeries>) -> Result<Vec<f64>, String> {
-    let series = series.ok_or(NO_SERIES)?;
-    Ok(series.measured().map(|p| p.lag as f64).collect())
+    steady(series, |p| Some(p.lag as f64))
+}
+
+/// `value` of each steady-state sample that has one.
+fn steady(
+    series: Option<&LagSeries>,
+    value: impl Fn(&LagPoint) -> Option<f64>,
+) -> Result<Vec<f64>, String> {
+    Ok(series
+        .ok_or(NO_SERIES)?
+        .measured()
+        .filter_map(value)
+        .collect())
 }
 
 const NO_SERIES: &str = "no Kafka lag series in this artifact (run `fixproof kafka lag`)";
