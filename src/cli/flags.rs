@@ -28,7 +28,7 @@ pub struct DriveFlags {
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..256))]
     pub threads: Option<u64>,
     /// Validity: the highest acceptable send-lag p99 (|actual − intended send|). Slots are
-    /// sent in batches, each within half of it of its intended time (fewer wake-ups, less
+    /// sent in batches, each at most ¾ of it early and 0.6 of it late (fewer wake-ups, less
     /// CPU); lower it for tighter pacing.
     #[arg(long, default_value = "1ms", value_parser = parse::positive_duration)]
     pub max_send_lag: Duration,

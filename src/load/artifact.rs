@@ -19,9 +19,10 @@ pub struct RunArtifact {
     pub run: RunInfo,
     pub plan: PlanInfo,
     pub counts: Counts,
-    /// Completion − the earlier of the intended and the actual send time: the latency a user
-    /// would have seen (a late send counts its lateness; an early one, at most half of
-    /// `--max-send-lag` early, counts its whole service time).
+    /// Completion − the earlier of the due and the actual send time, where a slot is due at
+    /// its intended time or at the pacer tick that releases it (a late wake or a wait for a
+    /// free connection counts; an early send counts its whole service time; see
+    /// `Recorder::finished`).
     pub latency: Distribution,
     /// Completion − actual send time.
     pub service_time: Distribution,

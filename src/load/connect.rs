@@ -15,13 +15,15 @@ use tokio_rustls::TlsConnector;
 pub enum Stream {
     Plain(TcpStream),
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    /// Plain TCP outside the reactor, polled on the pacer's ticks (paced HTTP/1.1).
+    Ticked(super::tick::TickStream),
 }
 
 impl Stream {
     /// True when TLS negotiated HTTP/2 through ALPN.
     pub fn is_h2(&self) -> bool {
         match self {
-            Stream::Plain(_) => false,
+            Stream::Plain(_) | Stream::Ticked(_) => false,
             Stream::Tls(tls) => tls.get_ref().1.alpn_protocol() == Some(b"h2"),
         }
     }
@@ -36,6 +38,10 @@ macro_rules! delegate {
             }
             Stream::Tls($s) => {
                 let $s = Pin::new($s.as_mut());
+                $e
+            }
+            Stream::Ticked($s) => {
+                let $s = Pin::new($s);
                 $e
             }
         }
@@ -106,6 +112,11 @@ impl Connector {
             }
         };
         Ok(Connector { addr, tls })
+    }
+
+    /// True for `https` targets.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     /// Opens one connection (TCP_NODELAY set, TLS handshake done).

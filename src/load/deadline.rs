@@ -57,6 +57,13 @@ impl Deadlines {
         result
     }
 
+    /// True when some request's deadline is at or before `now_ns`.
+    pub fn any_due(&self, now_ns: u64) -> bool {
+        self.0
+            .iter()
+            .any(|d| d.at_ns.load(Ordering::Relaxed) <= now_ns)
+    }
+
     /// Cancels every request whose deadline is at or before `now_ns`; returns the earliest
     /// deadline still pending (`u64::MAX` when none).
     pub fn expire(&self, now_ns: u64) -> u64 {

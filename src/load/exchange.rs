@@ -1,13 +1,15 @@
 //! One request, start to finish: render, send on the worker's connection, time, classify,
 //! record.
 
+use super::connect::Stream;
 use super::http1::{ExchangeError, Http1Conn};
 use super::http2::H2Error;
 use super::live::ShardProgress;
 use super::plan::Slot;
 use super::recorder::Timing;
-use super::shard::{Shard, duration_ns};
+use super::shard::{Job, Shard, duration_ns};
 use super::tally::Outcome;
+use super::tick::TickStream;
 use crate::scenario::RenderContext;
 use std::io;
 
@@ -19,22 +21,33 @@ pub struct Conn {
 }
 
 /// Sends the slot's request and records how it ended.
-pub(super) async fn execute(shard: &Shard, worker: usize, conn: &mut Conn, slot: Slot) {
+pub(super) async fn execute(shard: &Shard, worker: usize, conn: &mut Conn, job: Job) {
+    let Job { slot, due_ns } = job;
     let sent_ns = shard.timer.now_ns();
     shard.recorder.borrow_mut().sent(&slot);
     let progress = shard.progress();
     ShardProgress::add(&progress.sent, 1);
     let deadline = sent_ns.saturating_add(duration_ns(shard.cfg.timeout));
     let exchange = send(shard, worker, conn, &slot);
-    let outcome = match shard.deadlines.run(worker, deadline, exchange).await {
-        Some(outcome) => outcome,
+    let (outcome, rx_time) = match shard.deadlines.run(worker, deadline, exchange).await {
+        Some(done) => done,
         None => {
             // The exchange was cut mid-way: the connection's state is unknown.
             conn.http1 = None;
-            Outcome::Timeout
+            (Outcome::Timeout, None)
         }
     };
-    let done_ns = shard.timer.now_ns();
+    let now_ns = shard.timer.now_ns();
+    // A ticked connection's response is seen at a pacer tick, after it arrived: it is timed
+    // by the kernel's receive timestamp instead (see `tick`).
+    let (outcome, done_ns) = match rx_time {
+        Some(_) => match shard.clock.completion_ns(rx_time, sent_ns, now_ns) {
+            // Arrived after its deadline, but before the tick that would have expired it.
+            done if done > deadline => (Outcome::Timeout, deadline),
+            done => (outcome, done),
+        },
+        None => (outcome, now_ns),
+    };
     match outcome {
         Outcome::Status(code) if code < 500 => ShardProgress::add(&progress.completed, 1),
         Outcome::Status(_) => {
@@ -43,13 +56,24 @@ pub(super) async fn execute(shard: &Shard, worker: usize, conn: &mut Conn, slot:
         }
         _ => ShardProgress::add(&progress.errors, 1),
     }
-    shard
-        .recorder
-        .borrow_mut()
-        .finished(&slot, Timing { sent_ns, done_ns }, outcome);
+    shard.recorder.borrow_mut().finished(
+        &slot,
+        Timing {
+            due_ns,
+            sent_ns,
+            done_ns,
+        },
+        outcome,
+    );
 }
 
-async fn send(shard: &Shard, worker: usize, conn: &mut Conn, slot: &Slot) -> Outcome {
+/// The outcome, and for a ticked connection the kernel receive time of the response's end.
+async fn send(
+    shard: &Shard,
+    worker: usize,
+    conn: &mut Conn,
+    slot: &Slot,
+) -> (Outcome, Option<i128>) {
     let shape = &shard.cfg.shapes[slot.shape as usize];
     let mut ctx = RenderContext {
         seq: slot.seq,
@@ -57,9 +81,9 @@ async fn send(shard: &Shard, worker: usize, conn: &mut Conn, slot: &Slot) -> Out
     };
     if let Some(pool) = &shard.h2 {
         let Ok(request) = shape.to_hyper(slot.seq, shard.cfg.scheme, &mut ctx) else {
-            return Outcome::Other;
+            return (Outcome::Other, None);
         };
-        return match pool.send(worker, request).await {
+        let outcome = match pool.send(worker, request).await {
             Ok(status) => Outcome::Status(status),
             Err(H2Error::Connect(e)) => classify_connect(&e),
             Err(H2Error::Handshake) => Outcome::Other,
@@ -70,6 +94,7 @@ async fn send(shard: &Shard, worker: usize, conn: &mut Conn, slot: &Slot) -> Out
             }
             Err(H2Error::Request(_)) => Outcome::Other,
         };
+        return (outcome, None);
     }
     conn.buf.clear();
     shape.encode_http1(slot.seq, &mut ctx, &mut conn.buf);
@@ -77,19 +102,21 @@ async fn send(shard: &Shard, worker: usize, conn: &mut Conn, slot: &Slot) -> Out
     // that one is retried once on a fresh connection.
     for attempt in 0..2 {
         if conn.http1.is_none() {
-            match shard.cfg.connector.connect().await {
+            match connect(shard).await {
                 Ok(stream) => conn.http1 = Some(Http1Conn::new(stream)),
-                Err(e) => return classify_connect(&e),
+                Err(e) => return (classify_connect(&e), None),
             }
         }
         let http1 = conn.http1.as_mut().expect("connected just above");
         let reused = http1.used;
+        http1.take_rx_time();
         match http1.exchange(&conn.buf, shape.is_head()).await {
             Ok(status) => {
+                let rx_time = http1.take_rx_time();
                 if !http1.is_reusable() {
                     conn.http1 = None;
                 }
-                return Outcome::Status(status);
+                return (Outcome::Status(status), rx_time);
             }
             Err(ExchangeError::Io {
                 error,
@@ -97,16 +124,27 @@ async fn send(shard: &Shard, worker: usize, conn: &mut Conn, slot: &Slot) -> Out
             }) => {
                 conn.http1 = None;
                 if !(reused && before_response && attempt == 0) {
-                    return classify_io(&error);
+                    return (classify_io(&error), None);
                 }
             }
             Err(ExchangeError::Protocol) => {
                 conn.http1 = None;
-                return Outcome::Other;
+                return (Outcome::Other, None);
             }
         }
     }
-    Outcome::Reset
+    (Outcome::Reset, None)
+}
+
+/// A new connection; taken out of the reactor when the shard ticks its connections.
+async fn connect(shard: &Shard) -> io::Result<Stream> {
+    let stream = shard.cfg.connector.connect().await?;
+    match (stream, &shard.ticker) {
+        (Stream::Plain(tcp), Some(ticker)) => {
+            Ok(Stream::Ticked(TickStream::new(tcp, ticker.clone())?))
+        }
+        (stream, _) => Ok(stream),
+    }
 }
 
 fn classify_connect(error: &io::Error) -> Outcome {

@@ -9,11 +9,14 @@
 //! ```
 //!
 //! Latency is measured from each slot's **intended** send time, so a stalled server shows up
-//! in latency even while the driver waits for it (no coordinated omission); the pacer sends in
-//! batches, up to half of `max_send_lag` early, and an early send is timed from the actual
-//! send instead, so latency is never shorter than service time. Service time is measured
-//! from the actual send; send lag is the distance between the actual and the intended send,
-//! either way, and proves the driver kept the plan. Depends on `scenario` only.
+//! in latency even while the driver waits for it (no coordinated omission). The pacer sends
+//! in batches on a grid of ticks, up to ¾ of `max_send_lag` early and 0.6 of it late: an early
+//! send is timed from the actual send, so latency is never shorter than service time, and a
+//! slot rounded later onto the grid is timed from its tick. Service time is measured from the
+//! actual send; send lag is the distance between the actual and the intended send, either
+//! way, and proves the driver kept the plan. On paced plain HTTP/1.1, responses are read on
+//! the pacer's ticks and timed by the kernel's receive timestamps (`tick`). Depends on
+//! `scenario` only.
 //!
 //! [`record`] is the other direction: a capture server that turns the requests it receives
 //! into `scenario::import` recordings (`fixproof record`).
@@ -39,9 +42,11 @@ mod recorder;
 pub mod request;
 mod shard;
 pub mod tally;
+mod tick;
 mod timeline;
 mod timer;
 
+pub use affinity::disable_transparent_huge_pages;
 pub use artifact::{ArtifactError, RunArtifact};
 pub use driver::{LoadConfig, LoadError, PreparedRun};
 pub use pool::pool;

@@ -11,6 +11,9 @@ use hdrhistogram::Histogram;
 /// Times of one finished request, nanoseconds after the plan's origin.
 #[derive(Debug, Clone, Copy)]
 pub struct Timing {
+    /// When the pacer meant the request to go: its intended time, or the scheduled wake that
+    /// released it when that came later (see [`Recorder::finished`]).
+    pub due_ns: u64,
     pub sent_ns: u64,
     pub done_ns: u64,
 }
@@ -102,14 +105,21 @@ impl Recorder {
 
     /// The slot's request ended. Transport errors are counted, not timed.
     ///
-    /// The pacer may send a slot up to half of `max_send_lag` *before* its intended time (see
-    /// `shard`). Latency is therefore timed from the earlier of the intended and the
-    /// actual send: a late send still counts its lateness (no coordinated omission), and an
-    /// early send counts its whole service time, never less. Send lag is the distance between
-    /// the two either way, so its p99 bounds early and late sends alike.
+    /// The pacer wakes on a grid of ticks and releases at each one the slots due up to a lead
+    /// ahead (see `shard`), so a slot is *due* at its intended time or, when that falls
+    /// between two ticks after the lead, at the scheduled tick that releases it. Latency is
+    /// timed from the earlier of the due time and the actual send:
+    /// - a send later than its due time counts the delay (a late wake, no free worker: no
+    ///   coordinated omission);
+    /// - an early send counts its whole service time, never less;
+    /// - the rounding of intended times onto the tick grid, which does not depend on the
+    ///   target, is not counted as latency.
+    ///
+    /// Send lag is the distance between the intended time and the actual send either way, so
+    /// its p99 bounds early and late sends alike, rounding included.
     pub fn finished(&mut self, slot: &Slot, timing: Timing, outcome: Outcome) {
         let timed = matches!(outcome, Outcome::Status(_) | Outcome::Timeout);
-        let start_ns = slot.at_ns.min(timing.sent_ns);
+        let start_ns = timing.due_ns.min(timing.sent_ns);
         let latency_us = micros(timing.done_ns.saturating_sub(start_ns));
         self.timeline
             .finished(slot.at_ns, outcome, timed.then_some(latency_us));
@@ -149,7 +159,7 @@ impl Recorder {
 mod tests {
     use super::*;
 
-    fn record(at_us: u64, sent_us: u64, done_us: u64) -> Recorder {
+    fn record(at_us: u64, due_us: u64, sent_us: u64, done_us: u64) -> Recorder {
         let mut recorder = Recorder::new(1, 0, 1_000_000_000, 60_000_000);
         let slot = Slot {
             seq: 0,
@@ -159,6 +169,7 @@ mod tests {
         recorder.released(&slot);
         recorder.sent(&slot);
         let timing = Timing {
+            due_ns: due_us * 1_000,
             sent_ns: sent_us * 1_000,
             done_ns: done_us * 1_000,
         };
@@ -168,7 +179,7 @@ mod tests {
 
     #[test]
     fn a_late_send_counts_its_lateness() {
-        let r = record(1_000, 1_300, 1_400);
+        let r = record(1_000, 1_000, 1_300, 1_400);
         assert_eq!(r.latency.max(), 400);
         assert_eq!(r.service_time.max(), 100);
         assert_eq!(r.send_lag.max(), 300);
@@ -177,9 +188,22 @@ mod tests {
     #[test]
     fn an_early_send_is_never_shorter_than_its_service_time() {
         // Sent 300 µs early, done 100 µs later: before the intended time even.
-        let r = record(1_300, 1_000, 1_100);
+        let r = record(1_300, 1_300, 1_000, 1_100);
         assert_eq!(r.latency.max(), 100);
         assert_eq!(r.service_time.max(), 100);
         assert_eq!(r.send_lag.max(), 300);
+    }
+
+    #[test]
+    fn rounding_onto_the_tick_grid_is_not_latency_but_a_late_wake_is() {
+        // Intended at 1 000 µs, released by the tick scheduled at 1 200 µs.
+        let on_time = record(1_000, 1_200, 1_200, 1_300);
+        assert_eq!(on_time.latency.max(), 100);
+        assert_eq!(on_time.send_lag.max(), 200);
+        // That tick woke 150 µs late: the request waited, and that counts.
+        let late = record(1_000, 1_200, 1_350, 1_450);
+        assert_eq!(late.latency.max(), 250);
+        assert_eq!(late.service_time.max(), 100);
+        assert_eq!(late.send_lag.max(), 350);
     }
 }

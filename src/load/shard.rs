@@ -2,13 +2,14 @@
 //! process's affinity mask), a pacer, a fixed set of workers, and its own recorder.
 //!
 //! The pacer owns the shard's stripe of the plan (slots `seq ≡ index mod count`). It wakes at
-//! most once per granule (¾ of `max_send_lag`) and then releases every slot whose intended
-//! time is before now + half of `max_send_lag`, stamped with that intended time: to the most
-//! recently idle worker (LIFO keeps few connections hot), else into a bounded queue, else it
-//! is `missed` (see [`queue_capacity`]). A send is thus at most half of `max_send_lag` early
-//! and a quarter late (plus timer noise); see `Recorder::finished` for how early sends are
-//! timed. The pacer also
-//! enforces the workers' request timeouts (`deadline`).
+//! most once per granule (1.35 × `max_send_lag`) and then releases every slot whose intended
+//! time is before now + ¾ of `max_send_lag`, stamped with that intended time and with the
+//! wake that released it ([`Job`]): to the most recently idle worker (LIFO keeps few
+//! connections hot), else into a bounded queue, else it is `missed` (see [`queue_capacity`]).
+//! A send is thus at most ¾ of `max_send_lag` early and 0.6 of it late (plus timer noise);
+//! see `Recorder::finished` for how sends off their intended time are timed. The pacer also
+//! enforces the workers' request timeouts (`deadline`) and, on paced plain HTTP/1.1, lets
+//! the workers read their responses (`tick`).
 //!
 //! All of the shard's tasks are spawned on its current-thread runtime (not a `LocalSet`, not
 //! `block_on`'s future): a task woken by the I/O driver or by another task then goes straight
@@ -27,6 +28,7 @@ use super::local::Local;
 use super::plan::{Plan, Slot};
 use super::recorder::{Recorded, Recorder};
 use super::request::PreparedShape;
+use super::tick::{ClockMap, Ticker};
 use super::timer::HrTimer;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -69,9 +71,9 @@ pub struct ShardConfig {
     pub timeout: Duration,
     pub grace: Duration,
     pub interval_ns: u64,
-    /// The pacer sleeps at least this long between wakes (¾ of `LoadConfig::max_send_lag`)...
+    /// The pacer sleeps at least this long between wakes (1.35 × `LoadConfig::max_send_lag`)...
     pub granularity_ns: u64,
-    /// ...and releases the slots due up to this long after each wake (half of it): a send is
+    /// ...and releases the slots due up to this long after each wake (¾ of it): a send is
     /// at most `lead_ns` early and `granularity_ns - lead_ns` (plus timer noise) late.
     pub lead_ns: u64,
     pub highest_us: u64,
@@ -80,8 +82,17 @@ pub struct ShardConfig {
     pub progress: Arc<Vec<ShardProgress>>,
 }
 
+/// A slot as the pacer hands it to a worker.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Job {
+    pub slot: Slot,
+    /// Its intended time, or the scheduled wake that released it when that is later (see
+    /// `Recorder::finished`).
+    pub due_ns: u64,
+}
+
 struct Inbox {
-    job: Local<Option<Slot>>,
+    job: Local<Option<Job>>,
     notify: Notify,
 }
 
@@ -93,7 +104,11 @@ pub(super) struct Shard {
     pub h2: Option<H2Pool>,
     /// The workers' request timeouts, enforced by the pacer.
     pub deadlines: Deadlines,
-    queue: Local<VecDeque<Slot>>,
+    /// Paced plain HTTP/1.1: connections polled on the pacer's ticks (see `tick`).
+    pub ticker: Option<Arc<Ticker>>,
+    /// Kernel receive timestamps to the shard's clock.
+    pub clock: ClockMap,
+    queue: Local<VecDeque<Job>>,
     idle: Local<Vec<usize>>,
     inboxes: Vec<Inbox>,
     done: AtomicBool,
@@ -129,6 +144,11 @@ pub fn run(cfg: ShardConfig) -> std::io::Result<Recorded> {
         );
         let h2 = (cfg.protocol == Protocol::Http2)
             .then(|| H2Pool::new(cfg.connector.clone(), cfg.workers));
+        // TLS needs the reactor (rustls reads ahead); a closed loop has no ticks to poll on.
+        let ticker =
+            (cfg.mode == Mode::Paced && cfg.protocol == Protocol::Http1 && !cfg.connector.is_tls())
+                .then(|| Arc::new(Ticker::default()));
+        let clock = ClockMap::measure(cfg.origin);
         let shard = Arc::new(Shard {
             inboxes: (0..cfg.workers)
                 .map(|_| Inbox {
@@ -138,6 +158,8 @@ pub fn run(cfg: ShardConfig) -> std::io::Result<Recorded> {
                 .collect(),
             cursor: AtomicU64::new(cfg.index as u64),
             deadlines: Deadlines::new(cfg.workers),
+            ticker,
+            clock,
             cfg,
             timer,
             recorder: Local::new(recorder),
@@ -177,7 +199,9 @@ async fn pace(shard: &Shard) -> std::io::Result<()> {
         .filter(|s| s.seq % stride == index)
         .peekable();
 
-    shard.timer.sleep_until(0).await?;
+    // The wake time the pacer scheduled last (not when it actually woke).
+    let mut scheduled = 0;
+    shard.timer.sleep_until(scheduled).await?;
     loop {
         let now = shard.timer.now_ns();
         if cfg.stop.is_stopped() || (cfg.mode != Mode::Paced && now >= cfg.plan.end_ns()) {
@@ -185,25 +209,26 @@ async fn pace(shard: &Shard) -> std::io::Result<()> {
         }
         if cfg.mode == Mode::Paced {
             // The window leans early: a wake releases every slot due up to `lead_ns` ahead,
-            // so a send is at most half of `max_send_lag` early and a quarter late (plus
-            // timer noise). Releasing only what is already due would make every send late by
-            // up to a whole granule, and every latency that much longer; an early send is
-            // timed from the actual send instead (see `Recorder::finished`).
+            // so a send is at most ¾ of `max_send_lag` early and 0.6 of it late (plus timer
+            // noise): timer noise only ever makes sends later, so the early side takes the
+            // larger share. Neither counts as latency (see `Recorder::finished`).
             let horizon = now + cfg.lead_ns;
             while let Some(slot) = slots.next_if(|s| s.at_ns <= horizon) {
-                release(shard, slot);
+                release(shard, slot, scheduled);
             }
         }
         if let Some(p99) = shard.recorder.borrow_mut().timeline.close_ready(now) {
             shard.progress().p99_us.store(p99, Ordering::Relaxed);
         }
+        settle(shard, now).await;
         let timeout = shard.deadlines.expire(now);
         let wake = match (cfg.mode, slots.peek()) {
             (Mode::Paced, None) => break,
             (Mode::Paced, Some(next)) => next.at_ns.max(now + cfg.granularity_ns),
             (Mode::Closed { .. }, _) => cfg.plan.end_ns(),
         };
-        let wake = wake.min(timeout).min(now + TICK_NS);
+        let wake = wake.min(timeout).min(tick(shard, now));
+        scheduled = wake;
         shard.timer.sleep_until(wake).await?;
     }
     shard.done.store(true, Ordering::Relaxed);
@@ -213,15 +238,49 @@ async fn pace(shard: &Shard) -> std::io::Result<()> {
     Ok(())
 }
 
-fn release(shard: &Shard, slot: Slot) {
+/// Lets the ticked connections retry their reads and writes; returns when the next tick is
+/// due: a granule from now while some worker is busy, else [`TICK_NS`].
+fn tick(shard: &Shard, now: u64) -> u64 {
+    let Some(ticker) = &shard.ticker else {
+        return now + TICK_NS;
+    };
+    ticker.tick();
+    let busy =
+        shard.idle.borrow_mut().len() < shard.cfg.workers || !shard.queue.borrow_mut().is_empty();
+    if busy {
+        now + shard.cfg.granularity_ns
+    } else {
+        now + TICK_NS
+    }
+}
+
+/// Before timeouts are enforced on ticked connections: lets them read what has arrived, so a
+/// response already in the socket is not cut off as a timeout.
+async fn settle(shard: &Shard, now: u64) {
+    let Some(ticker) = &shard.ticker else {
+        return;
+    };
+    if shard.deadlines.any_due(now) {
+        ticker.tick();
+        // The woken workers run before this task resumes.
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Hands `slot` to a worker or queues it; `scheduled` is the wake that releases it.
+fn release(shard: &Shard, slot: Slot, scheduled: u64) {
+    let job = Job {
+        slot,
+        due_ns: slot.at_ns.max(scheduled),
+    };
     let mut recorder = shard.recorder.borrow_mut();
     if let Some(id) = shard.idle.borrow_mut().pop() {
         recorder.released(&slot);
-        *shard.inboxes[id].job.borrow_mut() = Some(slot);
+        *shard.inboxes[id].job.borrow_mut() = Some(job);
         shard.inboxes[id].notify.notify_one();
     } else if shard.queue.borrow_mut().len() < queue_capacity(shard.cfg.workers) {
         recorder.released(&slot);
-        shard.queue.borrow_mut().push_back(slot);
+        shard.queue.borrow_mut().push_back(job);
     } else {
         recorder.missed(&slot);
     }
@@ -237,9 +296,9 @@ pub fn queue_capacity(workers: usize) -> usize {
 /// Waits for in-flight requests for the grace period; an interrupted run drops its queue.
 async fn finish(shard: &Shard, mut workers: tokio::task::JoinSet<()>) {
     if shard.cfg.stop.is_stopped() {
-        let dropped: Vec<Slot> = shard.queue.borrow_mut().drain(..).collect();
+        let dropped: Vec<Job> = shard.queue.borrow_mut().drain(..).collect();
         let mut recorder = shard.recorder.borrow_mut();
-        dropped.iter().for_each(|slot| recorder.abandoned(slot));
+        dropped.iter().for_each(|job| recorder.abandoned(&job.slot));
     }
     let grace_end = shard
         .timer
@@ -250,13 +309,15 @@ async fn finish(shard: &Shard, mut workers: tokio::task::JoinSet<()>) {
     let expiring = async {
         loop {
             let now = shard.timer.now_ns();
+            settle(shard, now).await;
             let timeout = shard.deadlines.expire(now);
             if now >= grace_end {
                 return;
             }
+            let next_tick = tick(shard, now);
             if shard
                 .timer
-                .sleep_until(timeout.min(grace_end))
+                .sleep_until(timeout.min(grace_end).min(next_tick))
                 .await
                 .is_err()
             {
@@ -280,27 +341,27 @@ pub(super) fn duration_ns(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
-async fn next_job(shard: &Shard, id: usize) -> Option<Slot> {
+async fn next_job(shard: &Shard, id: usize) -> Option<Job> {
     if let Mode::Closed { max_requests } = shard.cfg.mode {
         return claim(shard, max_requests);
     }
     loop {
-        if let Some(slot) = shard.queue.borrow_mut().pop_front() {
-            return Some(slot);
+        if let Some(job) = shard.queue.borrow_mut().pop_front() {
+            return Some(job);
         }
         if shard.done.load(Ordering::Relaxed) {
             return None;
         }
         shard.idle.borrow_mut().push(id);
         shard.inboxes[id].notify.notified().await;
-        if let Some(slot) = shard.inboxes[id].job.borrow_mut().take() {
-            return Some(slot);
+        if let Some(job) = shard.inboxes[id].job.borrow_mut().take() {
+            return Some(job);
         }
     }
 }
 
 /// Closed loop: the next slot of this shard's stripe, timed from now.
-fn claim(shard: &Shard, max_requests: Option<u64>) -> Option<Slot> {
+fn claim(shard: &Shard, max_requests: Option<u64>) -> Option<Job> {
     let cfg = &shard.cfg;
     let seq = shard.cursor.load(Ordering::Relaxed);
     let now = shard.timer.now_ns();
@@ -320,12 +381,12 @@ fn claim(shard: &Shard, max_requests: Option<u64>) -> Option<Slot> {
         shape: cfg.plan.shape_of(seq),
     };
     shard.recorder.borrow_mut().released(&slot);
-    Some(slot)
+    Some(Job { slot, due_ns: now })
 }
 
 async fn worker(shard: Arc<Shard>, id: usize) {
     let mut conn = Conn::default();
-    while let Some(slot) = next_job(&shard, id).await {
-        execute(&shard, id, &mut conn, slot).await;
+    while let Some(job) = next_job(&shard, id).await {
+        execute(&shard, id, &mut conn, job).await;
     }
 }

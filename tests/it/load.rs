@@ -208,6 +208,51 @@ fn a_stall_shows_in_latency_but_not_in_service_time() {
 }
 
 #[test]
+fn a_paced_response_is_timed_when_it_arrives_not_at_the_next_tick() {
+    let _serial = crate::util::one_at_a_time();
+    // Paced HTTP/1.1 reads responses on the pacer's ticks, here 15 ms apart (¾ of a 20 ms
+    // send lag); the server answers after 2 ms. Timed at the tick, every service time would
+    // be at least 15 ms; timed by the kernel's receive timestamp, it is about 2 ms.
+    let handler = Arc::new(|_: &Seen| Reply::Respond {
+        status: 200,
+        delay: Duration::from_millis(2),
+        body: "ok",
+    });
+    let server = TestServer::with_handler(handler, false);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ticked.json");
+    let url = server.url("http");
+    fixproof(&[
+        "load",
+        "--url",
+        &url,
+        "--rate",
+        "100/s",
+        "--duration",
+        "2s",
+        "--threads",
+        "1",
+        "--max-send-lag",
+        "20ms",
+        "--out",
+        s(&out),
+    ]);
+    let a = read(&out);
+    assert_eq!(a.counts.ok, 200);
+    let service = &a.service_time.summary;
+    assert!(service.p50_us >= 2_000, "service p50 {}", service.p50_us);
+    assert!(service.p50_us < 6_000, "service p50 {}", service.p50_us);
+    assert!(service.p99_us < 12_000, "service p99 {}", service.p99_us);
+    // Latency differs from service time only by how late the send was.
+    let latency = &a.latency.summary;
+    assert!(
+        latency.p50_us < service.p50_us + 5_000,
+        "latency p50 {}",
+        latency.p50_us
+    );
+}
+
+#[test]
 fn timeouts_resets_and_server_errors_are_counted() {
     let _serial = crate::util::one_at_a_time();
     let handler = Arc::new(|seen: &Seen| match seen.path.as_str() {
