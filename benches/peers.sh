@@ -6,7 +6,8 @@
 #
 # Installs what is missing (nginx, wrk, h2load from Debian; oha with cargo). Prints, per mode,
 # the median requests/s, CPU seconds per 100k requests (user + system of the tool's process,
-# from the waiting shell's child times) and p50 latency (h2load reports only the mean).
+# from the waiting shell's child times) and p50 latency (h2load reports only the mean), with
+# each peer's ratio to fixproof.
 set -euo pipefail
 REPS=${1:-5}
 SECS=${2:-10}
@@ -59,14 +60,19 @@ measure() {
   echo "$(( (a[2] + a[3]) - (b[2] + b[3]) )) $tck $out"
 }
 
+# wrk and h2load print durations with a unit ("227.00us", "1.02ms", "1.5s"): in ms.
+to_ms() {
+  awk '{v=$1+0; if ($1 ~ /us$/) v/=1000; else if ($1 ~ /[0-9]s$/ && $1 !~ /ms$/) v*=1000; printf "%.3f\n", v}'
+}
+
 # Extracts "<requests> <p50 ms>" from each tool's output.
 parse() {
   local tool=$1 file=$2
   case $tool in
     fixproof) jq -r '"\(.counts.sent) \(.latency.p50_us / 1000)"' "$file" ;;
-    wrk) awk '/requests in/ {n=$1} /50%/ {p=$2} END {print n, p}' "$file" | sed 's/ms$//' ;;
-    oha) jq -r '"\([.statusCodeDistribution[]] | add) \(.latencyPercentiles.p50 * 1000)"' "$file" ;;
-    h2load) awk '/^requests:/ {n=$8} /time for request:/ {p=$6} END {print n, p}' "$file" ;;
+    wrk) echo "$(awk '/requests in/ {print $1}' "$file") $(awk '/50%/ {print $2}' "$file" | to_ms)" ;;
+    oha) jq -r '"\([.statusCodeDistribution[]] | add) \(.latencyPercentiles.p50 * 1000 * 1000 | round / 1000)"' "$file" ;;
+    h2load) echo "$(awk '/^requests:/ {print $8}' "$file") $(awk '/time for request:/ {print $6}' "$file" | to_ms)" ;;
   esac
 }
 
@@ -100,8 +106,14 @@ for mode in max fixed:5000 fixed:20000; do
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-printf '%-14s %-9s %12s %18s %10s\n' mode tool "req/s" "CPU-s per 100k" "p50 ms"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}'; }
+# Ratios are the peer's median over fixproof's in the same mode (CPU above 1: fixproof is
+# cheaper; req/s below 1: fixproof is faster).
+printf '%-14s %-9s %10s %8s %16s %8s %8s\n' mode tool "req/s" "÷ fp" "CPU-s per 100k" "÷ fp" "p50 ms"
 for key in $(printf '%s\n' "${!RPS[@]}" | sort); do
-  printf '%-14s %-9s %12s %18s %10s\n' "${key%:*}" "${key##*:}" \
-    "$(echo "${RPS[$key]}" | median)" "$(echo "${CPU[$key]}" | median)" "$(echo "${P50[$key]}" | median)"
+  mode=${key%:*}
+  rps=$(echo "${RPS[$key]}" | median); cpu=$(echo "${CPU[$key]}" | median)
+  fp_rps=$(echo "${RPS[$mode:fixproof]}" | median); fp_cpu=$(echo "${CPU[$mode:fixproof]}" | median)
+  printf '%-14s %-9s %10s %8s %16s %8s %8s\n' "$mode" "${key##*:}" "$rps" "$(ratio "$rps" "$fp_rps")" \
+    "$cpu" "$(ratio "$cpu" "$fp_cpu")" "$(echo "${P50[$key]}" | median)"
 done

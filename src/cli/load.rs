@@ -67,8 +67,6 @@ pub struct LoadArgs {
 }
 
 pub async fn run(args: LoadArgs) -> Result<i32, Failure> {
-    // `load` starts no other process (see the function).
-    crate::load::disable_transparent_huge_pages();
     let config = config(&args)?;
     let out = args
         .out

@@ -97,6 +97,11 @@ pub fn main() -> i32 {
             .collect();
         return crate::orchestrate::standin::main(&rest);
     }
+    // A process that only drives load (it starts no other): see the function. Here, not in
+    // `run`, which tests and other callers use in their own processes.
+    if args.get(1).is_some_and(|a| a == "load") {
+        crate::load::disable_transparent_huge_pages();
+    }
     run(args)
 }
 

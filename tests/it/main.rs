@@ -19,6 +19,7 @@ mod kafka_mirrord;
 mod kafka_verify;
 mod load;
 mod load_errors;
+mod load_framing;
 mod mirrord;
 mod pool;
 mod record;
