@@ -24,6 +24,7 @@
 mod affinity;
 pub mod artifact;
 mod assemble;
+mod closed;
 mod connect;
 mod deadline;
 mod driver;

@@ -19,6 +19,7 @@
 //! shard's shared HTTP/2 connections. In a closed loop there is no plan timing: workers claim
 //! the next slot as soon as they are free, and the pacer only ticks.
 
+use super::closed::{Claims, claim};
 use super::connect::Connector;
 use super::deadline::Deadlines;
 use super::exchange::{Conn, execute};
@@ -32,7 +33,7 @@ use super::tick::{ClockMap, Ticker};
 use super::timer::HrTimer;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
@@ -112,13 +113,25 @@ pub(super) struct Shard {
     idle: Local<Vec<usize>>,
     inboxes: Vec<Inbox>,
     done: AtomicBool,
-    /// Closed loop: the next sequence number this shard claims.
-    cursor: AtomicU64,
+    /// Closed loop: the slots free workers take.
+    pub claims: Claims,
 }
 
 impl Shard {
     pub fn progress(&self) -> &ShardProgress {
         &self.cfg.progress[self.cfg.index]
+    }
+
+    /// True once the pacer has ended: no slot will be released any more.
+    pub fn is_done(&self) -> bool {
+        self.done.load(Ordering::Relaxed)
+    }
+}
+
+fn max_requests(mode: Mode) -> Option<u64> {
+    match mode {
+        Mode::Paced => None,
+        Mode::Closed { max_requests } => max_requests,
     }
 }
 
@@ -156,7 +169,7 @@ pub fn run(cfg: ShardConfig) -> std::io::Result<Recorded> {
                     notify: Notify::new(),
                 })
                 .collect(),
-            cursor: AtomicU64::new(cfg.index as u64),
+            claims: Claims::new(cfg.index, cfg.count, max_requests(cfg.mode)),
             deadlines: Deadlines::new(cfg.workers),
             ticker,
             clock,
@@ -204,7 +217,9 @@ async fn pace(shard: &Shard) -> std::io::Result<()> {
     shard.timer.sleep_until(scheduled).await?;
     loop {
         let now = shard.timer.now_ns();
-        if cfg.stop.is_stopped() || (cfg.mode != Mode::Paced && now >= cfg.plan.end_ns()) {
+        let closed_end =
+            cfg.mode != Mode::Paced && (now >= cfg.plan.end_ns() || shard.claims.is_exhausted());
+        if cfg.stop.is_stopped() || closed_end {
             break;
         }
         if cfg.mode == Mode::Paced {
@@ -229,7 +244,16 @@ async fn pace(shard: &Shard) -> std::io::Result<()> {
         };
         let wake = wake.min(timeout).min(tick(shard, now));
         scheduled = wake;
-        shard.timer.sleep_until(wake).await?;
+        let sleep = shard.timer.sleep_until(wake);
+        if cfg.mode == Mode::Paced {
+            sleep.await?;
+        } else {
+            // A closed loop ends as soon as its last request is claimed, not at a tick.
+            tokio::select! {
+                slept = sleep => slept?,
+                () = shard.claims.exhausted() => {}
+            }
+        }
     }
     shard.done.store(true, Ordering::Relaxed);
     for id in shard.idle.borrow_mut().drain(..) {
@@ -342,14 +366,14 @@ pub(super) fn duration_ns(d: Duration) -> u64 {
 }
 
 async fn next_job(shard: &Shard, id: usize) -> Option<Job> {
-    if let Mode::Closed { max_requests } = shard.cfg.mode {
-        return claim(shard, max_requests);
+    if shard.cfg.mode != Mode::Paced {
+        return claim(shard);
     }
     loop {
         if let Some(job) = shard.queue.borrow_mut().pop_front() {
             return Some(job);
         }
-        if shard.done.load(Ordering::Relaxed) {
+        if shard.is_done() {
             return None;
         }
         shard.idle.borrow_mut().push(id);
@@ -358,30 +382,6 @@ async fn next_job(shard: &Shard, id: usize) -> Option<Job> {
             return Some(job);
         }
     }
-}
-
-/// Closed loop: the next slot of this shard's stripe, timed from now.
-fn claim(shard: &Shard, max_requests: Option<u64>) -> Option<Job> {
-    let cfg = &shard.cfg;
-    let seq = shard.cursor.load(Ordering::Relaxed);
-    let now = shard.timer.now_ns();
-    if shard.done.load(Ordering::Relaxed)
-        || cfg.stop.is_stopped()
-        || now >= cfg.plan.end_ns()
-        || max_requests.is_some_and(|m| seq >= m)
-    {
-        return None;
-    }
-    shard
-        .cursor
-        .store(seq + cfg.count as u64, Ordering::Relaxed);
-    let slot = Slot {
-        seq,
-        at_ns: now,
-        shape: cfg.plan.shape_of(seq),
-    };
-    shard.recorder.borrow_mut().released(&slot);
-    Some(Job { slot, due_ns: now })
 }
 
 async fn worker(shard: Arc<Shard>, id: usize) {

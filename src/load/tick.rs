@@ -12,10 +12,11 @@
 //! The response is only *seen* at the next tick, so its completion time is not the time it is
 //! seen: the socket has `SO_TIMESTAMPNS` on, and each `recvmsg` returns the kernel's receive
 //! time of the last segment read (`CLOCK_REALTIME`). [`ClockMap`] converts it to the shard's
-//! clock (`CLOCK_MONOTONIC`, as `Instant`) with an offset measured when the shard starts;
-//! this assumes no step of the wall clock during a run (NTP slewing moves it by at most
-//! 500 ppm: 0.5 µs per ms of service time). A timestamp that is missing or implausible
-//! (before the send, or later than now) falls back to the time the response was read.
+//! clock (`CLOCK_MONOTONIC`, as `Instant`) with an offset measured when the shard starts.
+//! Slewing (NTP) moves both clocks alike and leaves the offset as it is; a *step* of the wall
+//! clock during a run (`settimeofday`, a leap second) shifts it. A timestamp that is missing or
+//! implausible (before the send, or later than now) therefore falls back to the time the
+//! response was read, so a step can only move a completion within [send, read].
 
 use super::local::Local;
 use std::io;

@@ -391,7 +391,10 @@ fn closed_loop_runs_at_the_ceiling() {
     assert_eq!(a.plan.arrival, "closed_loop");
     assert!(a.counts.sent > 500, "only {} requests", a.counts.sent);
     assert_eq!(a.counts.sent, server.seen().len() as u64);
+    // The cap ends the run: it does not wait out the duration (300 requests take
+    // milliseconds; 30 s is the duration).
     let capped = dir.path().join("capped.json");
+    let started = Instant::now();
     fixproof(&[
         "load",
         "--url",
@@ -401,10 +404,11 @@ fn closed_loop_runs_at_the_ceiling() {
         "--max-requests",
         "300",
         "--duration",
-        "5s",
+        "30s",
         "--out",
         s(&capped),
     ]);
+    assert!(started.elapsed() < Duration::from_secs(15));
     assert_eq!(read(&capped).counts.sent, 300);
 }
 
