@@ -45,7 +45,7 @@ pub fn thread_cpu_time() -> std::time::Duration {
 ///
 /// The allocator asks for huge pages, and each first touch of one zeroes 2 MiB: a fresh
 /// thread's heap, a histogram, an artifact's encoder: 7 ms of CPU per run on average and up
-/// to 40 ms (measured on the development machine), for a driver whose memory is a few MiB.
+/// to 55 ms (measured on the development machine), for a driver whose memory is a few MiB.
 /// Only for a process that starts no others: children inherit the setting, and the services
 /// `verify` starts must run as they would anywhere.
 pub fn disable_transparent_huge_pages() {
