@@ -250,7 +250,7 @@ fn figures(v: &Verdict) -> String {
     let show = |value: Option<f64>| match (value, slo.metric.as_str()) {
         (None, _) => "n/a".to_string(),
         (Some(x), "error_rate") => format!("{:.1} %", x * 100.0),
-        (Some(x), "lag") if slo.threshold.is_none() => format!("{x:+.0}/s"),
+        (Some(x), "lag") if slo.threshold.is_none() => format!("{x:+.0} msg/s"),
         (Some(x), "lag") => format!("{x:.0}"),
         (Some(x), _) => format!("{:.0} ms", x / 1000.0),
     };

@@ -114,7 +114,7 @@ pub fn slo_sentence(s: &SloResult, confidence: f64) -> String {
 
 /// `lag drains`: the Theil–Sen slopes of both arms and what the bound says.
 fn trend_sentence(s: &SloResult, c: &super::model::ArmEstimate, confidence: f64) -> String {
-    let slope = |x: Option<f64>| x.map_or_else(|| "?".into(), |v| format!("{v:+.1}/s"));
+    let slope = |x: Option<f64>| x.map_or_else(|| "?".into(), human::message_trend);
     let baseline = s.baseline.as_ref().and_then(|b| b.value);
     let conf = human::confidence(confidence);
     let state = match s.status {

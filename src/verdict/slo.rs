@@ -91,7 +91,8 @@ fn unit_and_threshold(slo: &Slo) -> (Unit, Option<f64>) {
     };
     match slo.condition {
         Condition::Bound { threshold, .. } => (unit, Some(threshold.value())),
-        Condition::Drains => (unit, None),
+        // Its values are the lag's slopes, in messages per second.
+        Condition::Drains => (Unit::PerS, None),
     }
 }
 
