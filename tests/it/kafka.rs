@@ -427,7 +427,8 @@ fn lag_trend_decides_through_compare() {
     assert_eq!(v["slo"][0]["reproduced"], true);
     let summary = v["summary"].as_str().unwrap();
     assert!(
-        summary.contains("+3.4/s on the baseline to -7.5/s") && summary.contains("the lag drains"),
+        summary.contains("+3.42 msg/s on the baseline to -7.5 msg/s")
+            && summary.contains("the lag drains"),
         "{summary}"
     );
     let slope = v["slo"][0]["candidate"]["value"].as_f64().unwrap();

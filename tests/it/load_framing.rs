@@ -112,10 +112,18 @@ fn every_framing_completes_on_the_paced_path() {
         }),
     );
     let out = dir.path().join("framing-out.json");
-    assert_eq!(
-        fixproof(&["load", "-s", s(&path), "--threads", "1", "--out", s(&out)]),
-        0
-    );
+    // Framing, not pacing, is under test: a debug build copying megabytes on the pacer's thread
+    // of a busy machine may send a slot more than 1 ms off, so the tolerance is wide.
+    let args = [
+        "load",
+        "-s",
+        s(&path),
+        "--threads",
+        "1",
+        "--max-send-lag",
+        "20ms",
+    ];
+    assert_eq!(fixproof(&[&args[..], &["--out", s(&out)]].concat()), 0);
     let a = read(&out);
     assert_eq!(a.counts.sent, 200);
     assert_eq!(a.counts.ok, 200, "{:?}", a.counts);
