@@ -19,6 +19,7 @@
 //! response was read, so a step can only move a completion within [send, read].
 
 use super::local::Local;
+use super::timer::{clock_ns, timespec_ns};
 use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::AsRawFd;
@@ -54,13 +55,7 @@ pub struct ClockMap {
 }
 
 fn realtime_ns() -> i128 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
-    i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec)
+    clock_ns(libc::CLOCK_REALTIME)
 }
 
 impl ClockMap {
@@ -184,8 +179,7 @@ impl TickStream {
                 // SAFETY: an SCM_TIMESTAMPNS payload is one timespec, maybe unaligned.
                 let ts: libc::timespec =
                     unsafe { std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast()) };
-                self.rx_realtime_ns =
-                    Some(i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec));
+                self.rx_realtime_ns = Some(timespec_ns(&ts));
             }
             // SAFETY: as above.
             cmsg = unsafe { libc::CMSG_NXTHDR(&raw const msg, cmsg) };

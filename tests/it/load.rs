@@ -210,9 +210,9 @@ fn a_stall_shows_in_latency_but_not_in_service_time() {
 #[test]
 fn a_paced_response_is_timed_when_it_arrives_not_at_the_next_tick() {
     let _serial = crate::util::one_at_a_time();
-    // Paced HTTP/1.1 reads responses on the pacer's ticks, here 15 ms apart (¾ of a 20 ms
-    // send lag); the server answers after 2 ms. Timed at the tick, every service time would
-    // be at least 15 ms; timed by the kernel's receive timestamp, it is about 2 ms.
+    // Paced HTTP/1.1 reads responses on the pacer's ticks, here 27 ms apart (1.35 × a 20 ms
+    // send lag); the server answers after 2 ms. Timed at the tick, most service times would
+    // be many milliseconds longer; timed by the kernel's receive timestamp, they are about 2 ms.
     let handler = Arc::new(|_: &Seen| Reply::Respond {
         status: 200,
         delay: Duration::from_millis(2),
