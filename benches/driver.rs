@@ -48,7 +48,8 @@ fn config(
         closed_loop: rate.is_none().then_some(64),
         interval: Duration::from_secs(1),
         grace: None,
-        max_send_lag: Duration::from_millis(1),
+        pacing_window: Duration::from_millis(1),
+        max_send_lag: None,
         max_requests,
         max_rate: None,
     }

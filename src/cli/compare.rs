@@ -34,7 +34,10 @@ pub enum Format {
 /// The flags of `fixproof compare`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Exit codes: 0 pass, 1 reject, 2 inconclusive (several candidates: the best one's), 64 bad flags or expressions, 65 unusable files."
+    after_help = concat!(
+        crate::validity_help!(),
+        "Exit codes: 0 pass, 1 reject, 2 inconclusive (several candidates: the best one's), 64 bad flags or expressions, 65 unusable files."
+    )
 )]
 pub struct CompareArgs {
     /// The unpatched run: a run artifact, or a sample file (one latency per line, e.g. 12.5ms).
@@ -52,7 +55,7 @@ pub struct CompareArgs {
     #[arg(long = "guard", value_name = "EXPR")]
     pub guards: Vec<String>,
     /// Confidence of every one-sided bound (α = 1 − confidence, also Holm's family-wise rate).
-    #[arg(long, default_value_t = 0.95, value_parser = confidence)]
+    #[arg(long, default_value_t = 0.95, value_parser = super::parse::confidence)]
     pub confidence: f64,
     /// Status classes that count as errors, besides timeouts and transport errors: 5xx or 4xx,5xx.
     #[arg(long, default_value = "5xx", value_parser = ErrorClasses::parse)]
@@ -63,16 +66,6 @@ pub struct CompareArgs {
     /// Output format; default json when stdout is not a terminal, text when it is.
     #[arg(long, value_enum)]
     pub format: Option<Format>,
-}
-
-/// `--confidence`: a probability in (0.5, 1).
-fn confidence(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(c) if c > 0.5 && c < 1.0 => Ok(c),
-        _ => Err(format!(
-            "'{text}' is not a confidence level between 0.5 and 1 (e.g. 0.95)"
-        )),
-    }
 }
 
 /// Runs the command and returns the exit code of the (best) verdict.

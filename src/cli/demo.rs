@@ -156,11 +156,13 @@ async fn run_case(
     };
     let mut command = vec![exe.display().to_string()];
     command.extend(service.iter().map(|a| a.to_string()));
-    let (_broker, kafka) = kafka_broker(&scenario, case.patches.len())?;
+    let patches = case.patches();
+    let labels: Vec<&str> = patches.iter().map(|p| p.label.as_str()).collect();
+    let (_broker, kafka) = kafka_broker(&scenario, &labels)?;
     let plan = VerifyPlan {
         repo: repo.to_path_buf(),
         base: "HEAD".into(),
-        patches: case.patches(),
+        patches,
         settings: ArmSettings {
             backend: Backend::Local,
             command,
@@ -175,15 +177,20 @@ async fn run_case(
             kafka,
         },
         // The demo's SLOs are hundreds of milliseconds and its arms share two cores with the
-        // services: a 10 ms send-lag tolerance keeps a busy machine from voiding the run
-        // without hiding anything the verdicts depend on.
+        // services: a 10 ms pacing window wakes the driver less often, and the rounding onto
+        // it is not latency.
         knobs: DriverKnobs {
             threads: Some(1),
-            max_send_lag: Duration::from_millis(10),
+            pacing_window: Duration::from_millis(10),
+            max_send_lag: None,
             max_requests: None,
             max_rate: None,
-            // As `verify`'s default: stop an arm that provably fails more than half its requests.
-            stop_error_rate: Some(0.5),
+            // As `verify`'s default: stop an arm that provably fails more than half its requests,
+            // once it has the 299 requests a 95 % bound of p99 needs.
+            brake: Some(crate::orchestrate::runaway::Brake {
+                limit: 0.5,
+                min_requests: 299,
+            }),
         },
         order: ArmOrder::Sequential,
         repro: None,
@@ -219,7 +226,7 @@ async fn run_case(
 #[cfg(feature = "kafka")]
 fn kafka_broker(
     scenario: &Scenario,
-    candidates: usize,
+    candidates: &[&str],
 ) -> Result<WithBroker<crate::kafka::Broker>, Failure> {
     let Some(k) = &scenario.kafka else {
         return Ok((None, None));
@@ -230,7 +237,7 @@ fn kafka_broker(
 }
 
 #[cfg(not(feature = "kafka"))]
-fn kafka_broker(scenario: &Scenario, _candidates: usize) -> Result<WithBroker<()>, Failure> {
+fn kafka_broker(scenario: &Scenario, _candidates: &[&str]) -> Result<WithBroker<()>, Failure> {
     match scenario.kafka {
         Some(_) => Err(internal(
             "this fixproof was built without the kafka feature".into(),

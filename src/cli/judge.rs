@@ -5,8 +5,10 @@
 use super::Failure;
 pub use super::compare::Format;
 use crate::exit_code;
+use crate::orchestrate::patch::{Content, Patch};
 use crate::orchestrate::{ArmResult, Measured, VerifyRun};
 use crate::report::{Document, markdown, text};
+use crate::verdict::model::PatchRecord;
 use crate::verdict::unmeasured::{ReproRun, ReproVerdict, Unavailable, repro, unmeasured};
 use crate::verdict::{Arm, Decision, ErrorClasses, Settings, Spec, VerdictError, compare, rank};
 use std::io::{IsTerminal, Write};
@@ -92,7 +94,7 @@ fn judge_load(run: &VerifyRun, settings: &JudgeSettings<'_>) -> Result<Judged, F
     })?;
     let mut verdicts = Vec::with_capacity(run.candidates.len());
     for candidate in &run.candidates {
-        let verdict = match (&candidate.outcome, arm_of(candidate)?) {
+        let mut verdict = match (&candidate.outcome, arm_of(candidate)?) {
             (_, Some(arm)) => compare(&baseline, &arm, &spec, &settings),
             (Err(failure), None) => {
                 let log = format!("{}.log", candidate.spec.label);
@@ -109,6 +111,7 @@ fn judge_load(run: &VerifyRun, settings: &JudgeSettings<'_>) -> Result<Judged, F
             (Ok(_), None) => unreachable!("a load arm with a measurement always has an Arm"),
         }
         .map_err(verdict_failure)?;
+        verdict.arms.candidate.patch = candidate.patch.as_ref().map(patch_record);
         verdicts.push(verdict);
     }
     Ok(if let [verdict] = verdicts.as_slice() {
@@ -130,6 +133,21 @@ fn judge_load(run: &VerifyRun, settings: &JudgeSettings<'_>) -> Result<Judged, F
             document: Some(Document::Comparison(comparison)),
         }
     })
+}
+
+fn patch_record(patch: &Patch) -> PatchRecord {
+    let (summary, hypothesis) = patch.notes();
+    PatchRecord {
+        path: patch.source.clone(),
+        sha256: patch.sha256.clone(),
+        format: match patch.content {
+            Content::Diff => "diff",
+            Content::Files(_) => "files",
+        }
+        .into(),
+        summary: summary.map(str::to_string),
+        hypothesis: hypothesis.map(str::to_string),
+    }
 }
 
 /// The arm's measurement as the comparator reads it; `None` when it has none.

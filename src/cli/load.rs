@@ -156,6 +156,7 @@ fn config(args: &LoadArgs) -> Result<LoadConfig, Failure> {
         closed_loop: (args.drive.rate == Some(RateArg::Max)).then_some(args.connections as usize),
         interval: args.interval,
         grace: args.grace,
+        pacing_window: args.drive.pacing_window,
         max_send_lag: args.drive.max_send_lag,
         max_requests: args.drive.max_requests,
         max_rate: args.drive.max_rate,

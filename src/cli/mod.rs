@@ -19,7 +19,7 @@ mod verify;
 mod verify_kafka;
 
 use crate::exit_code;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// fixproof proves or refutes a proposed fix for a production alert: it drives recorded load
 /// at the unpatched and the patched service and decides with statistics.
@@ -105,14 +105,33 @@ pub fn main() -> i32 {
     run(args)
 }
 
+/// `verify`'s `--label` belongs to the `--patch` before it: only the positions tell.
+fn with_patch_labels(mut cli: Cli, matches: &clap::ArgMatches) -> Result<Cli, String> {
+    if let (Command::Verify(args), Some(m)) =
+        (&mut cli.command, matches.subcommand_matches("verify"))
+    {
+        verify::attach_labels(args, m)?;
+    }
+    Ok(cli)
+}
+
 /// Runs fixproof on `args` (the first is the program name) and returns the exit code.
 pub fn run<I, T>(args: I) -> i32
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
+    let cli = match parsed {
+        Ok((cli, matches)) => match with_patch_labels(cli, &matches) {
+            Ok(cli) => cli,
+            Err(message) => {
+                eprintln!("fixproof: error: {message}");
+                return exit_code::USAGE;
+            }
+        },
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() {

@@ -119,6 +119,16 @@ pub fn listen_addr(text: &str) -> Result<SocketAddr, String> {
     })
 }
 
+/// `--confidence`: a probability in (0.5, 1).
+pub fn confidence(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(c) if c > 0.5 && c < 1.0 => Ok(c),
+        _ => Err(format!(
+            "'{text}' is not a confidence level between 0.5 and 1 (e.g. 0.95)"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

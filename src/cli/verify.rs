@@ -6,6 +6,7 @@ use super::parse::{self, RateArg};
 use super::{Failure, judge, output};
 use crate::exit_code;
 use crate::orchestrate::mirrord::MirrordOptions;
+use crate::orchestrate::runaway::Brake;
 use crate::orchestrate::{
     ArmOrder, ArmSettings, Backend, DriverKnobs, Interrupt, Patch, VerifyError, VerifyPlan,
 };
@@ -34,6 +35,12 @@ pub enum ArmsArg {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = concat!(
+        crate::validity_help!(),
+        "Exit codes: 0 pass, 1 reject, 2 inconclusive (several candidates: the best one's), 64 bad flags, expressions or a plan above the caps, 65 bad scenario or patch, 69 a needed component is unavailable (git, mirrord, a baseline that cannot start), 130 interrupted."
+    )
+)]
 pub struct VerifyArgs {
     /// Scenario file: request shapes, load profile, SLOs.
     #[arg(short, long, value_name = "FILE")]
@@ -44,9 +51,19 @@ pub struct VerifyArgs {
     /// The commit the baseline runs and the patches apply to.
     #[arg(long, default_value = "HEAD")]
     pub base: String,
-    /// A candidate patch (unified diff; `-` reads standard input). Repeat to verify several.
+    /// A candidate patch: a unified diff, or a file-set JSON ({"files": [{"path", "before",
+    /// "after"}], "summary", "hypothesis"}: whole files, `before: null` creates one, `after:
+    /// null` deletes one); `-` reads standard input. Repeat to verify several.
     #[arg(short, long = "patch", value_name = "FILE", required = true)]
     pub patches: Vec<PathBuf>,
+    /// The label of the --patch given just before it (default: that file's stem, `stdin` for
+    /// `-`). It names the candidate in the verdict, the ranking, the reports and its files;
+    /// sanitized to [A-Za-z0-9._-], never `baseline`, a clash gets -2, -3.
+    #[arg(long = "label", value_name = "NAME")]
+    pub labels: Vec<String>,
+    /// Each patch's --label, by position (filled by `attach_labels`).
+    #[arg(skip)]
+    pub patch_labels: Vec<Option<String>>,
     /// Where the service runs.
     #[arg(long, value_enum, default_value = "local")]
     pub backend: BackendArg,
@@ -85,7 +102,7 @@ pub struct VerifyArgs {
     #[arg(long = "guard")]
     pub guards: Vec<String>,
     /// Confidence of every bound.
-    #[arg(long, default_value_t = 0.95)]
+    #[arg(long, default_value_t = 0.95, value_parser = parse::confidence)]
     pub confidence: f64,
     /// Status classes that count as errors, e.g. 4xx,5xx.
     #[arg(long, default_value = "5xx")]
@@ -127,10 +144,49 @@ pub struct VerifyArgs {
     pub command: Vec<String>,
 }
 
+/// Pairs each `--label` with the `--patch` just before it.
+///
+/// # Errors
+/// A `--label` before any `--patch`, or two for one patch.
+pub fn attach_labels(args: &mut VerifyArgs, matches: &clap::ArgMatches) -> Result<(), String> {
+    let patches: Vec<usize> = matches
+        .indices_of("patches")
+        .map(Iterator::collect)
+        .unwrap_or_default();
+    let labels: Vec<usize> = matches
+        .indices_of("labels")
+        .map(Iterator::collect)
+        .unwrap_or_default();
+    let mut attached: Vec<Option<String>> = vec![None; patches.len()];
+    for (label, at) in args.labels.iter().zip(labels) {
+        let Some(owner) = patches.iter().rposition(|&p| p < at) else {
+            return Err(format!(
+                "--label {label} comes before any --patch: give it right after the --patch it names"
+            ));
+        };
+        if let Some(first) = &attached[owner] {
+            return Err(format!(
+                "--patch {} has two labels ({first} and {label}): give one --label per --patch",
+                args.patches[owner].display()
+            ));
+        }
+        attached[owner] = Some(label.clone());
+    }
+    args.patch_labels = attached;
+    Ok(())
+}
+
 pub async fn run(args: VerifyArgs) -> Result<i32, Failure> {
     let mut plan = plan(&args)?;
     // Kept until the verification ends: the embedded broker of a Kafka scenario.
     let _broker = super::verify_kafka::kafka_arms(&mut plan, &args)?;
+    let budget = crate::orchestrate::Budget::of(&plan);
+    if plan.repro.is_none() {
+        // Refused before anything is made; `orchestrate::verify::run` checks it again.
+        budget
+            .check(&plan.knobs)
+            .map_err(|e| Failure::new(exit_code::USAGE, e))?;
+    }
     let results = plan.settings.results_dir.clone();
     std::fs::create_dir_all(&results).map_err(|e| {
         Failure::new(
@@ -145,6 +201,12 @@ pub async fn run(args: VerifyArgs) -> Result<i32, Failure> {
         args.backend,
         results.display()
     );
+    if plan.repro.is_none() {
+        eprintln!(
+            "fixproof: the service's downstreams will see {}",
+            budget.describe()
+        );
+    }
     let interrupt = Interrupt::listen();
     let run = crate::orchestrate::verify::run(&plan, &interrupt)
         .await
@@ -155,12 +217,16 @@ pub async fn run(args: VerifyArgs) -> Result<i32, Failure> {
             VerifyError::Workspace(crate::orchestrate::workspace::WorkspaceError::GitMissing(
                 _,
             )) => Failure::new(exit_code::UNAVAILABLE, e),
+            VerifyError::Workspace(crate::orchestrate::workspace::WorkspaceError::Patch(_)) => {
+                Failure::new(exit_code::DATA, e)
+            }
             VerifyError::Workspace(_) => Failure::new(exit_code::USAGE, e),
             VerifyError::Mirrord(crate::orchestrate::mirrord::MirrordError::Missing { .. }) => {
                 Failure::new(exit_code::UNAVAILABLE, e)
             }
             VerifyError::Mirrord(_) => Failure::new(exit_code::USAGE, e),
             VerifyError::Baseline { .. } => Failure::new(exit_code::UNAVAILABLE, e),
+            VerifyError::Cap(_) => Failure::new(exit_code::USAGE, e),
             VerifyError::Interrupted => Failure::new(exit_code::INTERRUPTED, e),
         })?;
     let settings = judge::JudgeSettings {
@@ -214,6 +280,14 @@ fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
             scenario.name
         )));
     }
+    // Bad expressions are found before anything runs, not after every arm has.
+    let spec = crate::verdict::Spec::parse(&scenario.slo, &scenario.guards)
+        .map_err(|e| usage(e.to_string()))?;
+    let alpha = crate::verdict::Settings {
+        confidence: args.confidence,
+        ..crate::verdict::Settings::default()
+    }
+    .alpha();
     let backend = match args.backend {
         BackendArg::Local => Backend::Local,
         BackendArg::Mirrord => {
@@ -229,11 +303,21 @@ fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
             })
         }
     };
-    let patches = args
+    if args.patches.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(usage(
+            "--patch - reads standard input, which can be read once: give it once".into(),
+        ));
+    }
+    let mut patches = args
         .patches
         .iter()
-        .map(|p| Patch::read(p).map_err(|e| Failure::new(exit_code::DATA, e)))
+        .enumerate()
+        .map(|(i, p)| {
+            let label = args.patch_labels.get(i).and_then(Option::as_deref);
+            Patch::read(p, label).map_err(|e| Failure::new(exit_code::DATA, e))
+        })
         .collect::<Result<Vec<_>, _>>()?;
+    crate::orchestrate::patch::dedupe_labels(&mut patches);
     let results_dir = args.results_dir.join(format!(
         "{}-{}",
         output::timestamp(),
@@ -258,10 +342,15 @@ fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
         },
         knobs: DriverKnobs {
             threads: args.drive.threads.map(|n| n as usize),
+            pacing_window: args.drive.pacing_window,
             max_send_lag: args.drive.max_send_lag,
             max_requests: args.drive.max_requests,
             max_rate: args.drive.max_rate,
-            stop_error_rate: args.stop_error_rate.0,
+            // Not before the arm has the requests its verdict's quantile bounds need.
+            brake: args.stop_error_rate.0.map(|limit| Brake {
+                limit,
+                min_requests: spec.quantile_requests(alpha),
+            }),
         },
         order: match args.arms {
             ArmsArg::Sequential => ArmOrder::Sequential,

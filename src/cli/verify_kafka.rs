@@ -43,7 +43,8 @@ pub fn kafka_arms(
         });
         return Ok(None);
     }
-    let (broker, arms) = crate::orchestrate::kafka_arm::embedded(&k, plan.patches.len())
+    let labels: Vec<&str> = plan.patches.iter().map(|p| p.label.as_str()).collect();
+    let (broker, arms) = crate::orchestrate::kafka_arm::embedded(&k, &labels)
         .map_err(|e| Failure::new(exit_code::UNAVAILABLE, e))?;
     eprintln!(
         "fixproof: embedded Kafka at {}; each arm gets its own topic and consumer group",

@@ -76,9 +76,10 @@ impl Case {
     pub fn patches(&self) -> Vec<Patch> {
         self.patches
             .iter()
-            .map(|(name, _, diff)| Patch {
-                name: (*name).to_string(),
-                diff: diff.as_bytes().to_vec(),
+            .map(|(name, _, diff)| {
+                let stem = name.trim_end_matches(".diff");
+                Patch::from_bytes(name, diff.as_bytes().to_vec(), stem)
+                    .expect("the bundled patches are unified diffs")
             })
             .collect()
     }

@@ -24,6 +24,13 @@ pub struct RunArtifact {
     /// free connection counts; an early send counts its whole service time; see
     /// `Recorder::finished`).
     pub latency: Distribution,
+    /// Latency less the driver's own delay (a late wake or a slow send of the driver's): from
+    /// the later of the latency's start and the driver's actual send, or, for a slot that
+    /// waited for a free connection, the wake that queued it (see `Recorder::finished`).
+    /// `compare` judges every condition on this too: one whose status differs is left
+    /// unresolved as `driver_lag`. Absent in artifacts of older builds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_without_driver_delay: Option<Distribution>,
     /// Completion − actual send time.
     pub service_time: Distribution,
     /// |Actual send − intended send time|: how well the driver kept the plan, early or late.
@@ -71,8 +78,23 @@ pub struct RunInfo {
     pub threads: usize,
     /// True when Ctrl-C cut the run short.
     pub interrupted: bool,
+    /// Why the run was stopped on purpose before the end of its plan, if it was (it is then
+    /// judged on what it sent, against the slots planned until the stop).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<EarlyStop>,
     /// CPU time the driver's shard threads used (user + system), in milliseconds.
     pub driver_cpu_ms: u64,
+}
+
+/// A stop on purpose before the end of the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EarlyStop {
+    /// `error_rate_ran_away`.
+    pub reason: String,
+    /// One sentence for people.
+    pub message: String,
+    /// When, after the plan's origin (warm-up included).
+    pub at_s: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,6 +115,7 @@ pub struct PlanInfo {
 /// Request counts of the measured window.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counts {
+    /// Slots planned in the measured window (until the stop, for a run stopped on purpose).
     pub planned: u64,
     /// Requests the driver started.
     pub sent: u64,
@@ -140,6 +163,9 @@ pub struct RequestStats {
     pub method: String,
     pub counts: Counts,
     pub latency: Distribution,
+    /// As [`RunArtifact::latency_without_driver_delay`], for this request name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_without_driver_delay: Option<Distribution>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

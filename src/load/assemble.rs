@@ -1,13 +1,14 @@
 //! Merging the shards' recorders into the run artifact, and judging the run's validity.
 
 use super::artifact::{
-    PlanInfo, RequestStats, RunArtifact, RunInfo, SCHEMA_VERSION, Timeline, TimelinePoint,
-    ToolInfo, Validity,
+    EarlyStop, PlanInfo, RequestStats, RunArtifact, RunInfo, SCHEMA_VERSION, Timeline,
+    TimelinePoint, ToolInfo, Validity,
 };
 use super::driver::LoadConfig;
 use super::histogram::{Distribution, decompress, new_histogram};
+use super::live::StopCause;
 use super::plan::Plan;
-use super::recorder::Recorded;
+use super::recorder::{Measures, Recorded};
 use super::shard::Protocol;
 use super::tally::Tally;
 use super::timeline::ClosedInterval;
@@ -25,6 +26,8 @@ pub struct RunMeta<'a> {
     pub threads: usize,
     pub started_at: String,
     pub interrupted: bool,
+    /// A stop on purpose, and when (ns after the plan's origin).
+    pub stopped: Option<(StopCause, u64)>,
     pub highest_us: u64,
 }
 
@@ -32,42 +35,46 @@ pub struct RunMeta<'a> {
 const RATE_TOLERANCE: f64 = 0.01;
 
 pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
-    let mut tally = Tally::default();
-    let mut latency = new_histogram(meta.highest_us);
+    let new_measures = || Measures::new(meta.highest_us);
+    let mut all = new_measures();
     let mut service_time = new_histogram(meta.highest_us);
     let mut send_lag = new_histogram(meta.highest_us);
     let scenario = &meta.config.scenario;
-    let mut shapes: Vec<(Tally, Histogram<u64>)> = scenario
-        .requests
-        .iter()
-        .map(|_| (Tally::default(), new_histogram(meta.highest_us)))
-        .collect();
+    let mut shapes: Vec<Measures> = scenario.requests.iter().map(|_| new_measures()).collect();
     // Intervals stay compressed until their point is built, one at a time: memory does not grow
     // with the length of the run.
     let mut intervals: BTreeMap<u64, Vec<ClosedInterval>> = BTreeMap::new();
     let mut cpu = std::time::Duration::ZERO;
     for shard in shards {
         cpu += shard.cpu;
-        tally.merge(&shard.tally);
-        add(&mut latency, &shard.latency);
+        merge(&mut all, &shard.all);
         add(&mut service_time, &shard.service_time);
         add(&mut send_lag, &shard.send_lag);
-        for ((t, h), (st, sh)) in shapes.iter_mut().zip(&shard.shapes) {
-            t.merge(st);
-            add(h, sh);
+        for (into, from) in shapes.iter_mut().zip(&shard.shapes) {
+            merge(into, from);
         }
         for closed in shard.intervals {
             intervals.entry(closed.index).or_default().push(closed);
         }
     }
+    let tally = &all.tally;
     let closed_loop = meta.config.closed_loop.is_some();
     let planned = if closed_loop {
         tally.sent
     } else {
         meta.plan.planned()
     };
+    // A run stopped on purpose is judged against the slots planned until the stop.
+    let planned_until = match &meta.stopped {
+        Some((_, at_ns)) if !closed_loop => {
+            let warmup = meta.plan.warmup_ns();
+            let until = |s: &super::plan::Slot| s.at_ns >= warmup && s.at_ns < *at_ns;
+            meta.plan.slots().filter(until).count() as u64
+        }
+        _ => planned,
+    };
     let load = &scenario.load;
-    let validity = validity(meta, &tally, planned, &send_lag);
+    let validity = validity(meta, tally, planned_until, &send_lag);
     RunArtifact {
         schema_version: SCHEMA_VERSION,
         tool: ToolInfo::current(),
@@ -92,6 +99,11 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
             },
             threads: meta.threads,
             interrupted: meta.interrupted,
+            stopped: meta.stopped.as_ref().map(|(cause, at_ns)| EarlyStop {
+                reason: cause.reason.to_string(),
+                message: cause.message.clone(),
+                at_s: round(*at_ns as f64 / 1e9),
+            }),
             driver_cpu_ms: u64::try_from(cpu.as_millis()).unwrap_or(u64::MAX),
         },
         plan: PlanInfo {
@@ -111,8 +123,9 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
                 .unwrap_or(scenario.http.max_in_flight),
             timeout_ms: u64::try_from(scenario.http.timeout.as_millis()).unwrap_or(u64::MAX),
         },
-        counts: tally.to_counts(planned),
-        latency: Distribution::of(&latency),
+        counts: tally.to_counts(planned_until),
+        latency: Distribution::of(&all.latency),
+        latency_without_driver_delay: Some(Distribution::of(&all.undelayed)),
         service_time: Distribution::of(&service_time),
         send_lag: Distribution::of(&send_lag),
         by_request: by_request(meta, shapes),
@@ -120,6 +133,12 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
         validity,
         kafka: None,
     }
+}
+
+fn merge(into: &mut Measures, from: &Measures) {
+    into.tally.merge(&from.tally);
+    add(&mut into.latency, &from.latency);
+    add(&mut into.undelayed, &from.undelayed);
 }
 
 fn add(into: &mut Histogram<u64>, from: &Histogram<u64>) {
@@ -135,32 +154,25 @@ fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-fn by_request(
-    meta: &RunMeta<'_>,
-    shapes: Vec<(Tally, Histogram<u64>)>,
-) -> BTreeMap<String, RequestStats> {
-    let mut merged: BTreeMap<String, (String, Tally, Histogram<u64>)> = BTreeMap::new();
-    for (shape, (tally, histogram)) in meta.config.scenario.requests.iter().zip(shapes) {
-        let entry = merged.entry(shape.name.clone()).or_insert_with(|| {
-            (
-                shape.method.to_string(),
-                Tally::default(),
-                new_histogram(meta.highest_us),
-            )
-        });
-        entry.1.merge(&tally);
-        add(&mut entry.2, &histogram);
+fn by_request(meta: &RunMeta<'_>, shapes: Vec<Measures>) -> BTreeMap<String, RequestStats> {
+    let mut merged: BTreeMap<String, (String, Measures)> = BTreeMap::new();
+    for (shape, measures) in meta.config.scenario.requests.iter().zip(shapes) {
+        let entry = merged
+            .entry(shape.name.clone())
+            .or_insert_with(|| (shape.method.to_string(), Measures::new(meta.highest_us)));
+        merge(&mut entry.1, &measures);
     }
     merged
         .into_iter()
-        .map(|(name, (method, tally, h))| {
-            let counts = tally.to_counts(tally.sent + tally.missed);
+        .map(|(name, (method, m))| {
+            let counts = m.tally.to_counts(m.tally.sent + m.tally.missed);
             (
                 name,
                 RequestStats {
                     method,
                     counts,
-                    latency: Distribution::of(&h),
+                    latency: Distribution::of(&m.latency),
+                    latency_without_driver_delay: Some(Distribution::of(&m.undelayed)),
                 },
             )
         })
@@ -204,13 +216,23 @@ fn timeline(meta: &RunMeta<'_>, intervals: BTreeMap<u64, Vec<ClosedInterval>>) -
     }
 }
 
+/// The run is invalid when it did not keep its plan: interrupted, nothing sent, every
+/// connection refused, the achieved rate more than 1 % off the plan, or slots missed. Send
+/// lag alone invalidates nothing (unless `--max-send-lag` asks it to): it is part of every
+/// recorded latency, which is how coordinated omission is avoided, and `compare` leaves
+/// unresolved, as `driver_lag`, any condition whose status it could change.
 fn validity(
     meta: &RunMeta<'_>,
     tally: &Tally,
     planned: u64,
     send_lag: &Histogram<u64>,
 ) -> Validity {
-    let duration = meta.config.scenario.load.duration.as_secs_f64();
+    let warmup_s = meta.config.scenario.load.warmup.as_secs_f64();
+    // The measured window: until the stop, for a run stopped on purpose.
+    let duration = match &meta.stopped {
+        Some((_, at_ns)) => (*at_ns as f64 / 1e9 - warmup_s).max(1e-3),
+        None => meta.config.scenario.load.duration.as_secs_f64(),
+    };
     let achieved = round(tally.sent as f64 / duration);
     let lag_p99 = if send_lag.is_empty() {
         0
@@ -231,21 +253,28 @@ fn validity(
     }
     if meta.config.closed_loop.is_none() {
         let planned_rate = planned as f64 / duration;
-        if planned > 0
-            && (tally.sent as f64 - planned as f64).abs() > RATE_TOLERANCE * planned as f64
-        {
+        // At a stop on purpose, one pacer wake's slots may or may not have gone out.
+        let at_stop = if meta.stopped.is_some() {
+            1.0 + planned_rate * 1.35 * meta.config.pacing_window.as_secs_f64()
+        } else {
+            0.0
+        };
+        let tolerance = (RATE_TOLERANCE * planned as f64).max(at_stop);
+        if planned > 0 && (tally.sent as f64 - planned as f64).abs() > tolerance {
             problems.push(format!(
                 "achieved rate {achieved:.1}/s is {:.1} % off the planned {planned_rate:.1}/s ({} of {planned} sent)",
                 100.0 * (achieved - planned_rate).abs() / planned_rate,
                 tally.sent
             ));
         }
-        let tolerance_us = u64::try_from(meta.config.max_send_lag.as_micros()).unwrap_or(u64::MAX);
-        if lag_p99 > tolerance_us {
+        let limit = meta.config.max_send_lag;
+        if let Some(limit) =
+            limit.filter(|l| lag_p99 > u64::try_from(l.as_micros()).unwrap_or(u64::MAX))
+        {
             problems.push(format!(
-                "driver fell behind: send lag p99 {} > {}",
+                "driver fell behind: send lag p99 {} > --max-send-lag {}",
                 format_duration(Duration::from_micros(lag_p99)),
-                format_duration(meta.config.max_send_lag)
+                format_duration(limit)
             ));
         }
         if tally.missed > 0 {

@@ -66,5 +66,9 @@ pub(super) fn claim(shard: &Shard) -> Option<Job> {
         shape: cfg.plan.shape_of(seq),
     };
     shard.recorder.borrow_mut().released(&slot);
-    Some(Job { slot, due_ns: now })
+    Some(Job {
+        slot,
+        due_ns: now,
+        queued_ns: None,
+    })
 }

@@ -31,9 +31,13 @@ pub struct LoadConfig {
     pub interval: Duration,
     /// How long in-flight requests may finish after the plan ends; default the timeout + 250 ms.
     pub grace: Option<Duration>,
-    /// Validity: the highest acceptable send-lag p99. The pacer wakes at most once per 1.35 ×
-    /// it and sends every slot at most ¾ of it early and 0.6 of it late (plus timer noise).
-    pub max_send_lag: Duration,
+    /// The pacer's batching window: it wakes at most once per 1.35 × it and sends every slot
+    /// at most ¾ of it early and 0.6 of it late (plus timer noise). Neither counts as latency.
+    pub pacing_window: Duration,
+    /// An optional hard limit on the send-lag p99, above which the run is invalid. Without it
+    /// send lag invalidates nothing: it is part of every latency, and `compare` leaves a
+    /// condition it could change unresolved (`driver_lag`).
+    pub max_send_lag: Option<Duration>,
     pub max_requests: Option<u64>,
     pub max_rate: Option<Rate>,
 }
@@ -156,6 +160,10 @@ impl PreparedRun {
         .await
         .map_err(|e| LoadError::Internal(e.to_string()))?
         .map_err(LoadError::Internal)?;
+        let cause = self.stop.cause().map(|(cause, at)| {
+            let at_ns = duration_ns(at.saturating_duration_since(origin));
+            (cause, at_ns)
+        });
         let meta = RunMeta {
             config: &self.config,
             target: &self.target,
@@ -163,7 +171,8 @@ impl PreparedRun {
             protocol: self.protocol,
             threads: self.cpus.len(),
             started_at,
-            interrupted: self.stop.is_stopped(),
+            interrupted: self.stop.is_stopped() && cause.is_none(),
+            stopped: cause,
             highest_us: self.highest_us(),
         };
         Ok(assemble(&meta, recorded))
@@ -217,18 +226,37 @@ impl PreparedRun {
             interval_ns: u64::try_from(self.config.interval.as_nanos())
                 .unwrap_or(1_000_000_000)
                 .max(1_000_000),
-            // The pacer wakes at most once per 1.35 × the send-lag tolerance and releases the
-            // slots due up to ¾ of it ahead: every send stays within the tolerance of its
-            // intended time (early by up to ¾, late by up to 0.6 plus timer noise), and a
-            // wake costs far more CPU than a request (the thread and the target go idle and
-            // are woken again), so the fewer the better.
-            granularity_ns: duration_ns(self.config.max_send_lag) / 20 * 27,
-            lead_ns: duration_ns(self.config.max_send_lag) / 4 * 3,
+            // The pacer wakes at most once per 1.35 × the pacing window and releases the slots
+            // due up to ¾ of it ahead: every send stays within the window of its intended time
+            // (early by up to ¾, late by up to 0.6 plus timer noise), and a wake costs far
+            // more CPU than a request (the thread and the target go idle and are woken again),
+            // so the fewer the better.
+            granularity_ns: duration_ns(self.config.pacing_window) / 20 * 27,
+            lead_ns: duration_ns(self.config.pacing_window) / 4 * 3,
             highest_us: self.highest_us(),
             origin,
             stop: self.stop.clone(),
             progress: self.progress.clone(),
         }
+    }
+}
+
+/// What a scenario's plan asks of the target: its requests (warm-up included) and its peak
+/// rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Demand {
+    pub requests: u64,
+    pub peak_rate_per_s: f64,
+}
+
+/// The demand of `scenario`'s load profile (one arm's).
+pub fn demand(scenario: &Scenario) -> Demand {
+    let weights: Vec<u32> = scenario.requests.iter().map(|r| r.weight).collect();
+    let weights = if weights.is_empty() { vec![1] } else { weights };
+    let plan = Plan::new(&scenario.load, &weights);
+    Demand {
+        requests: plan.total(),
+        peak_rate_per_s: peak_rate(&scenario.load.arrival, &plan),
     }
 }
 

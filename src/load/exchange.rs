@@ -22,7 +22,11 @@ pub struct Conn {
 
 /// Sends the slot's request and records how it ended.
 pub(super) async fn execute(shard: &Shard, worker: usize, conn: &mut Conn, job: Job) {
-    let Job { slot, due_ns } = job;
+    let Job {
+        slot,
+        due_ns,
+        queued_ns,
+    } = job;
     let sent_ns = shard.timer.now_ns();
     shard.recorder.borrow_mut().sent(&slot);
     let progress = shard.progress();
@@ -62,6 +66,7 @@ pub(super) async fn execute(shard: &Shard, worker: usize, conn: &mut Conn, job: 
             due_ns,
             sent_ns,
             done_ns,
+            queued_ns,
         },
         outcome,
     );

@@ -1,18 +1,53 @@
 //! What the shards share with the rest of the process while they run: a stop flag and
 //! progress counters. Each shard writes only its own cache-line-aligned counters.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
 
-/// Asks every shard to stop issuing requests (Ctrl-C, or an arm stopped early).
+/// [`StopCause::reason`] of an arm stopped because its error rate ran away.
+pub const ERROR_RATE_RAN_AWAY: &str = "error_rate_ran_away";
+
+/// Why a run was stopped on purpose before the end of its plan (not an interruption).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopCause {
+    /// Machine-readable: `error_rate_ran_away`.
+    pub reason: &'static str,
+    /// One sentence for people.
+    pub message: String,
+}
+
+/// Asks every shard to stop issuing requests: an interruption (Ctrl-C), or a stop on purpose
+/// with its cause (an arm whose error rate ran away), which the artifact records.
 #[derive(Debug, Default)]
-pub struct StopSignal(AtomicBool);
+pub struct StopSignal {
+    stopped: AtomicBool,
+    cause: Mutex<Option<(StopCause, Instant)>>,
+}
 
 impl StopSignal {
+    /// Stops the run as interrupted.
     pub fn stop(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.stopped.store(true, Ordering::Relaxed);
     }
+
+    /// Stops the run on purpose, unless it is stopped already.
+    pub fn stop_for(&self, cause: StopCause) {
+        if let Ok(mut slot) = self.cause.lock()
+            && !self.is_stopped()
+        {
+            *slot = Some((cause, Instant::now()));
+            self.stop();
+        }
+    }
+
     pub fn is_stopped(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.stopped.load(Ordering::Relaxed)
+    }
+
+    /// The cause and moment of a stop on purpose; `None` for an interruption or no stop.
+    pub fn cause(&self) -> Option<(StopCause, Instant)> {
+        self.cause.lock().ok().and_then(|c| c.clone())
     }
 }
 

@@ -10,11 +10,13 @@
 //!
 //! Latency is measured from each slot's **intended** send time, so a stalled server shows up
 //! in latency even while the driver waits for it (no coordinated omission). The pacer sends
-//! in batches on a grid of ticks, up to ¾ of `max_send_lag` early and 0.6 of it late: an early
+//! in batches on a grid of ticks, up to ¾ of the pacing window early and 0.6 of it late: an early
 //! send is timed from the actual send, so latency is never shorter than service time, and a
 //! slot rounded later onto the grid is timed from its tick. Service time is measured from the
 //! actual send; send lag is the distance between the actual and the intended send, either
-//! way, and proves the driver kept the plan. On paced plain HTTP/1.1, responses are read on
+//! way. A late wake or a slow send of the driver's own is recorded too: latency *without the
+//! driver's delay* keeps everything else (a wait for a free connection included), so that
+//! `compare` can tell which results the driver's delay could change. On paced plain HTTP/1.1, responses are read on
 //! the pacer's ticks and timed by the kernel's receive timestamps (`tick`). Depends on
 //! `scenario` only.
 //!
@@ -49,7 +51,7 @@ mod timer;
 
 pub use affinity::disable_transparent_huge_pages;
 pub use artifact::{ArtifactError, RunArtifact};
-pub use driver::{LoadConfig, LoadError, PreparedRun};
+pub use driver::{Demand, LoadConfig, LoadError, PreparedRun, demand};
 pub use pool::pool;
 pub use probe::probe;
 pub use request::{SEQ_HEADER, Tag};

@@ -7,6 +7,14 @@ use super::histogram::Distribution;
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 
+/// The pooled distribution of every block's, or `None` when a block lacks it.
+fn pooled_optional(parts: &[Option<&Distribution>]) -> Result<Option<Distribution>, String> {
+    match parts.iter().copied().collect::<Option<Vec<_>>>() {
+        Some(all) => pooled(&all).map(Some),
+        None => Ok(None),
+    }
+}
+
 fn pooled(parts: &[&Distribution]) -> Result<Distribution, String> {
     let mut total: Option<Histogram<u64>> = None;
     for part in parts {
@@ -54,6 +62,11 @@ pub fn pool(blocks: &[RunArtifact]) -> Result<RunArtifact, ArtifactError> {
     let pick = |f: fn(&RunArtifact) -> &Distribution| blocks.iter().map(f).collect::<Vec<_>>();
     let mut pooled_artifact = first.clone();
     pooled_artifact.latency = pooled(&pick(|a| &a.latency)).map_err(broken)?;
+    let undelayed: Vec<_> = blocks
+        .iter()
+        .map(|b| b.latency_without_driver_delay.as_ref())
+        .collect();
+    pooled_artifact.latency_without_driver_delay = pooled_optional(&undelayed).map_err(broken)?;
     pooled_artifact.service_time = pooled(&pick(|a| &a.service_time)).map_err(broken)?;
     pooled_artifact.send_lag = pooled(&pick(|a| &a.send_lag)).map_err(broken)?;
     let mut counts = Counts::default();
@@ -66,6 +79,7 @@ pub fn pool(blocks: &[RunArtifact]) -> Result<RunArtifact, ArtifactError> {
     pooled_artifact.plan.planned = blocks.iter().map(|b| b.plan.planned).sum();
     pooled_artifact.plan.duration_s = blocks.iter().map(|b| b.plan.duration_s).sum();
     pooled_artifact.run.interrupted = blocks.iter().any(|b| b.run.interrupted);
+    pooled_artifact.run.stopped = blocks.iter().find_map(|b| b.run.stopped.clone());
     pooled_artifact.run.driver_cpu_ms = blocks.iter().map(|b| b.run.driver_cpu_ms).sum();
     pooled_artifact.validity = validity(blocks, &pooled_artifact);
     Ok(pooled_artifact)
@@ -86,12 +100,17 @@ fn by_request(blocks: &[RunArtifact]) -> Result<BTreeMap<String, RequestStats>, 
                 .iter()
                 .for_each(|p| add_counts(&mut counts, &p.counts));
             let latency = pooled(&parts.iter().map(|p| &p.latency).collect::<Vec<_>>())?;
+            let undelayed: Vec<_> = parts
+                .iter()
+                .map(|p| p.latency_without_driver_delay.as_ref())
+                .collect();
             Ok((
                 name,
                 RequestStats {
                     method: parts[0].method.clone(),
                     counts,
                     latency,
+                    latency_without_driver_delay: pooled_optional(&undelayed)?,
                 },
             ))
         })

@@ -90,6 +90,9 @@ pub(super) struct Job {
     /// Its intended time, or the scheduled wake that released it when that is later (see
     /// `Recorder::finished`).
     pub due_ns: u64,
+    /// When the pacer queued it because no worker was free (`None`: handed straight to one).
+    /// A wait in the queue is the target's doing (every connection busy), not the driver's.
+    pub queued_ns: Option<u64>,
 }
 
 struct Inbox {
@@ -229,7 +232,7 @@ async fn pace(shard: &Shard) -> std::io::Result<()> {
             // larger share. Neither counts as latency (see `Recorder::finished`).
             let horizon = now + cfg.lead_ns;
             while let Some(slot) = slots.next_if(|s| s.at_ns <= horizon) {
-                release(shard, slot, scheduled);
+                release(shard, slot, scheduled, now);
             }
         }
         if let Some(p99) = shard.recorder.borrow_mut().timeline.close_ready(now) {
@@ -291,11 +294,13 @@ async fn settle(shard: &Shard, now: u64) {
     }
 }
 
-/// Hands `slot` to a worker or queues it; `scheduled` is the wake that releases it.
-fn release(shard: &Shard, slot: Slot, scheduled: u64) {
+/// Hands `slot` to a worker or queues it; `scheduled` is the wake that releases it, `now` when
+/// it actually woke.
+fn release(shard: &Shard, slot: Slot, scheduled: u64, now: u64) {
     let job = Job {
         slot,
         due_ns: slot.at_ns.max(scheduled),
+        queued_ns: None,
     };
     let mut recorder = shard.recorder.borrow_mut();
     if let Some(id) = shard.idle.borrow_mut().pop() {
@@ -304,7 +309,10 @@ fn release(shard: &Shard, slot: Slot, scheduled: u64) {
         shard.inboxes[id].notify.notify_one();
     } else if shard.queue.borrow_mut().len() < queue_capacity(shard.cfg.workers) {
         recorder.released(&slot);
-        shard.queue.borrow_mut().push_back(job);
+        shard.queue.borrow_mut().push_back(Job {
+            queued_ns: Some(now),
+            ..job
+        });
     } else {
         recorder.missed(&slot);
     }

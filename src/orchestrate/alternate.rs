@@ -26,6 +26,7 @@ pub(super) async fn run(
     }
     let mut parts: Vec<Vec<RunArtifact>> = vec![Vec::new(); arms.len()];
     let mut failed: Vec<Option<ArmFailure>> = vec![None; arms.len()];
+    let mut done = vec![false; arms.len()];
     let baseline_up = arms.first().is_some_and(Result::is_ok);
     for block in 0..blocks.max(1) {
         if !baseline_up || interrupt.is_interrupted() {
@@ -33,12 +34,16 @@ pub(super) async fn run(
         }
         let scenario = block_scenario(plan, blocks, block);
         for i in order(arms.len(), block) {
-            let (Ok(arm), None) = (&mut arms[i], &failed[i]) else {
+            let (Ok(arm), None, false) = (&mut arms[i], &failed[i], done[i]) else {
                 continue;
             };
             let path = artifact_path(plan, &format!("{}.block{}", arm.spec.label, block + 1));
             match arm::drive(arm, &scenario, &plan.knobs, &path, interrupt).await {
-                Ok((artifact, _)) => parts[i].push(artifact),
+                Ok((artifact, _)) => {
+                    // An arm stopped on purpose (its error rate ran away) runs no more blocks.
+                    done[i] = artifact.run.stopped.is_some();
+                    parts[i].push(artifact);
+                }
                 Err(failure) => failed[i] = Some(failure),
             }
         }

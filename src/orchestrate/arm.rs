@@ -36,19 +36,11 @@ impl Role {
     }
 }
 
-/// The label of arm `i`: `baseline` for 0, then `candidate-1`, `candidate-2`, …
-pub fn arm_label(i: usize) -> String {
-    match i {
-        0 => Role::Baseline.name().to_string(),
-        i => format!("candidate-{i}"),
-    }
-}
-
 /// One arm to run.
 #[derive(Debug, Clone)]
 pub struct ArmSpec {
     pub role: Role,
-    /// `baseline`, `candidate-1`, …: names its artifact and log.
+    /// `baseline`, or the candidate's patch label: names its artifact and log.
     pub label: String,
     pub dir: PathBuf,
     /// The arm's fresh UUID: its tag value and mirrord key.
@@ -92,11 +84,6 @@ pub enum ArmFailure {
     Interrupted,
     #[error("load failed: {0}")]
     Load(String),
-    #[error("{ran}")]
-    RanAway {
-        ran: super::runaway::RanAway,
-        tail: String,
-    },
 }
 
 impl ArmFailure {
@@ -105,8 +92,7 @@ impl ArmFailure {
         match self {
             ArmFailure::ExitedEarly { tail, .. }
             | ArmFailure::NotReady { tail, .. }
-            | ArmFailure::Crashed { tail, .. }
-            | ArmFailure::RanAway { tail, .. } => tail,
+            | ArmFailure::Crashed { tail, .. } => tail,
             _ => "",
         }
     }
@@ -114,9 +100,6 @@ impl ArmFailure {
     /// What to fix before retrying, one sentence.
     pub fn advice(&self) -> &'static str {
         match self {
-            ArmFailure::RanAway { .. } => {
-                "Find why those requests fail (the log and the partial artifact show which) before retrying"
-            }
             ArmFailure::Crashed { .. } => "Fix the crash before retrying",
             ArmFailure::Load(_) | ArmFailure::Interrupted => "Retry once the cause is fixed",
             _ => "Make it start and answer on its port before retrying",
@@ -305,12 +288,13 @@ async fn exited_or(process: &mut ServiceProcess, otherwise: ArmFailure) -> ArmFa
 #[derive(Debug, Clone)]
 pub struct DriverKnobs {
     pub threads: Option<usize>,
-    pub max_send_lag: Duration,
+    pub pacing_window: Duration,
+    pub max_send_lag: Option<Duration>,
     pub max_requests: Option<u64>,
     pub max_rate: Option<crate::scenario::Rate>,
-    /// Stop an arm whose error fraction provably exceeds this (DESIGN.md "Safety"); `None`
+    /// Stop an arm whose error fraction provably runs away (DESIGN.md "Safety"); `None`
     /// never stops.
-    pub stop_error_rate: Option<f64>,
+    pub brake: Option<super::runaway::Brake>,
 }
 
 /// Drives `scenario` at a started arm and writes its artifact to `artifact_path`.
@@ -334,6 +318,7 @@ pub async fn drive(
         closed_loop: None,
         interval: Duration::from_secs(1),
         grace: None,
+        pacing_window: knobs.pacing_window,
         max_send_lag: knobs.max_send_lag,
         max_requests: knobs.max_requests,
         max_rate: knobs.max_rate,
@@ -342,9 +327,15 @@ pub async fn drive(
         .await
         .map_err(|e| ArmFailure::Load(e.to_string()))?;
     interrupt.watch_load(prepared.stop_signal());
-    let watch = knobs.stop_error_rate.map(|limit| {
+    let watch = knobs.brake.map(|brake| {
         let (progress, stop) = (prepared.progress(), prepared.stop_signal());
-        tokio::spawn(super::runaway::watch(progress, stop, limit))
+        // The live counters include the warm-up; the requests the verdict needs come after it.
+        let plan = prepared.plan();
+        let brake = super::runaway::Brake {
+            min_requests: brake.min_requests + (plan.total() - plan.planned()),
+            ..brake
+        };
+        tokio::spawn(super::runaway::watch(progress, stop, brake))
     });
     let stop = prepared.stop_signal();
     let artifact = prepared.run().await;
@@ -388,10 +379,6 @@ pub async fn drive(
     }
     if let Some(ran) = ran_away {
         eprintln!("  {}: {ran}", arm.spec.label);
-        return Err(ArmFailure::RanAway {
-            ran,
-            tail: arm.process.tail(),
-        });
     }
     Ok((artifact, path))
 }

@@ -6,7 +6,7 @@
 //! only this arm consumes, and the probe watches the user's group on the temporary topics that
 //! appeared after the arm's session began (never the `-fallback-` topic of the deployed app).
 
-use super::arm::{ArmFailure, ArmSettings, KafkaArms, StartedArm, arm_label};
+use super::arm::{ArmFailure, ArmSettings, KafkaArms, Role, StartedArm};
 use super::signal::Interrupt;
 use crate::kafka::broker::TopicSpec;
 use crate::kafka::lag::{matching_topics, sample_for};
@@ -19,15 +19,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// An embedded broker with one topic per arm (`baseline`, `candidate-1`, …) and the local
-/// arms' Kafka settings on it.
+/// An embedded broker with one topic per arm (`baseline` and the candidates' labels) and the
+/// local arms' Kafka settings on it.
 ///
 /// # Errors
 /// [`KafkaError`] when the broker cannot start.
-pub fn embedded(k: &KafkaScenario, candidates: usize) -> Result<(Broker, KafkaArms), KafkaError> {
-    let topics: Vec<TopicSpec> = (0..=candidates)
-        .map(|i| TopicSpec {
-            name: k.arm_topic(&arm_label(i)),
+pub fn embedded(k: &KafkaScenario, candidates: &[&str]) -> Result<(Broker, KafkaArms), KafkaError> {
+    let topics: Vec<TopicSpec> = std::iter::once(Role::Baseline.name())
+        .chain(candidates.iter().copied())
+        .map(|label| TopicSpec {
+            name: k.arm_topic(label),
             partitions: 1,
         })
         .collect();

@@ -16,6 +16,7 @@ pub mod arm;
 pub mod kafka_arm;
 mod kafka_settings;
 pub mod mirrord;
+pub mod patch;
 pub mod process;
 mod queues;
 pub mod runaway;
@@ -27,6 +28,6 @@ pub mod verify;
 pub mod workspace;
 
 pub use arm::{ArmFailure, ArmSettings, Backend, DriverKnobs, KafkaArms, SplitWatch};
+pub use patch::Patch;
 pub use signal::Interrupt;
-pub use verify::{ArmOrder, ArmResult, Measured, VerifyError, VerifyPlan, VerifyRun};
-pub use workspace::Patch;
+pub use verify::{ArmOrder, ArmResult, Budget, Measured, VerifyError, VerifyPlan, VerifyRun};

@@ -1,10 +1,13 @@
 //! Stops an arm whose error rate runs away (DESIGN.md "Safety"): a copy that fails most of its
 //! requests is not driven to the end, to spare the real downstreams it calls. The watch polls
-//! the driver's live counters and stops the run once, after at least [`MIN_REQUESTS`] requests,
-//! the one-sided 99.9 % Wilson lower bound of the error fraction exceeds the limit, so that a
-//! service whose error rate is merely high (the alert being verified) is not stopped by noise.
+//! the driver's live counters and stops the run once, after at least [`MIN_REQUESTS`] requests
+//! (or as many as the verdict's quantile bounds need, when more), the one-sided 99.9 % Wilson
+//! lower bound of the error fraction exceeds the limit, so that a service whose error rate is
+//! merely high (the alert being verified) is not stopped by noise. The stop is on purpose, not
+//! an interruption: the artifact says why, and the arm is judged on what it sent (a baseline so
+//! stopped reproduces an error-rate alert; a candidate so stopped is rejected).
 
-use crate::load::live::{ShardProgress, StopSignal, snapshot};
+use crate::load::live::{ERROR_RATE_RAN_AWAY, ShardProgress, StopCause, StopSignal, snapshot};
 use crate::stats::Sides;
 use crate::stats::proportion::{Proportion, wilson};
 use std::sync::Arc;
@@ -35,9 +38,20 @@ impl std::fmt::Display for RanAway {
     }
 }
 
+/// When an arm is stopped: its error fraction provably above `limit`, after `min_requests`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Brake {
+    pub limit: f64,
+    pub min_requests: u64,
+}
+
 /// Whether `errors` of `requests` prove an error fraction above `limit`.
 pub fn ran_away(errors: u64, requests: u64, limit: f64) -> bool {
-    if requests < MIN_REQUESTS {
+    ran_away_after(errors, requests, limit, MIN_REQUESTS)
+}
+
+fn ran_away_after(errors: u64, requests: u64, limit: f64, min_requests: u64) -> bool {
+    if requests < min_requests.max(MIN_REQUESTS) {
         return false;
     }
     Proportion::new(errors.min(requests), requests)
@@ -51,7 +65,7 @@ pub fn ran_away(errors: u64, requests: u64, limit: f64) -> bool {
 pub async fn watch(
     progress: Arc<Vec<ShardProgress>>,
     stop: Arc<StopSignal>,
-    limit: f64,
+    brake: Brake,
 ) -> Option<RanAway> {
     loop {
         tokio::time::sleep(POLL).await;
@@ -59,12 +73,16 @@ pub async fn watch(
             return None;
         }
         let now = snapshot(&progress);
-        if ran_away(now.errors, now.sent, limit) {
-            stop.stop();
-            return Some(RanAway {
+        if ran_away_after(now.errors, now.sent, brake.limit, brake.min_requests) {
+            let ran = RanAway {
                 errors: now.errors,
                 requests: now.sent,
+            };
+            stop.stop_for(StopCause {
+                reason: ERROR_RATE_RAN_AWAY,
+                message: ran.to_string(),
             });
+            return Some(ran);
         }
     }
 }
@@ -93,7 +111,11 @@ mod tests {
         ShardProgress::add(&progress[0].errors, 140);
         ShardProgress::add(&progress[1].sent, 50);
         ShardProgress::add(&progress[1].errors, 50);
-        let tripped = watch(progress, Arc::clone(&stop), 0.5).await;
+        let brake = Brake {
+            limit: 0.5,
+            min_requests: 150,
+        };
+        let tripped = watch(progress, Arc::clone(&stop), brake).await;
         assert_eq!(
             tripped,
             Some(RanAway {
@@ -102,6 +124,14 @@ mod tests {
             })
         );
         assert!(stop.is_stopped());
+        let (cause, _) = stop
+            .cause()
+            .expect("a stop on purpose, not an interruption");
+        assert_eq!(cause.reason, ERROR_RATE_RAN_AWAY);
+        assert!(
+            !ran_away_after(100, 100, 0.5, 299),
+            "not before the requests the bounds need"
+        );
         assert!(
             tripped
                 .unwrap()
@@ -112,6 +142,6 @@ mod tests {
         let healthy = Arc::new(vec![ShardProgress::default()]);
         let stopped = Arc::new(StopSignal::default());
         stopped.stop();
-        assert_eq!(watch(healthy, stopped, 0.5).await, None);
+        assert_eq!(watch(healthy, stopped, brake).await, None);
     }
 }

@@ -1,7 +1,9 @@
 //! Working copies: a detached `git worktree` of the base for the baseline and one per patch,
-//! with the patch applied by `git apply`. The user's checkout and index are never touched, and
+//! with the patch applied by `git apply` (a unified diff) or written file by file (a file-set
+//! patch, see `patch`). The user's checkout and index are never touched, and
 //! every worktree is removed when [`Workspaces`] is dropped — after success, failure or Ctrl-C.
 
+use super::patch::{Content, Patch, PatchError};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -24,44 +26,10 @@ pub enum WorkspaceError {
         base: String,
         message: String,
     },
-    #[error("cannot read patch {patch}: {source}")]
-    ReadPatch {
-        patch: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Patch(#[from] PatchError),
     #[error("git {action} failed: {message}")]
     Git { action: String, message: String },
-}
-
-/// A patch to verify: its name (file name, or `stdin`) and its bytes.
-#[derive(Debug, Clone)]
-pub struct Patch {
-    pub name: String,
-    pub diff: Vec<u8>,
-}
-
-impl Patch {
-    /// Reads a patch from a file, or from standard input for `-`.
-    ///
-    /// # Errors
-    /// [`WorkspaceError::ReadPatch`].
-    pub fn read(path: &Path) -> Result<Patch, WorkspaceError> {
-        let name = path.display().to_string();
-        let diff = if name == "-" {
-            let mut buf = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map(|_| buf)
-        } else {
-            std::fs::read(path)
-        }
-        .map_err(|source| WorkspaceError::ReadPatch {
-            patch: name.clone(),
-            source,
-        })?;
-        Ok(Patch {
-            name: if name == "-" { "stdin".into() } else { name },
-            diff,
-        })
-    }
 }
 
 /// The worktrees of one verification.
@@ -146,27 +114,21 @@ impl Workspaces {
             candidates: Vec::new(),
         };
         workspaces.add(&workspaces.baseline.clone(), &commit)?;
-        for (i, patch) in patches.iter().enumerate() {
-            let dir = workspaces.root.path().join(format!("candidate-{}", i + 1));
+        for patch in patches {
+            let dir = workspaces.root.path().join(&patch.label);
             workspaces.add(&dir, &commit)?;
             workspaces.candidates.push(dir.clone());
-            let applied = git(
-                &dir,
-                &["apply", "--whitespace=nowarn", "-"],
-                Some(&patch.diff),
-            )?;
-            if !applied.status.success() {
-                return Err(WorkspaceError::PatchDoesNotApply {
-                    patch: patch.name.clone(),
-                    base: base.into(),
-                    message: stderr_of(&applied),
-                });
+            match &patch.content {
+                Content::Files(set) => set.apply(&dir, &patch.source)?,
+                Content::Diff => apply_diff(&dir, patch, base)?,
             }
         }
         Ok(workspaces)
     }
 
     fn add(&self, dir: &Path, commit: &str) -> Result<(), WorkspaceError> {
+        // Labels are sanitized and unique (see `patch`), so this stays under the root.
+        debug_assert!(dir.starts_with(self.root.path()));
         let path = dir.to_string_lossy();
         let output = git(
             &self.repo,
@@ -181,6 +143,22 @@ impl Workspaces {
         }
         Ok(())
     }
+}
+
+fn apply_diff(dir: &Path, patch: &Patch, base: &str) -> Result<(), WorkspaceError> {
+    let applied = git(
+        dir,
+        &["apply", "--whitespace=nowarn", "-"],
+        Some(&patch.bytes),
+    )?;
+    if applied.status.success() {
+        return Ok(());
+    }
+    Err(WorkspaceError::PatchDoesNotApply {
+        patch: patch.source.clone(),
+        base: base.into(),
+        message: stderr_of(&applied),
+    })
 }
 
 impl Drop for Workspaces {
@@ -232,10 +210,7 @@ mod tests {
     #[test]
     fn worktrees_are_made_patched_and_removed() {
         let repo = repo();
-        let patch = Patch {
-            name: "fix.diff".into(),
-            diff: PATCH.as_bytes().to_vec(),
-        };
+        let patch = Patch::from_bytes("fix.diff", PATCH.as_bytes().to_vec(), "fix").unwrap();
         let ws = Workspaces::create(repo.path(), "HEAD", &[patch]).unwrap();
         assert_eq!(
             std::fs::read_to_string(ws.baseline.join("config.txt")).unwrap(),
@@ -260,10 +235,12 @@ mod tests {
     #[test]
     fn a_patch_that_does_not_apply_names_itself_and_cleans_up() {
         let repo = repo();
-        let bad = Patch {
-            name: "bad.diff".into(),
-            diff: PATCH.replace("none", "nothing").into_bytes(),
-        };
+        let bad = Patch::from_bytes(
+            "bad.diff",
+            PATCH.replace("none", "nothing").into_bytes(),
+            "bad",
+        )
+        .unwrap();
         let error = Workspaces::create(repo.path(), "HEAD", &[bad])
             .err()
             .unwrap()

@@ -119,6 +119,9 @@ pub fn render_comparison(comparison: &Comparison, data: &PlotData) -> String {
 /// artifacts.
 fn verdict_body(body: &mut String, verdict: &Verdict, data: Option<&PlotData>) {
     let _ = writeln!(body, "<p class=\"summary\">{}</p>", t(&verdict.summary));
+    for line in super::patch(verdict) {
+        let _ = writeln!(body, "<p class=\"note\">{}</p>", t(&line));
+    }
     table(body, &rows(verdict), verdict.settings.confidence);
     let _ = writeln!(
         body,
@@ -128,8 +131,13 @@ fn verdict_body(body: &mut String, verdict: &Verdict, data: Option<&PlotData>) {
     if let Some(data) = data {
         shared_plots(body, data, &thresholds(verdict));
     }
+    let kafka = verdict
+        .slo
+        .iter()
+        .any(|s| matches!(s.metric.as_str(), "lag" | "drain_time" | "consume_rate"));
     match &verdict.tests.bootstrap_p99 {
         Some(b) => figure(body, "plot-bootstrap", plots::bootstrap_difference(b)),
+        None if kafka => {}
         None => body.push_str(
             "<p class=\"note\">No bootstrap distribution of the p99 difference: the verdict has none (too few timed requests).</p>\n",
         ),
@@ -172,18 +180,23 @@ fn shared_plots(body: &mut String, data: &PlotData, thresholds: &[Threshold]) {
         body.push_str("<p class=\"note\">No run artifact could be read: the latency and timeline plots are left out.</p>\n");
         return;
     }
-    // A lag-only Kafka run (`fixproof kafka lag`) has no latencies to draw.
-    if data.arms.iter().any(|a| !a.percentiles.is_empty()) {
-        let arms = &data.arms;
+    // A Kafka run's latencies are the producer's acknowledgements, not the service's: only
+    // its delivery failures and the lag are drawn. A lag-only run has no requests at all.
+    let kafka = data.arms.iter().any(|a| a.lag.is_some());
+    let arms = &data.arms;
+    let requests = arms.iter().any(|a| !a.percentiles.is_empty());
+    if requests && !kafka {
         figure(
             body,
             "plot-percentiles",
             plots::percentiles(arms, thresholds),
         );
         figure(body, "plot-latency-time", plots::latency_over_time(arms));
+    }
+    if requests {
         figure(body, "plot-errors-time", plots::errors_over_time(arms));
     }
-    if data.arms.iter().any(|a| a.lag.is_some()) {
+    if kafka {
         lag_plot(body, data);
     }
     let _ = writeln!(

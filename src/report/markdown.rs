@@ -2,7 +2,7 @@
 //! its summary, a table of SLOs and guards, the evidence in a `<details>` block, then the
 //! feedback sentence. Free text is redacted.
 
-use super::{Row, arms, evidence, redact, rows};
+use super::{Row, arms, evidence, patch, redact, rows};
 use crate::verdict::human;
 use crate::verdict::{Comparison, Verdict};
 use std::fmt::Write;
@@ -12,6 +12,12 @@ pub fn render(verdict: &Verdict) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### fixproof: **{}**\n", verdict.verdict.word());
     let _ = writeln!(out, "{}\n", verdict.summary);
+    for line in patch(verdict) {
+        let _ = writeln!(out, "> {}", cell(&line));
+    }
+    if verdict.arms.candidate.patch.is_some() {
+        out.push('\n');
+    }
     table(&mut out, &rows(verdict), verdict.settings.confidence);
     details(&mut out, verdict);
     let _ = writeln!(out, "**Feedback:** {}", verdict.feedback);

@@ -24,7 +24,7 @@ use crate::verdict::evidence::{
     BootstrapEvidence, ErrorRateEvidence, MannWhitneyEvidence, RateEvidence,
 };
 use crate::verdict::human::{self, signed, value};
-use crate::verdict::model::{GuardResult, GuardStatus, SloResult, SloStatus, Unit};
+use crate::verdict::model::{GuardResult, SloResult, SloStatus, Unit};
 
 /// One line of the table of SLOs and guards, already formatted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,24 +47,6 @@ pub struct Row {
 pub fn rows(verdict: &Verdict) -> Vec<Row> {
     let slos = verdict.slo.iter().map(slo_row);
     slos.chain(verdict.guards.iter().map(guard_row)).collect()
-}
-
-/// The status word of an SLO.
-pub fn slo_status(status: SloStatus) -> &'static str {
-    match status {
-        SloStatus::Met => "met",
-        SloStatus::Violated => "violated",
-        SloStatus::Unresolved => "unresolved",
-    }
-}
-
-/// The status word of a guard.
-pub fn guard_status(status: GuardStatus) -> &'static str {
-    match status {
-        GuardStatus::NonInferior => "non-inferior",
-        GuardStatus::Regressed => "regressed",
-        GuardStatus::Unresolved => "unresolved",
-    }
 }
 
 fn slo_row(s: &SloResult) -> Row {
@@ -90,7 +72,7 @@ fn slo_row(s: &SloResult) -> Row {
     Row {
         kind: "SLO",
         condition: s.expression.clone(),
-        status: slo_status(s.status),
+        status: s.status.word(),
         baseline,
         candidate: shown(s.candidate.as_ref()),
         bounds,
@@ -132,7 +114,7 @@ fn guard_row(g: &GuardResult) -> Row {
     Row {
         kind: "guard",
         condition: g.expression.clone(),
-        status: guard_status(g.status),
+        status: g.status.word(),
         baseline: shown(g.baseline),
         candidate: shown(g.candidate),
         bounds,
@@ -241,6 +223,22 @@ pub fn arms(verdict: &Verdict) -> Vec<String> {
         )
     })
     .collect()
+}
+
+/// The candidate's patch, one line each: what it is, its summary and hypothesis (file-set
+/// patches carry them); empty for verdicts of `compare`.
+pub fn patch(verdict: &Verdict) -> Vec<String> {
+    let Some(p) = &verdict.arms.candidate.patch else {
+        return Vec::new();
+    };
+    let short = p.sha256.get(..12).unwrap_or(&p.sha256);
+    let mut lines = vec![format!(
+        "patch '{}': {} ({}, sha256 {short})",
+        verdict.arms.candidate.label, p.path, p.format
+    )];
+    lines.extend(p.summary.iter().map(|s| format!("summary: {s}")));
+    lines.extend(p.hypothesis.iter().map(|h| format!("hypothesis: {h}")));
+    lines
 }
 
 /// What a verdict file holds: one verdict, or several candidates' verdicts and their ranking.

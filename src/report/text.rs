@@ -2,7 +2,7 @@
 //! Colored (the decision word and the status column) only when asked, which
 //! [`use_color`] decides from the terminal and `NO_COLOR`; free text is redacted.
 
-use super::{Row, arms, evidence, redact, rows};
+use super::{Row, arms, evidence, patch, redact, rows};
 use crate::verdict::human;
 use crate::verdict::{Comparison, Decision, Verdict};
 use std::fmt::Write;
@@ -70,6 +70,12 @@ fn verdict_text(verdict: &Verdict, color: bool) -> String {
         decision(verdict.verdict, color),
         verdict.summary
     );
+    for line in patch(verdict) {
+        let _ = writeln!(out, "{line}");
+    }
+    if verdict.arms.candidate.patch.is_some() {
+        out.push('\n');
+    }
     let header = Row {
         kind: "",
         condition: "condition".into(),

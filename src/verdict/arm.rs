@@ -8,7 +8,7 @@
 use super::VerdictError;
 use super::settings::ErrorClasses;
 use crate::load::RunArtifact;
-use crate::load::artifact::{Counts, LagSeries, TimelinePoint};
+use crate::load::artifact::{Counts, EarlyStop, LagSeries, TimelinePoint};
 use crate::load::histogram::Distribution;
 use crate::stats::WeightedSample;
 use serde::{Deserialize, Serialize};
@@ -123,7 +123,7 @@ pub struct PlanFacts {
     pub rate_per_s: Option<f64>,
     /// Measured window, seconds.
     pub duration_s: f64,
-    /// Slots planned in the measured window.
+    /// Slots planned in the measured window (until the stop, for a run stopped on purpose).
     pub planned: u64,
     /// Requests sent in the measured window.
     pub sent: u64,
@@ -171,12 +171,23 @@ impl PlanFacts {
             seed: plan.seed,
             rate_per_s: plan.rate_per_s,
             duration_s: plan.duration_s,
-            planned: plan.planned,
+            // Until the stop, for a run stopped on purpose.
+            planned: artifact.counts.planned,
             sent: artifact.counts.sent,
             missed: artifact.counts.missed,
             interval_ms: artifact.timeline.interval_ms,
         }
     }
+}
+
+/// Latencies less the driver's own delay (`latency_without_driver_delay` of the artifact), for
+/// judging every condition a second time (see `scope`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Undelayed {
+    /// Of every request.
+    pub all: Option<WeightedSample>,
+    /// Per request name, where the artifact has it.
+    pub by_name: BTreeMap<String, Option<WeightedSample>>,
 }
 
 /// One arm, decoded and checked.
@@ -198,6 +209,12 @@ pub struct Arm {
     pub problems: Vec<String>,
     /// Kafka runs: the consumer-lag series.
     pub lag: Option<LagSeries>,
+    /// Latencies less the driver's own delay, where the artifact records them.
+    pub undelayed: Option<Undelayed>,
+    /// The run's send-lag p99, µs (artifacts).
+    pub send_lag_p99_us: Option<u64>,
+    /// Why the run was stopped on purpose before the end of its plan, if it was.
+    pub stopped: Option<EarlyStop>,
 }
 
 impl Arm {
@@ -212,10 +229,22 @@ impl Arm {
             Ok::<_, VerdictError>(Traffic { latency, outcomes })
         };
         let mut by_name = BTreeMap::new();
+        let mut undelayed_by_name = BTreeMap::new();
         for (name, stats) in &artifact.by_request {
             let what = format!("by_request.{name}.latency");
             by_name.insert(name.clone(), traffic(&stats.latency, &stats.counts, &what)?);
+            if let Some(d) = &stats.latency_without_driver_delay {
+                let what = format!("by_request.{name}.latency_without_driver_delay");
+                undelayed_by_name.insert(name.clone(), sample_of(d, path, &what)?);
+            }
         }
+        let undelayed = match &artifact.latency_without_driver_delay {
+            Some(d) => Some(Undelayed {
+                all: sample_of(d, path, "latency_without_driver_delay")?,
+                by_name: undelayed_by_name,
+            }),
+            None => None,
+        };
         let plan = &artifact.plan;
         let end_ms = (plan.warmup_s + plan.duration_s) * 1000.0;
         let interval_ms = artifact.timeline.interval_ms;
@@ -232,6 +261,9 @@ impl Arm {
             valid: artifact.validity.valid,
             problems: artifact.validity.problems.clone(),
             lag: artifact.kafka.as_ref().and_then(|k| k.lag.clone()),
+            undelayed,
+            send_lag_p99_us: Some(artifact.validity.send_lag_p99_us),
+            stopped: artifact.run.stopped.clone(),
         })
     }
 
@@ -267,7 +299,26 @@ impl Arm {
             valid: true,
             problems: Vec::new(),
             lag: None,
+            undelayed: None,
+            send_lag_p99_us: None,
+            stopped: None,
         })
+    }
+
+    /// This arm judged without the driver's own delay: its latencies replaced by those less
+    /// the delay. `None` when it has no such record, or when the record changes no latency.
+    pub fn without_driver_delay(&self) -> Option<Arm> {
+        let undelayed = self.undelayed.as_ref()?;
+        let mut arm = self.clone();
+        arm.undelayed = None;
+        arm.all.latency.clone_from(&undelayed.all);
+        for (name, traffic) in &mut arm.by_name {
+            if let Some(latency) = undelayed.by_name.get(name) {
+                traffic.latency.clone_from(latency);
+            }
+        }
+        let changed = arm.all != self.all || arm.by_name != self.by_name;
+        changed.then_some(arm)
     }
 
     /// The traffic of request `name`, or of every request.

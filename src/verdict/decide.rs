@@ -1,6 +1,9 @@
 //! Step 3 of the decision rule: Holm across SLO violations and guard regressions, then the
-//! verdict in the order of DESIGN.md — data quality, reject, pass, otherwise inconclusive —
-//! with its reasons and, for inconclusive, about how many requests would resolve it.
+//! verdict in the order of DESIGN.md — a candidate that answered nothing, a valid candidate's
+//! SLO violation (whatever the baseline and the other quality checks say: an absolute SLO is
+//! judged on the candidate's own run), data quality, a guard regression, pass, otherwise
+//! inconclusive — with its reasons and, for inconclusive, about how many requests would
+//! resolve it.
 
 use super::model::{Decision, GuardResult, GuardStatus, Reason, ReasonCode, SloResult, SloStatus};
 use super::quality::Problem;
@@ -57,9 +60,10 @@ pub struct Outcome {
     pub required_requests: Option<u64>,
 }
 
-/// Applies the verdict order to evaluated signals and the quality gate.
+/// Applies the verdict order to evaluated signals and the quality gate. An SLO is `violated`
+/// only on a valid candidate (see `scope`), so a violation rejects before data quality.
 pub fn decide(
-    unavailable: Option<Reason>,
+    broken: Option<Reason>,
     problems: &[Problem],
     slos: &[SloResult],
     guards: &[GuardResult],
@@ -70,17 +74,25 @@ pub fn decide(
         reasons,
         required_requests,
     };
-    if let Some(reason) = unavailable {
+    if let Some(reason) = broken {
         return outcome(Decision::Reject, vec![reason], None);
+    }
+    let mut violated = violations(slos, confidence);
+    if !violated.is_empty() {
+        violated.extend(problems.iter().map(|p| despite(&p.reason)));
+        if problems.is_empty() {
+            violated.extend(regressions(guards, confidence));
+        }
+        return outcome(Decision::Reject, violated, None);
     }
     if !problems.is_empty() {
         let required = problems.iter().filter_map(|p| p.required_requests).max();
         let reasons = problems.iter().map(|p| p.reason.clone()).collect();
         return outcome(Decision::Inconclusive, reasons, required);
     }
-    let failures = failures(slos, guards, confidence);
-    if !failures.is_empty() {
-        return outcome(Decision::Reject, failures, None);
+    let regressed = regressions(guards, confidence);
+    if !regressed.is_empty() {
+        return outcome(Decision::Reject, regressed, None);
     }
     let reproduced = slos.iter().any(|s| s.reproduced);
     let open = open_questions(slos, guards, reproduced, confidence);
@@ -98,24 +110,39 @@ pub fn decide(
     outcome(Decision::Inconclusive, open, required)
 }
 
-/// Violated SLOs and regressed guards.
-fn failures(slos: &[SloResult], guards: &[GuardResult], confidence: f64) -> Vec<Reason> {
-    let violated = slos
-        .iter()
+/// A quality problem beside a reject that does not depend on it.
+fn despite(problem: &Reason) -> Reason {
+    Reason {
+        message: format!(
+            "{}; that does not change the reject: the candidate's own valid run violates an absolute SLO",
+            problem.message
+        ),
+        ..problem.clone()
+    }
+}
+
+/// Violated SLOs.
+fn violations(slos: &[SloResult], confidence: f64) -> Vec<Reason> {
+    slos.iter()
         .filter(|s| s.status == SloStatus::Violated)
         .map(|s| {
             let message = slo_sentence(s, confidence);
             reason(ReasonCode::SloViolated, &s.expression, &message)
-        });
-    let regressed = guards
+        })
+        .collect()
+}
+
+/// Regressed guards.
+fn regressions(guards: &[GuardResult], confidence: f64) -> Vec<Reason> {
+    guards
         .iter()
         .filter(|g| g.status == GuardStatus::Regressed)
         .map(|g| {
             let sentence = guard_sentence(g, confidence);
             let message = format!("guard '{}' regressed: {sentence}", g.expression);
             reason(ReasonCode::GuardRegressed, &g.expression, &message)
-        });
-    violated.chain(regressed).collect()
+        })
+        .collect()
 }
 
 /// What keeps a verdict from passing when nothing failed: an unreproduced alert, unresolved
@@ -136,9 +163,27 @@ fn open_questions(
             message: message.into(),
         });
     }
-    for s in slos.iter().filter(|s| s.status == SloStatus::Unresolved) {
-        let message = slo_sentence(s, confidence);
-        open.push(reason(ReasonCode::SloUnresolved, &s.expression, &message));
+    let lagged = |code: Option<ReasonCode>, otherwise| match code {
+        Some(ReasonCode::DriverLag) => ReasonCode::DriverLag,
+        _ => otherwise,
+    };
+    let baseline_lagged = |s: &&SloResult| {
+        s.status != SloStatus::Unresolved && s.reason_code == Some(ReasonCode::DriverLag)
+    };
+    for s in slos
+        .iter()
+        .filter(|s| s.status == SloStatus::Unresolved || baseline_lagged(s))
+    {
+        let message = match s.status {
+            SloStatus::Unresolved => slo_sentence(s, confidence),
+            _ => format!(
+                "whether the baseline violates '{}' is unresolved: {}",
+                s.expression,
+                s.reason.as_deref().unwrap_or_default()
+            ),
+        };
+        let code = lagged(s.reason_code, ReasonCode::SloUnresolved);
+        open.push(reason(code, &s.expression, &message));
     }
     for g in guards
         .iter()
@@ -146,7 +191,8 @@ fn open_questions(
     {
         let sentence = guard_sentence(g, confidence);
         let message = format!("guard '{}' is unresolved: {sentence}", g.expression);
-        open.push(reason(ReasonCode::GuardUnresolved, &g.expression, &message));
+        let code = lagged(g.reason_code, ReasonCode::GuardUnresolved);
+        open.push(reason(code, &g.expression, &message));
     }
     open
 }
@@ -162,13 +208,16 @@ fn reason(code: ReasonCode, signal: &str, message: &str) -> Reason {
 /// The largest requests-per-arm estimate among the open questions: unresolved candidate SLOs,
 /// unresolved guards, and, when the alert was not reproduced, the baseline's unresolved SLOs.
 fn required(slos: &[SloResult], guards: &[GuardResult], reproduced: bool) -> Option<u64> {
+    // More requests of the same kind do not resolve what the driver's delay decides.
+    let resolvable = |code: Option<ReasonCode>| code != Some(ReasonCode::DriverLag);
     let candidate = slos
         .iter()
-        .filter(|s| s.status == SloStatus::Unresolved)
+        .filter(|s| s.status == SloStatus::Unresolved && resolvable(s.reason_code))
         .filter_map(|s| s.candidate.as_ref()?.required_requests);
     let baseline = slos
         .iter()
         .filter(|s| !reproduced && s.baseline_status == SloStatus::Unresolved)
+        .filter(|s| resolvable(s.reason_code))
         .filter_map(|s| s.baseline.as_ref()?.required_requests);
     let guard = guards
         .iter()
@@ -201,6 +250,7 @@ mod tests {
             p_violation: p,
             p_adjusted: None,
             reason: None,
+            reason_code: None,
         }
     }
 
@@ -222,6 +272,7 @@ mod tests {
             p_adjusted: None,
             required_requests_per_arm: Some(5000),
             reason: None,
+            reason_code: None,
         }
     }
 
@@ -329,13 +380,28 @@ mod tests {
             },
             required_requests: None,
         };
+        // A (valid) candidate's violation rejects whatever the quality problems, which are
+        // kept as reasons; without a violation they make the verdict inconclusive.
         let violated = slo(Some(0.0), SloStatus::Violated, true);
         let gated = decision(
             std::slice::from_ref(&problem),
             std::slice::from_ref(&violated),
+            &[guard(Some(0.0), GuardStatus::Regressed)],
+        );
+        let codes: Vec<ReasonCode> = gated.reasons.iter().map(|r| r.code).collect();
+        assert_eq!(
+            (gated.decision, codes),
+            (
+                Decision::Reject,
+                vec![ReasonCode::SloViolated, ReasonCode::InvalidArm]
+            )
+        );
+        let quality = decision(
+            std::slice::from_ref(&problem),
+            std::slice::from_ref(&met),
             &[],
         );
-        assert_eq!(gated.decision, Decision::Inconclusive);
+        assert_eq!(quality.decision, Decision::Inconclusive);
         let down = Reason {
             code: ReasonCode::CandidateUnavailable,
             signal: None,

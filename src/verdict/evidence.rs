@@ -171,12 +171,16 @@ pub struct Tests {
 /// [`VerdictError::Stats`] only for inconsistent numbers (a bug).
 pub(crate) fn gather(ctx: &Context<'_>) -> Result<Tests, VerdictError> {
     let stats = |what: &'static str| move |e: StatsError| VerdictError::stats(what, e);
+    // A Kafka run's latencies are the producer's acknowledgements, not the service's: no
+    // latency evidence for them.
+    let kafka = ctx.baseline.lag.is_some() || ctx.candidate.lag.is_some();
     let latencies = ctx
         .baseline
         .all
         .latency
         .as_ref()
-        .zip(ctx.candidate.all.latency.as_ref());
+        .zip(ctx.candidate.all.latency.as_ref())
+        .filter(|_| !kafka);
     let mann_whitney = latencies
         .map(|(a, b)| mann_whitney_evidence(a, b))
         .transpose()

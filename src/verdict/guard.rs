@@ -79,6 +79,7 @@ pub fn evaluate(
         p_adjusted: None,
         required_requests_per_arm: None,
         reason: None,
+        reason_code: None,
     };
     match compared {
         Ok(c) => fill(ctx, guard, &mut result, c),

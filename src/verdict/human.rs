@@ -27,8 +27,11 @@ pub fn significant(x: f64) -> String {
     }
 }
 
-/// A latency in microseconds: `850 µs`, `2.35 ms`, `342 ms`, `1.2 s`.
+/// A latency in microseconds: `850 µs`, `2.35 ms`, `342 ms`, `1.2 s`; `never` when infinite.
 pub fn duration_us(us: f64) -> String {
+    if us.is_infinite() {
+        return "never".into();
+    }
     let r = round_significant(us.abs(), 3);
     let sign = if us < 0.0 && r != 0.0 { "-" } else { "" };
     if r < 1000.0 {

@@ -173,6 +173,7 @@ pub fn measure(
         design_effect: 1.0,
         tail: None,
         required_requests: None,
+        trend_per_s: None,
     };
     let (slope_hi, slope_lo) = (upper.slope_upper_per_s, lower.interval.lower);
     let mut m = match (&slo.metric, slo.condition) {
@@ -202,7 +203,11 @@ pub fn measure(
             &mk,
         )
         .map(|(value, lo, hi, met, p)| LagMeasure {
-            estimate: estimate(value, lo, hi),
+            estimate: ArmEstimate {
+                value,
+                trend_per_s: Some(upper.slope_per_s),
+                ..estimate(0.0, lo, hi)
+            },
             met,
             p_violation: p,
             stopped: None,
@@ -311,9 +316,10 @@ fn satisfies(op: Op, value: f64, threshold: f64) -> bool {
     }
 }
 
-type DrainEstimate = (f64, Option<f64>, Option<f64>, bool, f64);
+type DrainEstimate = (Option<f64>, Option<f64>, Option<f64>, bool, f64);
 
-/// Projected drain time in µs from the end level and the slope (lower, estimate, upper).
+/// Projected drain time in µs from the end level and the slope (lower, estimate, upper);
+/// `None` where the lag never drains (a slope at or above zero).
 fn drain_time(
     end: f64,
     (lo, slope, hi): (f64, f64, f64),
@@ -333,7 +339,7 @@ fn drain_time(
             None
         }
     };
-    let value = us(slope).unwrap_or(f64::INFINITY);
+    let value = us(slope);
     let (longest, shortest) = (us(hi), us(lo));
     let met = longest.is_some_and(|t| satisfies(op, t, budget as f64));
     // Violated when even the fastest plausible drain misses the budget, or it never drains.

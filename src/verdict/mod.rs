@@ -31,6 +31,7 @@ mod parse;
 mod quality;
 pub mod rank;
 pub mod samples;
+mod scope;
 mod sentence;
 pub mod settings;
 mod slo;
@@ -140,8 +141,10 @@ pub(crate) struct Context<'a> {
 /// Compares a candidate with the baseline and decides.
 ///
 /// Method: the data-quality gate, each SLO on both arms by exact tail-count bounds, each guard
-/// by a bounded difference, Holm over SLO violations and guard regressions, then the verdict in
-/// the order of DESIGN.md. Time: O(K log K) per quantile signal plus O(B) per design effect (K
+/// by a bounded difference, Holm over SLO violations and guard regressions; the same again
+/// without the driver's own delay, and what the two disagree on left unresolved (`driver_lag`);
+/// what an invalid arm would decide left unresolved; then the verdict in the order of
+/// DESIGN.md. Time: O(K log K) per quantile signal plus O(B) per design effect (K
 /// buckets, B intervals); decoding is done when the [`Arm`]s are built.
 ///
 /// # Errors
@@ -159,11 +162,21 @@ pub fn compare(
         candidate,
         settings,
     };
-    let unavailable = quality::candidate_unavailable(&ctx);
+    let broken = quality::candidate_broken(&ctx);
     let (data_quality, problems) = quality::check(&ctx, &spec.slos, &guards);
-    let (slos, guard_results) = signals(&ctx, &spec.slos, &guards, default_guards)?;
+    let (mut slos, mut guard_results) = signals(&ctx, &spec.slos, &guards, default_guards)?;
+    if let Some((b, c)) = scope::undelayed_arms(baseline, candidate) {
+        let undelayed = Context {
+            baseline: &b,
+            candidate: &c,
+            settings,
+        };
+        let (u_slos, u_guards) = signals(&undelayed, &spec.slos, &guards, default_guards)?;
+        scope::mark_driver_lag(&ctx, &mut slos, &mut guard_results, (&u_slos, &u_guards));
+    }
+    scope::mask_invalid(&ctx, &mut slos, &mut guard_results);
     let outcome = decide::decide(
-        unavailable,
+        broken,
         &problems,
         &slos,
         &guard_results,
@@ -231,6 +244,14 @@ fn requests(arm: &Arm) -> u64 {
 fn context_notes(ctx: &Context<'_>, slos: &[expr::Slo], guards: &[expr::Guard]) -> Vec<String> {
     let mut notes = Vec::new();
     for (role, arm) in [("baseline", ctx.baseline), ("candidate", ctx.candidate)] {
+        if let Some(stop) = &arm.stopped {
+            notes.push(format!(
+                "the {role} {} (after {:.1} s): it is judged on the {} requests it sent",
+                stop.message,
+                stop.at_s,
+                human::count(requests(arm))
+            ));
+        }
         if arm.blocks.len() < 2 {
             notes.push(format!("the {role} has no timeline of at least two intervals: its requests are treated as independent (design effect 1)"));
         }
@@ -270,6 +291,7 @@ fn arm_record(arm: &Arm, settings: &Settings) -> ArmRecord {
         requests: requests(arm),
         timed_requests: arm.all.timed(),
         counts,
+        patch: None,
     }
 }
 

@@ -48,6 +48,17 @@ pub enum SloStatus {
     Unresolved,
 }
 
+impl SloStatus {
+    /// `met`, `violated`, `unresolved`.
+    pub fn word(self) -> &'static str {
+        match self {
+            SloStatus::Met => "met",
+            SloStatus::Violated => "violated",
+            SloStatus::Unresolved => "unresolved",
+        }
+    }
+}
+
 /// The state of a guard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -58,6 +69,17 @@ pub enum GuardStatus {
     Regressed,
     /// Neither, or no data to decide.
     Unresolved,
+}
+
+impl GuardStatus {
+    /// `non-inferior`, `regressed`, `unresolved`.
+    pub fn word(self) -> &'static str {
+        match self {
+            GuardStatus::NonInferior => "non-inferior",
+            GuardStatus::Regressed => "regressed",
+            GuardStatus::Unresolved => "unresolved",
+        }
+    }
 }
 
 /// The unit of a signal's numbers.
@@ -80,8 +102,13 @@ pub enum Unit {
 pub enum ReasonCode {
     /// The candidate refused or failed every connection while the baseline answered.
     CandidateUnavailable,
+    /// The candidate's error rate ran away, and it was stopped early to spare the downstreams.
+    CandidateRanAway,
     /// An arm's driver did not keep its plan.
     InvalidArm,
+    /// The driver's own send delay decides the condition: judged without it, its status
+    /// differs. Unresolved; more requests of the same kind will not resolve it.
+    DriverLag,
     /// Too few requests for the quantile asked.
     TooFewSamples,
     /// The arms' request counts differ beyond their plans' ratio.
@@ -148,6 +175,10 @@ pub struct ArmEstimate {
     /// When unresolved on this arm: about how many requests in total would resolve it if the
     /// estimate held (design effect included).
     pub required_requests: Option<u64>,
+    /// `drain_time`: the lag's Theil–Sen slope behind the estimate, messages per second (a
+    /// lag that does not fall never drains: `value` is then `null`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trend_per_s: Option<f64>,
 }
 
 /// An SLO evaluated on both arms.
@@ -179,6 +210,9 @@ pub struct SloResult {
     pub p_adjusted: Option<f64>,
     /// Why it is unresolved when no data could decide it.
     pub reason: Option<String>,
+    /// The data problem that leaves it unresolved: `driver_lag` or `invalid_arm`.
+    #[serde(default)]
+    pub reason_code: Option<ReasonCode>,
 }
 
 /// How a guard's difference was bounded.
@@ -243,6 +277,9 @@ pub struct GuardResult {
     pub required_requests_per_arm: Option<u64>,
     /// Why it is unresolved when no data could decide it.
     pub reason: Option<String>,
+    /// The data problem that leaves it unresolved: `driver_lag` or `invalid_arm`.
+    #[serde(default)]
+    pub reason_code: Option<ReasonCode>,
 }
 
 /// The data-quality gate.
@@ -279,6 +316,21 @@ pub struct ArmCounts {
     pub missed: u64,
 }
 
+/// The patch a candidate ran, as `verify` records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PatchRecord {
+    /// The file as given, or `stdin`.
+    pub path: String,
+    /// Of the patch's bytes, hex.
+    pub sha256: String,
+    /// `diff` (a unified diff) or `files` (a file-set JSON: whole files before and after).
+    pub format: String,
+    /// The file-set patch's `summary`: what the patch does, in its author's words.
+    pub summary: Option<String>,
+    /// The file-set patch's `hypothesis`: why its author thinks it fixes the alert.
+    pub hypothesis: Option<String>,
+}
+
 /// One arm as the verdict records it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArmRecord {
@@ -308,6 +360,9 @@ pub struct ArmRecord {
     pub timed_requests: u64,
     /// Outcome counts (artifacts only).
     pub counts: Option<ArmCounts>,
+    /// A candidate's patch (set by `verify`; `compare` knows none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch: Option<PatchRecord>,
 }
 
 /// Both arms.

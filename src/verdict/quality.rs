@@ -11,6 +11,7 @@ use super::arm::Arm;
 use super::expr::{Guard, Metric, Slo};
 use super::human;
 use super::model::{DataQuality, Reason, ReasonCode};
+use crate::load::live::ERROR_RATE_RAN_AWAY;
 use crate::stats::proportion::{Proportion, binomial_test};
 use crate::stats::quantile::QuantileLevel;
 use crate::stats::sample_size::min_n_for_quantile_bound;
@@ -34,8 +35,23 @@ fn problem(code: ReasonCode, signal: Option<String>, message: String) -> Problem
     }
 }
 
+/// A candidate that cannot pass whatever its numbers: stopped because its error rate ran
+/// away, or refusing every connection while the baseline answered.
+pub fn candidate_broken(ctx: &Context<'_>) -> Option<Reason> {
+    candidate_ran_away(ctx).or_else(|| candidate_unavailable(ctx))
+}
+
+fn candidate_ran_away(ctx: &Context<'_>) -> Option<Reason> {
+    let stop = ctx.candidate.stopped.as_ref()?;
+    (stop.reason == ERROR_RATE_RAN_AWAY).then(|| Reason {
+        code: ReasonCode::CandidateRanAway,
+        signal: None,
+        message: format!("the candidate {}", stop.message),
+    })
+}
+
 /// Whether the candidate refused or failed every connection while the baseline answered.
-pub fn candidate_unavailable(ctx: &Context<'_>) -> Option<Reason> {
+fn candidate_unavailable(ctx: &Context<'_>) -> Option<Reason> {
     let (plan, outcomes) = (ctx.candidate.plan?, ctx.candidate.all.outcomes?);
     let baseline_answered = ctx.baseline.all.outcomes.is_none_or(|o| o.completed > 0);
     let all_failed = plan.sent > 0
@@ -228,7 +244,7 @@ mod tests {
             )
             .is_empty()
         );
-        assert!(candidate_unavailable(&context(&a, &b, &s)).is_none());
+        assert!(candidate_broken(&context(&a, &b, &s)).is_none());
     }
 
     #[test]

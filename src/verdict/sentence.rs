@@ -67,8 +67,14 @@ pub fn slo_sentence(s: &SloResult, confidence: f64) -> String {
     if let (SloStatus::Violated, Some(why)) = (s.status, &s.reason) {
         return format!("'{}' is violated: {why}", s.expression);
     }
+    if let (SloStatus::Unresolved, Some(_), Some(why)) = (s.status, s.reason_code, &s.reason) {
+        return format!("'{}' is unresolved: {why}", s.expression);
+    }
     if let (Some(c), None) = (&s.candidate, s.threshold) {
         return trend_sentence(s, c, confidence);
+    }
+    if let (Some(c), Some(t), "drain_time") = (&s.candidate, s.threshold, s.metric.as_str()) {
+        return drain_sentence(s, c, t, confidence);
     }
     let (Some(c), Some(t)) = (&s.candidate, s.threshold) else {
         let why = s.reason.as_deref().unwrap_or("no data");
@@ -131,9 +137,56 @@ fn trend_sentence(s: &SloResult, c: &super::model::ArmEstimate, confidence: f64)
     )
 }
 
+/// "12 s (lag -233 msg/s)", or "never (the lag grows by 52.7 msg/s)".
+fn drain(e: &super::model::ArmEstimate) -> String {
+    let trend = e.trend_per_s.unwrap_or(0.0);
+    match e.value {
+        Some(v) => format!(
+            "{} (lag {})",
+            human::duration_us(v),
+            human::message_trend(trend)
+        ),
+        None if trend > 0.0 => format!("never (the lag grows by {})", human::message_rate(trend)),
+        None => "never (the lag does not fall)".into(),
+    }
+}
+
+/// `drain_time < D`: when each arm's lag would be gone at its trend, and what the bound says.
+fn drain_sentence(
+    s: &SloResult,
+    c: &super::model::ArmEstimate,
+    threshold: f64,
+    confidence: f64,
+) -> String {
+    let baseline = s.baseline.as_ref().map_or_else(|| "?".to_string(), drain);
+    let (conf, slo) = (human::confidence(confidence), human::duration_us(threshold));
+    let bound = |x: Option<f64>| x.map_or_else(|| "never".into(), human::duration_us);
+    let state = match s.status {
+        SloStatus::Met => format!(
+            "under the {slo} SLO ({conf} upper bound {})",
+            bound(c.upper)
+        ),
+        SloStatus::Violated => {
+            format!("over the {slo} SLO ({conf} lower bound {})", bound(c.lower))
+        }
+        SloStatus::Unresolved => format!(
+            "its {conf} bounds ({} to {}) straddle the {slo} SLO",
+            bound(c.lower),
+            bound(c.upper)
+        ),
+    };
+    format!(
+        "drain time went from {baseline} on the baseline to {}: {state}",
+        drain(c)
+    )
+}
+
 /// One sentence about a guard.
 pub fn guard_sentence(g: &GuardResult, confidence: f64) -> String {
     let l = label(&g.metric, g.request_name.as_deref());
+    if let (Some(_), Some(why)) = (g.reason_code, &g.reason) {
+        return why.clone();
+    }
     let (Some(d), Some(allowed)) = (&g.difference, g.allowed_difference) else {
         return g.reason.clone().unwrap_or_else(|| "no data".into());
     };
@@ -226,14 +279,19 @@ fn not_reproduced(f: &Facts<'_>) -> String {
 /// What to change on a retry.
 pub fn feedback(f: &Facts<'_>) -> String {
     let mut parts: Vec<String> = Vec::new();
+    // A reject stands on the candidate's own run: a quality problem beside it asks no rerun.
+    let rerun = f.decision != Decision::Reject;
     for reason in f.reasons {
         let part = match reason.code {
             ReasonCode::SloViolated => slo_feedback(f, reason),
             ReasonCode::GuardRegressed => guard_feedback(f, reason),
             ReasonCode::CandidateUnavailable => Some("The patched service answered no request: make sure it builds, starts and listens, then retry.".into()),
-            ReasonCode::InvalidArm => Some(format!("Rerun before judging the patch: {}.", reason.message)),
-            ReasonCode::TooFewSamples => Some(format!("Rerun with more requests: {}.", reason.message.trim_start_matches("too few requests: "))),
-            ReasonCode::RequestCountMismatch | ReasonCode::RateMismatch => Some(format!("Rerun both arms with the same plan: {}.", reason.message)),
+            ReasonCode::CandidateRanAway => Some(format!("The patched service fails most of its requests ({}): find why (its log and partial artifact show which requests) before retrying.", reason.message.trim_start_matches("the candidate "))),
+            ReasonCode::InvalidArm if rerun => Some(format!("Rerun before judging the patch: {}.", reason.message)),
+            ReasonCode::TooFewSamples if rerun => Some(format!("Rerun with more requests: {}.", reason.message.trim_start_matches("too few requests: "))),
+            ReasonCode::RequestCountMismatch | ReasonCode::RateMismatch if rerun => Some(format!("Rerun both arms with the same plan: {}.", reason.message)),
+            ReasonCode::InvalidArm | ReasonCode::TooFewSamples | ReasonCode::RequestCountMismatch | ReasonCode::RateMismatch => None,
+            ReasonCode::DriverLag => None,
             ReasonCode::BaselineNotReproduced => Some("The load did not trigger the alert on the baseline: raise the rate or the duration, or use a scenario closer to production, and rerun before judging the patch.".into()),
             ReasonCode::SloUnresolved | ReasonCode::GuardUnresolved => None,
             ReasonCode::AllConditionsHold => Some("Nothing to change: the patch clears every SLO and guard.".into()),
@@ -254,7 +312,29 @@ pub fn feedback(f: &Facts<'_>) -> String {
     if !unresolved.is_empty() {
         parts.push(unresolved_feedback(f, &unresolved));
     }
+    let lagged = signals_of(f.reasons, ReasonCode::DriverLag);
+    if !lagged.is_empty() {
+        parts.push(format!(
+            "No change to the patch is indicated yet: the driver's own send delay decides {lagged}. Rerun with the driver on a CPU of its own (taskset) or at a lower rate."
+        ));
+    }
     parts.join(" ")
+}
+
+/// The signals of the reasons with `code`, quoted and joined: "'p99 < 300ms', 'mean < 80ms'".
+fn signals_of(reasons: &[Reason], code: ReasonCode) -> String {
+    let mut signals: Vec<String> = Vec::new();
+    for signal in reasons
+        .iter()
+        .filter(|r| r.code == code)
+        .filter_map(|r| r.signal.as_deref())
+    {
+        let quoted = format!("'{signal}'");
+        if !signals.contains(&quoted) {
+            signals.push(quoted);
+        }
+    }
+    signals.join(", ")
 }
 
 fn unresolved_feedback(f: &Facts<'_>, signals: &[&str]) -> String {
@@ -284,6 +364,25 @@ fn slo_feedback(f: &Facts<'_>, reason: &Reason) -> Option<String> {
         .iter()
         .find(|s| Some(s.expression.as_str()) == reason.signal.as_deref())?;
     let (c, t) = (s.candidate.as_ref()?, s.threshold?);
+    if s.metric == "drain_time" {
+        let slo = human::duration_us(t);
+        return Some(match (c.value, c.trend_per_s) {
+            (None, Some(trend)) if trend > 0.0 => format!(
+                "The lag never drains: it grows by {}. Make the consumer keep up with the arrivals, then bring drain time below {slo}.",
+                human::message_rate(trend)
+            ),
+            (None, _) => format!(
+                "The lag never drains: it does not fall. Make the consumer keep up with the arrivals, then bring drain time below {slo}."
+            ),
+            (Some(v), trend) => format!(
+                "Bring drain time below {slo}: at the lag's trend ({}) it is {} ({} or {} over).",
+                human::message_trend(trend.unwrap_or(0.0)),
+                human::duration_us(v),
+                human::duration_us((v - t).abs()),
+                human::percent((v - t).abs() / t)
+            ),
+        });
+    }
     let l = label(&s.metric, s.request_name.as_deref());
     let direction = if higher_is_worse(s.unit) {
         "below"

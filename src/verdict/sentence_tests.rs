@@ -13,6 +13,7 @@ fn estimate(value: f64, lower: f64, upper: f64) -> Option<ArmEstimate> {
         design_effect: 1.0,
         tail: None,
         required_requests: None,
+        trend_per_s: None,
     })
 }
 
@@ -31,6 +32,7 @@ fn p99(status: SloStatus, candidate: Option<ArmEstimate>) -> SloResult {
         p_violation: None,
         p_adjusted: None,
         reason: None,
+        reason_code: None,
     }
 }
 
@@ -59,6 +61,7 @@ fn slo_sentences_say_where_the_value_is() {
     );
     let none = SloResult {
         reason: Some("a sample file has no error counts".into()),
+        reason_code: None,
         ..p99(SloStatus::Unresolved, None)
     };
     assert_eq!(

@@ -79,6 +79,7 @@ pub fn evaluate(ctx: &Context<'_>, slo: &Slo) -> Result<SloResult, VerdictError>
         baseline: baseline.ok().map(|m| m.estimate),
         candidate: candidate.ok().map(|m| m.estimate),
         reason,
+        reason_code: None,
     })
 }
 
@@ -212,6 +213,7 @@ fn quantile(
         design_effect: deff.factor(),
         tail: Some(tail),
         required_requests: required(&b, allowed, met, ctx, &deff)?,
+        trend_per_s: None,
     };
     Ok(Ok(Measured {
         estimate,
@@ -250,6 +252,7 @@ fn error_rate(ctx: &Context<'_>, arm: &Arm, traffic: &Traffic, op: Op, t: f64) -
         design_effect: deff.factor(),
         tail: None,
         required_requests: required(&b, t, met, ctx, &deff)?,
+        trend_per_s: None,
     };
     Ok(Ok(Measured {
         estimate,
@@ -345,6 +348,7 @@ fn normal_measure(
         required_requests: unresolved
             .then(|| bounds::normal_required(n, e, t, s.alpha(), s.power))
             .flatten(),
+        trend_per_s: None,
     };
     Measured {
         estimate,

@@ -5,6 +5,7 @@ use super::VerdictError;
 use super::arm::{Arm, SourceKind};
 use super::expr::{ExprError, Guard, Metric, Slo};
 use super::parse::{parse_guard, parse_slo};
+use crate::stats::sample_size::min_n_for_quantile_bound;
 use std::collections::BTreeSet;
 
 /// Default guards of latency (and throughput) alerts (DESIGN.md "SLO and guard language").
@@ -48,6 +49,34 @@ impl Spec {
                 .map(|g| parse_guard(g))
                 .collect::<Result<_, _>>()?,
         })
+    }
+
+    /// Requests per arm that a one-sided bound (at `alpha`) of the highest quantile of the
+    /// SLOs and guards needs (the default guards' when none are given); 0 without quantiles.
+    pub fn quantile_requests(&self, alpha: f64) -> u64 {
+        let defaults: Vec<Guard> = if self.guards.is_empty() {
+            let errors = self.slos.iter().any(|s| s.metric == Metric::ErrorRate);
+            let set: &[&str] = if errors {
+                &ERROR_RATE_DEFAULTS
+            } else {
+                &LATENCY_DEFAULTS
+            };
+            set.iter().filter_map(|t| parse_guard(t).ok()).collect()
+        } else {
+            Vec::new()
+        };
+        let metrics = self
+            .slos
+            .iter()
+            .map(|s| &s.metric)
+            .chain(self.guards.iter().chain(&defaults).map(|g| &g.metric));
+        metrics
+            .filter_map(|m| match m {
+                Metric::Quantile(p) => min_n_for_quantile_bound(p.level, alpha).ok().flatten(),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     /// The guards to evaluate, whether they are the defaults, and notes about them.

@@ -114,6 +114,9 @@ pub fn arm(label: &str, blocks: &[Vec<u64>], errors: &[u64]) -> Arm {
         valid: true,
         problems: Vec::new(),
         lag: None,
+        undelayed: None,
+        send_lag_p99_us: None,
+        stopped: None,
     }
 }
 

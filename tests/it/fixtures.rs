@@ -161,6 +161,7 @@ pub fn artifact(shape: &Shape) -> RunArtifact {
                     method: method.into(),
                     counts: t.counts,
                     latency: Distribution::of(&t.histogram),
+                    latency_without_driver_delay: None,
                 },
             )
         })
@@ -228,6 +229,7 @@ fn assemble(
             protocol: "http/1.1".into(),
             threads: 1,
             interrupted: false,
+            stopped: None,
             driver_cpu_ms: 0,
         },
         plan: PlanInfo {
@@ -241,6 +243,7 @@ fn assemble(
             timeout_ms: 2000,
         },
         latency: Distribution::of(&all.histogram),
+        latency_without_driver_delay: None,
         counts: all.counts,
         service_time: empty.clone(),
         send_lag: empty,

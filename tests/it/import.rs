@@ -6,8 +6,6 @@ use crate::util::{binary, fixproof, s};
 use fixproof::scenario::Scenario;
 use std::path::{Path, PathBuf};
 
-const LAG: &str = "50ms";
-
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/har")
@@ -26,15 +24,7 @@ fn run(args: &[&str]) -> (i32, String, String) {
 
 fn load(scenario: &Path, out: &Path, extra: &[&str]) -> i32 {
     let _serial = crate::util::one_at_a_time();
-    let mut args = vec![
-        "load",
-        "-s",
-        s(scenario),
-        "--max-send-lag",
-        LAG,
-        "--out",
-        s(out),
-    ];
+    let mut args = vec!["load", "-s", s(scenario), "--out", s(out)];
     args.extend_from_slice(extra);
     fixproof(&args)
 }
@@ -67,8 +57,6 @@ fn a_browser_session_becomes_shapes_that_load_runs() {
             "load",
             "-s",
             s(&scenario),
-            "--max-send-lag",
-            LAG,
             "--out",
             s(&out),
             "--rate",

@@ -120,7 +120,7 @@ fn every_framing_completes_on_the_paced_path() {
         s(&path),
         "--threads",
         "1",
-        "--max-send-lag",
+        "--pacing-window",
         "20ms",
     ];
     assert_eq!(fixproof(&[&args[..], &["--out", s(&out)]].concat()), 0);

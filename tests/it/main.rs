@@ -28,6 +28,7 @@ mod report_browser;
 mod server;
 #[cfg(feature = "kafka")]
 mod splitter;
+mod third_party;
 mod util;
 mod verdict_golden;
 mod verify;

@@ -10,8 +10,6 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, ChildStderr, Stdio};
 
-const LAG: &str = "50ms";
-
 /// A running `fixproof record` and the address it listens on.
 struct Recorder {
     child: Child,
@@ -88,15 +86,7 @@ fn record_then_load_round_trip() {
         }),
     );
     let sent = dir.path().join("sent.json");
-    let code = fixproof(&[
-        "load",
-        "-s",
-        s(&source),
-        "--max-send-lag",
-        LAG,
-        "--out",
-        s(&sent),
-    ]);
+    let code = fixproof(&["load", "-s", s(&source), "--out", s(&sent)]);
     assert_eq!(code, 0);
     let addr = recorder.addr.clone();
     let (code, stderr) = recorder.finish();
@@ -144,15 +134,7 @@ fn record_then_load_round_trip() {
     let replayed = dir.path().join("replayed.json");
     let url = server.url("http");
     let extra = ["--url", url.as_str(), "--rate", "200/s", "--duration", "1s"];
-    let mut args = vec![
-        "load",
-        "-s",
-        s(&recorded),
-        "--max-send-lag",
-        LAG,
-        "--out",
-        s(&replayed),
-    ];
+    let mut args = vec!["load", "-s", s(&recorded), "--out", s(&replayed)];
     args.extend(extra);
     assert_eq!(fixproof(&args), 0);
     let seen = server.seen();
@@ -190,8 +172,6 @@ fn ctrl_c_stops_and_writes_what_came_in_over_http1_and_http2() {
         "20/s",
         "--duration",
         "250ms",
-        "--max-send-lag",
-        LAG,
         "--out",
         s(&h2_out),
     ];

@@ -82,8 +82,6 @@ impl Fixture {
             "4s",
             "--warmup",
             "0s",
-            "--max-send-lag",
-            "50ms",
             "--results-dir",
             &self.path("results"),
             // Guards wide enough for a busy two-core machine; the slow patch's +25 ms still
@@ -136,21 +134,35 @@ pub fn outcome(output: Output) -> (i32, serde_json::Value, String) {
 fn several_patches_pass_and_reject_and_every_worktree_goes() {
     let _serial = crate::util::one_at_a_time();
     let f = Fixture::new();
-    let (code, json, stderr) = run(
-        &f,
+    // The first patch from standard input (labelled `stdin`), the second labelled `baseline`,
+    // which the baseline has: it becomes `baseline-2`.
+    let mut command = f.command(
         &[
             "--patch",
-            &f.path("guard-address.diff"),
+            "-",
             "--patch",
             &f.path("guard-address-slow.diff"),
+            "--label",
+            "baseline",
         ],
-        &checkout(),
+        &checkout().iter().map(String::as_str).collect::<Vec<_>>(),
     );
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let diff = std::fs::read(f.path("guard-address.diff")).unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &diff).unwrap();
+    let (code, json, stderr) = outcome(child.wait_with_output().unwrap());
     assert_eq!(code, 0, "{stderr}");
     let verdicts = json["verdicts"].as_array().unwrap();
     assert_eq!(verdicts[0]["verdict"], "pass", "{stderr}");
     assert_eq!(verdicts[1]["verdict"], "reject", "{stderr}");
-    assert_eq!(json["ranking"][0]["label"], "candidate-1");
+    assert_eq!(json["ranking"][0]["label"], "stdin");
+    assert_eq!(verdicts[0]["arms"]["candidate"]["patch"]["path"], "stdin");
+    assert_eq!(verdicts[1]["arms"]["candidate"]["label"], "baseline-2");
     assert_eq!(f.worktrees(), 1, "worktrees left behind");
     // Every artifact, log, verdict and report is in the results folder.
     let results = std::fs::read_dir(f.dir.path().join("results"))
@@ -161,10 +173,10 @@ fn several_patches_pass_and_reject_and_every_worktree_goes() {
         .path();
     for name in [
         "baseline.json",
-        "candidate-1.json",
-        "candidate-2.json",
+        "stdin.json",
+        "baseline-2.json",
         "baseline.log",
-        "candidate-2.log",
+        "baseline-2.log",
         "verdict.json",
         "report.md",
         "report.html",
@@ -182,6 +194,48 @@ fn several_patches_pass_and_reject_and_every_worktree_goes() {
     // The user's checkout is untouched.
     let config = std::fs::read_to_string(f.dir.path().join("repo/checkout.json")).unwrap();
     assert!(config.contains("\"missing_address\": \"raise\""));
+}
+
+#[test]
+fn labels_must_follow_their_patch_and_bad_file_patches_are_exit_65() {
+    let f = Fixture::new();
+    let (code, _, stderr) = run(
+        &f,
+        &["--label", "x", "--patch", &f.path("guard-address.diff")],
+        &checkout(),
+    );
+    assert_eq!(code, 64, "{stderr}");
+    assert!(
+        stderr.contains("--label x comes before any --patch"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&f, &["--patch", "-", "--patch", "-"], &checkout());
+    assert_eq!(code, 64, "{stderr}");
+    // A file-set patch written against another version of the file, and one that reaches
+    // out of the repository: refused before any arm runs, nothing left behind.
+    let before = std::fs::read_to_string(f.dir.path().join("repo/checkout.json")).unwrap();
+    for (name, path, before, why) in [
+        (
+            "drifted.json",
+            "checkout.json",
+            before.replace("raise", "ignore"),
+            "the patch was written against another version of checkout.json",
+        ),
+        (
+            "escape.json",
+            "../outside.txt",
+            String::new(),
+            "would leave the repository",
+        ),
+    ] {
+        let patch = serde_json::json!({"files": [{"path": path, "before": before, "after": "{}"}]});
+        std::fs::write(f.dir.path().join(name), patch.to_string()).unwrap();
+        let (code, _, stderr) = run(&f, &["--patch", &f.path(name)], &checkout());
+        assert_eq!(code, 65, "{stderr}");
+        assert!(stderr.contains(why), "{stderr}");
+    }
+    assert!(!f.dir.path().join("outside.txt").exists());
+    assert_eq!(f.worktrees(), 1);
 }
 
 #[test]
@@ -237,22 +291,35 @@ fn a_candidate_whose_errors_run_away_is_stopped_early_and_rejected() {
     let (code, json, stderr) = run(&f, &["--patch", &f.path("failing.diff")], &checkout());
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(json["verdict"], "reject", "{json:#}");
-    assert_eq!(json["reasons"][0]["code"], "candidate_unavailable");
+    assert_eq!(json["reasons"][0]["code"], "candidate_ran_away");
     let summary = json["summary"].as_str().unwrap();
     assert!(summary.contains("was stopped early"), "{summary}");
     assert!(
         json["feedback"]
             .as_str()
             .unwrap()
-            .contains("Find why those requests fail"),
+            .contains("find why (its log and partial artifact show which requests)"),
         "{}",
         json["feedback"]
     );
-    // The partial artifact is kept: stopped long before the plan's 400 requests.
+    // The partial artifact is kept, stopped on purpose (not interrupted) long before the
+    // plan's 400 requests, and judged on what it sent: its error rate is in the verdict.
     let results = std::fs::read_dir(f.dir.path().join("results")).unwrap();
     let run_dir = results.flatten().next().unwrap().path();
-    let artifact = crate::util::read(&run_dir.join("candidate-1.json"));
-    assert!(artifact.run.interrupted);
+    let artifact = crate::util::read(&run_dir.join("failing.json"));
+    assert!(!artifact.run.interrupted);
+    let stopped = artifact.run.stopped.as_ref().unwrap();
+    assert_eq!(stopped.reason, "error_rate_ran_away");
+    assert!(artifact.validity.valid, "{:?}", artifact.validity.problems);
+    assert!(
+        artifact.counts.planned < artifact.plan.planned,
+        "planned until the stop"
+    );
+    assert_eq!(json["arms"]["candidate"]["label"], "failing");
+    assert!(
+        json["slo"][0]["candidate"]["value"].as_f64().unwrap() > 0.5,
+        "{json:#}"
+    );
     assert!(
         artifact.counts.sent < artifact.plan.planned / 2,
         "{} of {}",
@@ -271,10 +338,7 @@ fn a_candidate_whose_errors_run_away_is_stopped_early_and_rejected() {
         &checkout(),
     );
     assert_eq!((code, &json["verdict"]), (1, &serde_json::json!("reject")));
-    assert_ne!(
-        json["reasons"][0]["code"], "candidate_unavailable",
-        "{json:#}"
-    );
+    assert_ne!(json["reasons"][0]["code"], "candidate_ran_away", "{json:#}");
 }
 
 #[test]
@@ -417,8 +481,8 @@ fn alternating_arms_run_abba_blocks_and_pool_them() {
     let (b1, b2, c1, c2) = (
         read("baseline.block1.json"),
         read("baseline.block2.json"),
-        read("candidate-1.block1.json"),
-        read("candidate-1.block2.json"),
+        read("guard-address.block1.json"),
+        read("guard-address.block2.json"),
     );
     // A B, then B A.
     assert!(
