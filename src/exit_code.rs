@@ -20,3 +20,7 @@ pub const UNAVAILABLE: i32 = 69;
 pub const INTERNAL: i32 = 70;
 /// Interrupted by the user (128 + SIGINT).
 pub const INTERRUPTED: i32 = 130;
+/// Terminated: a CI cancel, `timeout`, Kubernetes (128 + SIGTERM).
+pub const TERMINATED: i32 = 143;
+/// Hung up: the terminal went away (128 + SIGHUP).
+pub const HUNG_UP: i32 = 129;

@@ -8,7 +8,7 @@ use crate::demo::bundle::{CASES, Case, create_repo};
 use crate::demo::service::PRICING_ENV;
 use crate::exit_code;
 use crate::orchestrate::process::{Launch, ServiceProcess, free_port};
-use crate::orchestrate::{ArmOrder, ArmSettings, Backend, DriverKnobs, Interrupt, VerifyPlan};
+use crate::orchestrate::{ArmOrder, ArmSettings, Backend, DriverKnobs, Shutdown, VerifyPlan};
 use crate::scenario::Scenario;
 use crate::verdict::Verdict;
 use clap::Args;
@@ -60,7 +60,8 @@ pub async fn run(args: DemoArgs) -> Result<i32, Failure> {
         repo.path().display(),
         results.display()
     );
-    let interrupt = Interrupt::listen();
+    let shutdown = Shutdown::listen("stopping the load and the services")
+        .map_err(|e| internal(e.to_string()))?;
     let mut rows = Vec::new();
     // A build without the kafka feature skips the Kafka case.
     let cases = CASES
@@ -74,7 +75,7 @@ pub async fn run(args: DemoArgs) -> Result<i32, Failure> {
             pricing_port,
             &results,
             &args,
-            &interrupt,
+            &shutdown,
         )
         .await;
         match outcome {
@@ -135,7 +136,7 @@ async fn run_case(
     pricing_port: u16,
     results: &Path,
     args: &DemoArgs,
-    interrupt: &std::sync::Arc<Interrupt>,
+    shutdown: &std::sync::Arc<Shutdown>,
 ) -> Result<Vec<Verdict>, Failure> {
     eprintln!("\n== {}: {} ==", case.name, case.alert);
     let mut scenario = Scenario::from_slice(
@@ -197,9 +198,12 @@ async fn run_case(
         scenario,
     };
     std::fs::create_dir_all(&results).map_err(|e| internal(e.to_string()))?;
-    let run = crate::orchestrate::verify::run(&plan, interrupt)
+    let run = crate::orchestrate::verify::run(&plan, shutdown)
         .await
-        .map_err(|e| Failure::new(exit_code::UNAVAILABLE, e))?;
+        .map_err(|e| match e {
+            crate::orchestrate::VerifyError::Stopped(signal) => Failure::new(signal.exit_code(), e),
+            _ => Failure::new(exit_code::UNAVAILABLE, e),
+        })?;
     let settings = JudgeSettings {
         slos: &plan.scenario.slo,
         guards: &plan.scenario.guards,

@@ -6,14 +6,14 @@ use crate::exit_code;
 use crate::kafka::broker::TopicSpec;
 use crate::kafka::{self, Broker, KafkaError, LagConfig, LagProbe, MessageShape, ProduceConfig};
 use crate::load::{DEFAULT_TAG_HEADER, RunArtifact};
+use crate::orchestrate::Shutdown;
+use crate::orchestrate::signal::Signal;
 use crate::scenario::{Arrival, LoadProfile, Overrides, Rate, Scenario};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio::signal::unix::SignalKind;
 
 #[derive(Debug, Args)]
 pub struct KafkaArgs {
@@ -200,26 +200,22 @@ async fn broker(args: BrokerArgs) -> Result<i32, Failure> {
         "embedded Kafka broker at {}; Ctrl-C stops it",
         broker.bootstrap()
     );
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    stop_on_signals("stopping the broker")?.requested().await;
     drop(broker);
     Ok(exit_code::OK)
 }
 
-/// A stop flag that any of `signals` sets (Ctrl-C is `SignalKind::interrupt()`).
-fn stop_on(signals: &[SignalKind]) -> Result<Arc<AtomicBool>, Failure> {
-    let stop = Arc::new(AtomicBool::new(false));
-    for &kind in signals {
-        let mut signal = tokio::signal::unix::signal(kind).context("listening for signals")?;
-        let flag = Arc::clone(&stop);
-        tokio::spawn(async move {
-            if signal.recv().await.is_some() {
-                flag.store(true, Ordering::Relaxed);
-            }
-        });
+/// The command's stop token: SIGINT, SIGTERM and SIGHUP all end it normally (`doing` says how).
+fn stop_on_signals(doing: &'static str) -> Result<Arc<Shutdown>, Failure> {
+    Shutdown::listen(doing).map_err(|e| Failure::new(exit_code::INTERNAL, e))
+}
+
+/// A run stopped early by Ctrl-C exits 130, as before; SIGTERM and SIGHUP end it normally.
+fn stopped_exit(shutdown: &Shutdown) -> i32 {
+    match shutdown.signal() {
+        Some(Signal::Interrupt) => exit_code::INTERRUPTED,
+        _ => exit_code::OK,
     }
-    Ok(stop)
 }
 
 /// What `kafka produce` runs: the producer's config, and the group whose lag is sampled.
@@ -347,7 +343,8 @@ async fn produce(args: ProduceArgs) -> Result<i32, Failure> {
         .out
         .clone()
         .unwrap_or_else(|| output::default_artifact_path("kafka", &config.label));
-    let stop = stop_on(&[SignalKind::interrupt()])?;
+    let shutdown = stop_on_signals("stopping the producer and writing the artifact")?;
+    let stop = shutdown.flag();
     let probe = match group {
         Some(group) => Some(
             LagProbe::connect(LagConfig {
@@ -379,11 +376,7 @@ async fn produce(args: ProduceArgs) -> Result<i32, Failure> {
         section.lag = Some(series.map_err(failure)?.1);
     }
     finish(&artifact, &out)?;
-    Ok(if stop.load(Ordering::Relaxed) {
-        exit_code::INTERRUPTED
-    } else {
-        exit_code::OK
-    })
+    Ok(stopped_exit(&shutdown))
 }
 
 async fn lag(args: LagArgs) -> Result<i32, Failure> {
@@ -401,17 +394,14 @@ async fn lag(args: LagArgs) -> Result<i32, Failure> {
         timeout: args.timeout,
     })
     .map_err(failure)?;
-    let stop = stop_on(&[SignalKind::interrupt()])?;
+    let shutdown = stop_on_signals("stopping the probe and writing the artifact")?;
+    let stop = shutdown.flag();
     let sampled = kafka::lag::sample_for(probe, args.duration, args.warmup, Arc::clone(&stop));
     let (probe, series) = sampled.await.map_err(failure)?;
     let artifact = kafka::lag_artifact(&args.bootstrap, &args.label, series);
     finish(&artifact, &out)?;
     probe.check().map_err(failure)?;
-    Ok(if stop.load(Ordering::Relaxed) {
-        exit_code::INTERRUPTED
-    } else {
-        exit_code::OK
-    })
+    Ok(stopped_exit(&shutdown))
 }
 
 async fn consume(args: ConsumeArgs) -> Result<i32, Failure> {
@@ -422,8 +412,7 @@ async fn consume(args: ConsumeArgs) -> Result<i32, Failure> {
         serde_json::from_str(&text).map_err(|e| data(format!("{shown}: {e}")))?;
     // A consumer is stopped with SIGTERM (verify's teardown) or Ctrl-C: either way it leaves
     // its group cleanly.
-    let stop = stop_on(&[SignalKind::interrupt(), SignalKind::terminate()])?;
-    let flag = Arc::clone(&stop);
+    let flag = stop_on_signals("leaving the group")?.flag();
     let handled = tokio::task::spawn_blocking(move || {
         kafka::consumer::consume(&args.bootstrap, &args.topic, &args.group, &settings, &flag)
     })

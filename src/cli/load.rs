@@ -5,6 +5,8 @@ use super::parse::{self, RateArg};
 use super::{Failure, output, progress};
 use crate::exit_code;
 use crate::load::{LoadConfig, LoadError, PreparedRun, RunArtifact, Tag};
+use crate::orchestrate::Shutdown;
+use crate::orchestrate::signal::Signal;
 use crate::scenario::{Context, HttpVersion, Overrides, Scenario, ScenarioError, Target, Template};
 use anyhow::Context as _;
 use clap::Args;
@@ -77,7 +79,9 @@ pub async fn run(args: LoadArgs) -> Result<i32, Failure> {
         LoadError::Cap(_) | LoadError::Scenario(_) => Failure::new(exit_code::USAGE, e),
         LoadError::Internal(_) => Failure::new(exit_code::INTERNAL, e),
     })?;
-    let artifact = progress::run_with_progress(prepared).await?;
+    let shutdown = Shutdown::listen("draining in-flight requests")
+        .map_err(|e| Failure::new(exit_code::INTERNAL, e))?;
+    let artifact = progress::run_with_progress(prepared, &shutdown).await?;
     artifact
         .write(&out)
         .with_context(|| "writing the run artifact")?;
@@ -85,12 +89,12 @@ pub async fn run(args: LoadArgs) -> Result<i32, Failure> {
     if args.json {
         println!("{}", output::summary_json(&artifact, &out));
     }
-    Ok(exit_for(&artifact))
+    Ok(exit_for(&artifact, shutdown.signal()))
 }
 
-fn exit_for(artifact: &RunArtifact) -> i32 {
+fn exit_for(artifact: &RunArtifact, signal: Option<Signal>) -> i32 {
     if artifact.run.interrupted {
-        exit_code::INTERRUPTED
+        signal.map_or(exit_code::INTERRUPTED, Signal::exit_code)
     } else if artifact.counts.sent > 0 && artifact.counts.errors.connect == artifact.counts.sent {
         exit_code::UNAVAILABLE
     } else if artifact.validity.valid {

@@ -102,6 +102,11 @@ pub fn main() -> i32 {
     if args.get(1).is_some_and(|a| a == "load") {
         crate::load::disable_transparent_huge_pages();
     }
+    // The commands that start services get a watchdog that ends them if fixproof is killed
+    // outright. Here, before the runtime's threads exist: it is forked.
+    if args.get(1).is_some_and(|a| a == "verify" || a == "demo") {
+        crate::orchestrate::watchdog::start();
+    }
     run(args)
 }
 

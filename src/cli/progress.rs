@@ -1,16 +1,20 @@
-//! Running a prepared load with a progress line (on a terminal only) and Ctrl-C handling:
-//! the first Ctrl-C stops issuing and drains (a partial artifact marked interrupted is
-//! written), a second one exits at once.
+//! Running a prepared load with a progress line (on a terminal only). Signals are the
+//! command's [`Shutdown`]: the first stops issuing and drains (a partial artifact marked
+//! interrupted is written), a second one exits at once.
 
 use super::Failure;
 use crate::exit_code;
 use crate::load::live::snapshot;
 use crate::load::{PreparedRun, RunArtifact};
+use crate::orchestrate::Shutdown;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-pub async fn run_with_progress(prepared: PreparedRun) -> Result<RunArtifact, Failure> {
-    let stop = prepared.stop_signal();
+pub async fn run_with_progress(
+    prepared: PreparedRun,
+    shutdown: &Shutdown,
+) -> Result<RunArtifact, Failure> {
+    shutdown.watch_load(prepared.stop_signal());
     let shards = prepared.progress();
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -25,7 +29,6 @@ pub async fn run_with_progress(prepared: PreparedRun) -> Result<RunArtifact, Fai
     let started = Instant::now();
     let mut last = (started, 0u64);
     let mut tick = tokio::time::interval(Duration::from_millis(250));
-    let mut interrupted = false;
     loop {
         tokio::select! {
             result = &mut run => {
@@ -33,15 +36,6 @@ pub async fn run_with_progress(prepared: PreparedRun) -> Result<RunArtifact, Fai
                     bar.finish_and_clear();
                 }
                 return result.map_err(|e| Failure::new(exit_code::INTERNAL, e));
-            }
-            _ = tokio::signal::ctrl_c() => {
-                if interrupted {
-                    eprintln!("fixproof: interrupted twice, exiting now");
-                    std::process::exit(exit_code::INTERRUPTED);
-                }
-                interrupted = true;
-                eprintln!("fixproof: interrupted: draining in-flight requests (Ctrl-C again to exit now)");
-                stop.stop();
             }
             _ = tick.tick(), if bar.is_some() => {
                 let now = Instant::now();

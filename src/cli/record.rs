@@ -42,8 +42,14 @@ pub async fn run(args: RecordArgs) -> Result<i32, Failure> {
         .unwrap_or_else(|| "recorded".into());
     let out = import::output(&args.scenario, &name)?;
     let (recorder, addr) = bind(args.listen).await?;
-    // Installed before the address is announced, so a signal right after it is caught.
-    let stop = stop_signals().map_err(|e| Failure::new(exit_code::INTERNAL, e))?;
+    // Installed before the address is announced, so a signal right after it is caught. Any
+    // of SIGINT, SIGTERM (mirrord's intproxy sends one when it loses the agent) and SIGHUP
+    // ends the recording normally.
+    let shutdown = crate::orchestrate::Shutdown::listen("stopping and writing the scenario")
+        .map_err(|e| Failure::new(exit_code::INTERNAL, e))?;
+    let stop = async move {
+        shutdown.requested().await;
+    };
     let until = args
         .duration
         .map_or(String::new(), |d| format!(" for {}", format_duration(d)));
@@ -107,24 +113,6 @@ fn report(recording: &Recording, max_body: u64) -> Vec<String> {
 /// `1 request`, `2 requests`.
 fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// A future that completes at the first SIGINT (Ctrl-C) or SIGTERM (mirrord's intproxy sends
-/// one when it loses the agent), with both handlers installed now.
-///
-/// # Errors
-/// When a handler cannot be installed.
-fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    Ok(async move {
-        tokio::select! {
-            Some(()) = interrupt.recv() => {}
-            Some(()) = terminate.recv() => {}
-            else => std::future::pending().await,
-        }
-    })
 }
 
 fn hint_if_empty(failure: Failure, empty: bool) -> Failure {

@@ -8,7 +8,7 @@ use crate::exit_code;
 use crate::orchestrate::mirrord::MirrordOptions;
 use crate::orchestrate::runaway::Brake;
 use crate::orchestrate::{
-    ArmOrder, ArmSettings, Backend, DriverKnobs, Interrupt, Patch, VerifyError, VerifyPlan,
+    ArmOrder, ArmSettings, Backend, DriverKnobs, Patch, Shutdown, VerifyError, VerifyPlan,
 };
 use crate::scenario::{Overrides, Scenario, Target};
 use clap::{Args, ValueEnum};
@@ -207,8 +207,9 @@ pub async fn run(args: VerifyArgs) -> Result<i32, Failure> {
             budget.describe()
         );
     }
-    let interrupt = Interrupt::listen();
-    let run = crate::orchestrate::verify::run(&plan, &interrupt)
+    let shutdown = Shutdown::listen("stopping the load and the services")
+        .map_err(|e| Failure::new(exit_code::INTERNAL, e))?;
+    let run = crate::orchestrate::verify::run(&plan, &shutdown)
         .await
         .map_err(|e| match e {
             VerifyError::Workspace(
@@ -227,7 +228,7 @@ pub async fn run(args: VerifyArgs) -> Result<i32, Failure> {
             VerifyError::Mirrord(_) => Failure::new(exit_code::USAGE, e),
             VerifyError::Baseline { .. } => Failure::new(exit_code::UNAVAILABLE, e),
             VerifyError::Cap(_) => Failure::new(exit_code::USAGE, e),
-            VerifyError::Interrupted => Failure::new(exit_code::INTERRUPTED, e),
+            VerifyError::Stopped(signal) => Failure::new(signal.exit_code(), e),
         })?;
     let settings = judge::JudgeSettings {
         slos: &plan.scenario.slo,

@@ -4,7 +4,7 @@
 pub use super::kafka_settings::{KafkaArms, SplitWatch};
 use super::mirrord::{self, MirrordOptions};
 use super::process::{Ended, Launch, ServiceProcess, free_port};
-use super::signal::Interrupt;
+use super::signal::Shutdown;
 use crate::load::{LoadConfig, PreparedRun, RunArtifact, Tag, probe};
 use crate::scenario::{Scenario, Target};
 use std::path::PathBuf;
@@ -125,7 +125,7 @@ pub struct StartedArm {
 pub async fn start(
     spec: &ArmSpec,
     settings: &ArmSettings,
-    interrupt: &Interrupt,
+    shutdown: &Shutdown,
 ) -> Result<StartedArm, ArmFailure> {
     let port = free_port().map_err(|e| ArmFailure::Spawn {
         command: settings.command.join(" "),
@@ -144,7 +144,7 @@ pub async fn start(
     let mut process = ServiceProcess::spawn(&launch, marker)
         .await
         .map_err(spawn_error)?;
-    interrupt.watch_group(process.pgid());
+    shutdown.watch_group(process.pgid());
     let target = match &settings.url {
         Some(url) => url.clone(),
         None => Target::parse(&format!("http://127.0.0.1:{port}")).expect("a loopback URL parses"),
@@ -155,7 +155,7 @@ pub async fn start(
         value,
     };
     let started = Instant::now();
-    wait_ready(&mut process, &target, &tag, settings, interrupt).await?;
+    wait_ready(&mut process, &target, &tag, settings, shutdown).await?;
     eprintln!(
         "  {}: ready in {:.1}s on {} (key {})",
         spec.label,
@@ -220,7 +220,7 @@ async fn wait_ready(
     target: &Target,
     tag: &Tag,
     settings: &ArmSettings,
-    interrupt: &Interrupt,
+    shutdown: &Shutdown,
 ) -> Result<(), ArmFailure> {
     let started = Instant::now();
     let deadline = started + settings.ready_timeout;
@@ -248,7 +248,7 @@ async fn wait_ready(
         };
     }
     loop {
-        if interrupt.is_interrupted() {
+        if shutdown.is_stopping() {
             return Err(ArmFailure::Interrupted);
         }
         if let Some(code) = process.try_exited() {
@@ -306,7 +306,7 @@ pub async fn drive(
     scenario: &Scenario,
     knobs: &DriverKnobs,
     artifact_path: &std::path::Path,
-    interrupt: &Interrupt,
+    shutdown: &Shutdown,
 ) -> Result<(RunArtifact, PathBuf), ArmFailure> {
     let mut scenario = scenario.clone();
     scenario.target = Some(arm.target.clone());
@@ -326,7 +326,7 @@ pub async fn drive(
     let prepared = PreparedRun::new(config)
         .await
         .map_err(|e| ArmFailure::Load(e.to_string()))?;
-    interrupt.watch_load(prepared.stop_signal());
+    shutdown.watch_load(prepared.stop_signal());
     let watch = knobs.brake.map(|brake| {
         let (progress, stop) = (prepared.progress(), prepared.stop_signal());
         // The live counters include the warm-up; the requests the verdict needs come after it.
@@ -384,9 +384,9 @@ pub async fn drive(
 }
 
 /// Tears the arm's service down.
-pub async fn stop(arm: StartedArm, grace: Duration, interrupt: &Arc<Interrupt>) -> Ended {
+pub async fn stop(arm: StartedArm, grace: Duration, shutdown: &Arc<Shutdown>) -> Ended {
     let pgid = arm.process.pgid();
     let ended = arm.process.shutdown(grace).await;
-    interrupt.forget_group(pgid);
+    shutdown.forget_group(pgid);
     ended
 }

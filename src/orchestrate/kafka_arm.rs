@@ -7,7 +7,7 @@
 //! appeared after the arm's session began (never the `-fallback-` topic of the deployed app).
 
 use super::arm::{ArmFailure, ArmSettings, KafkaArms, Role, StartedArm};
-use super::signal::Interrupt;
+use super::signal::Shutdown;
 use crate::kafka::broker::TopicSpec;
 use crate::kafka::lag::{matching_topics, sample_for};
 use crate::kafka::{Broker, KafkaError, LagConfig, LagProbe, MessageShape, ProduceConfig, produce};
@@ -16,7 +16,6 @@ use crate::scenario::{KafkaScenario, Scenario};
 use regex::Regex;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// An embedded broker with one topic per arm (`baseline` and the candidates' labels) and the
@@ -123,7 +122,7 @@ pub async fn drive(
     scenario: &Scenario,
     kafka: &KafkaArms,
     results: &Path,
-    interrupt: &Arc<Interrupt>,
+    shutdown: &Arc<Shutdown>,
 ) -> Result<(RunArtifact, PathBuf), ArmFailure> {
     let load = |e: String| ArmFailure::Load(e);
     let (k, bootstrap) = (&kafka.scenario, kafka.bootstrap.as_str());
@@ -165,21 +164,12 @@ pub async fn drive(
         timeout: CLUSTER_TIMEOUT,
     })
     .map_err(|e| load(e.to_string()))?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let watcher = {
-        let (stop, interrupt) = (Arc::clone(&stop), Arc::clone(interrupt));
-        tokio::spawn(async move {
-            while !interrupt.is_interrupted() {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            stop.store(true, Ordering::Relaxed);
-        })
-    };
+    // Set by the first signal, as the HTTP load's stop is.
+    let stop = shutdown.flag();
     let total = scenario.load.warmup + scenario.load.duration;
     let steady = k.steady_after.unwrap_or(scenario.load.warmup);
     let sampled = sample_for(probe, total, steady, Arc::clone(&stop));
     let (artifact, series) = tokio::join!(produce(&config, Arc::clone(&stop)), sampled);
-    watcher.abort();
     let mut artifact = artifact.map_err(|e| load(e.to_string()))?;
     let (probe, series) = series.map_err(|e| load(e.to_string()))?;
     if kafka.split.is_some() {

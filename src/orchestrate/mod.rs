@@ -25,9 +25,10 @@ pub mod standin;
 #[cfg(feature = "kafka")]
 mod standin_queues;
 pub mod verify;
+pub mod watchdog;
 pub mod workspace;
 
 pub use arm::{ArmFailure, ArmSettings, Backend, DriverKnobs, KafkaArms, SplitWatch};
 pub use patch::Patch;
-pub use signal::Interrupt;
+pub use signal::Shutdown;
 pub use verify::{ArmOrder, ArmResult, Budget, Measured, VerifyError, VerifyPlan, VerifyRun};

@@ -71,6 +71,7 @@ impl ServiceProcess {
         command.envs(launch.env.iter().map(|(k, v)| (k, v)));
         let mut child = command.spawn()?;
         let pgid = child.id().map_or(0, |id| id as i32);
+        super::watchdog::watch_group(pgid);
         let tail = Arc::new(Mutex::new(VecDeque::new()));
         let log = Arc::new(tokio::sync::Mutex::new(log));
         let (ready_tx, ready) = watch::channel(ready_marker.is_none());
@@ -144,6 +145,7 @@ impl Drop for ServiceProcess {
     fn drop(&mut self) {
         // The last line of defence (a panic, an early return): no process outlives fixproof.
         signal_group(self.pgid, libc::SIGKILL);
+        super::watchdog::forget_group(self.pgid);
     }
 }
 

@@ -5,7 +5,7 @@
 use super::arm::{self, ArmFailure, ArmSettings, ArmSpec, Backend, DriverKnobs, Role, StartedArm};
 use super::mirrord::{self, MirrordError};
 use super::patch::Patch;
-use super::signal::Interrupt;
+use super::signal::Shutdown;
 use super::workspace::{WorkspaceError, Workspaces};
 use crate::load::RunArtifact;
 use crate::scenario::Scenario;
@@ -81,8 +81,8 @@ pub enum VerifyError {
     Baseline { failure: ArmFailure },
     #[error("{0}")]
     Cap(String),
-    #[error("interrupted")]
-    Interrupted,
+    #[error("stopped by {}: the load was stopped, the services torn down and the worktrees removed", .0.name())]
+    Stopped(super::signal::Signal),
 }
 
 /// What a verification sends to the target and the downstreams it shares.
@@ -183,8 +183,8 @@ fn tail_block(tail: &str) -> String {
 ///
 /// # Errors
 /// [`VerifyError`]: a plan above the caps, bad workspace or mirrord config, a baseline that
-/// cannot run, an interrupt.
-pub async fn run(plan: &VerifyPlan, interrupt: &Arc<Interrupt>) -> Result<VerifyRun, VerifyError> {
+/// cannot run, an shutdown.
+pub async fn run(plan: &VerifyPlan, shutdown: &Arc<Shutdown>) -> Result<VerifyRun, VerifyError> {
     if plan.repro.is_none() {
         Budget::of(plan).check(&plan.knobs)?;
     }
@@ -201,15 +201,15 @@ pub async fn run(plan: &VerifyPlan, interrupt: &Arc<Interrupt>) -> Result<Verify
         check_mirrord(options, &specs, plan)?;
     }
     let results = match plan.order {
-        ArmOrder::Sequential => sequential(plan, &specs, interrupt).await,
-        ArmOrder::Concurrent => concurrent(plan, &specs, interrupt).await,
+        ArmOrder::Sequential => sequential(plan, &specs, shutdown).await,
+        ArmOrder::Concurrent => concurrent(plan, &specs, shutdown).await,
         ArmOrder::Alternating { blocks } => {
-            super::alternate::run(plan, &specs, blocks, interrupt).await
+            super::alternate::run(plan, &specs, blocks, shutdown).await
         }
     };
     drop(workspaces);
-    if interrupt.is_interrupted() {
-        return Err(VerifyError::Interrupted);
+    if let Some(signal) = shutdown.signal() {
+        return Err(VerifyError::Stopped(signal));
     }
     let mut results = results.into_iter();
     let baseline = results
@@ -293,15 +293,15 @@ fn which(bin: &str) -> Option<PathBuf> {
 async fn sequential(
     plan: &VerifyPlan,
     specs: &[ArmSpec],
-    interrupt: &Arc<Interrupt>,
+    shutdown: &Arc<Shutdown>,
 ) -> Vec<ArmResult> {
     let mut results = Vec::with_capacity(specs.len());
     for spec in specs {
-        if interrupt.is_interrupted() {
+        if shutdown.is_stopping() {
             break;
         }
-        let outcome = match arm::start(spec, &plan.settings, interrupt).await {
-            Ok(started) => measure(started, plan, interrupt).await,
+        let outcome = match arm::start(spec, &plan.settings, shutdown).await {
+            Ok(started) => measure(started, plan, shutdown).await,
             Err(failure) => Err(failure),
         };
         let baseline_failed = spec.role == Role::Baseline && outcome.is_err();
@@ -320,14 +320,14 @@ async fn sequential(
 async fn concurrent(
     plan: &VerifyPlan,
     specs: &[ArmSpec],
-    interrupt: &Arc<Interrupt>,
+    shutdown: &Arc<Shutdown>,
 ) -> Vec<ArmResult> {
     let mut tasks = tokio::task::JoinSet::new();
     for (i, spec) in specs.iter().enumerate() {
-        let (spec, plan, interrupt) = (spec.clone(), plan.clone(), interrupt.clone());
+        let (spec, plan, shutdown) = (spec.clone(), plan.clone(), shutdown.clone());
         tasks.spawn(async move {
-            let outcome = match arm::start(&spec, &plan.settings, &interrupt).await {
-                Ok(started) => measure(started, &plan, &interrupt).await,
+            let outcome = match arm::start(&spec, &plan.settings, &shutdown).await {
+                Ok(started) => measure(started, &plan, &shutdown).await,
                 Err(failure) => Err(failure),
             };
             (
@@ -354,7 +354,7 @@ async fn concurrent(
 async fn measure(
     mut started: StartedArm,
     plan: &VerifyPlan,
-    interrupt: &Arc<Interrupt>,
+    shutdown: &Arc<Shutdown>,
 ) -> Result<Measured, ArmFailure> {
     let path = artifact_path(plan, &started.spec.label);
     let outcome = match &plan.repro {
@@ -363,22 +363,22 @@ async fn measure(
         None if plan.settings.kafka.is_some() => {
             let results = &plan.settings.results_dir;
             let kafka = plan.settings.kafka.as_ref().expect("checked by the guard");
-            super::kafka_arm::drive(&mut started, &plan.scenario, kafka, results, interrupt)
+            super::kafka_arm::drive(&mut started, &plan.scenario, kafka, results, shutdown)
                 .await
                 .map(|(artifact, path)| Measured::Load {
                     artifact: Box::new(artifact),
                     path,
                 })
         }
-        None => arm::drive(&mut started, &plan.scenario, &plan.knobs, &path, interrupt)
+        None => arm::drive(&mut started, &plan.scenario, &plan.knobs, &path, shutdown)
             .await
             .map(|(artifact, path)| Measured::Load {
                 artifact: Box::new(artifact),
                 path,
             }),
     };
-    arm::stop(started, plan.settings.grace, interrupt).await;
-    if interrupt.is_interrupted() {
+    arm::stop(started, plan.settings.grace, shutdown).await;
+    if shutdown.is_stopping() {
         return Err(ArmFailure::Interrupted);
     }
     outcome

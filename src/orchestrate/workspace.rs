@@ -1,7 +1,10 @@
 //! Working copies: a detached `git worktree` of the base for the baseline and one per patch,
 //! with the patch applied by `git apply` (a unified diff) or written file by file (a file-set
 //! patch, see `patch`). The user's checkout and index are never touched, and
-//! every worktree is removed when [`Workspaces`] is dropped — after success, failure or Ctrl-C.
+//! every worktree is removed when [`Workspaces`] is dropped — after success, failure or a
+//! signal. Each run's worktrees live in one temporary folder with an `owner` file (the pid and
+//! start time of the fixproof that made them): the next run on the same repository finds those
+//! of a run that was killed outright and removes them, and says so.
 
 use super::patch::{Content, Patch, PatchError};
 use std::path::{Path, PathBuf};
@@ -100,9 +103,14 @@ impl Workspaces {
             });
         }
         let commit = String::from_utf8_lossy(&commit.stdout).trim().to_string();
+        sweep(&repo);
         let root = tempfile::Builder::new()
-            .prefix("fixproof-")
+            .prefix(ROOT_PREFIX)
             .tempdir()
+            .and_then(|root| {
+                std::fs::write(root.path().join(OWNER), owner_line(std::process::id()))?;
+                Ok(root)
+            })
             .map_err(|e| WorkspaceError::Git {
                 action: "worktree add".into(),
                 message: e.to_string(),
@@ -142,6 +150,76 @@ impl Workspaces {
             });
         }
         Ok(())
+    }
+}
+
+/// The temporary folder of a run's worktrees starts with this.
+const ROOT_PREFIX: &str = "fixproof-";
+/// The file in it that names the run's process.
+const OWNER: &str = "owner";
+
+/// "PID STARTTIME": the start time (clock ticks after boot) tells a reused pid apart.
+fn owner_line(pid: u32) -> String {
+    format!("{pid} {}\n", start_time(pid).unwrap_or(0))
+}
+
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Field 22; the command name (field 2) is in parentheses and may hold spaces.
+    stat.rsplit(')')
+        .next()?
+        .split_whitespace()
+        .nth(19)?
+        .parse()
+        .ok()
+}
+
+/// Whether the run that wrote `owner` (its text) is gone.
+fn owner_gone(owner: &str) -> Option<u32> {
+    let mut parts = owner.split_whitespace();
+    let pid: u32 = parts.next()?.parse().ok()?;
+    let started: u64 = parts.next()?.parse().ok()?;
+    (start_time(pid) != Some(started)).then_some(pid)
+}
+
+/// Removes the worktrees of `repo` that a killed run left: those in a `fixproof-*` folder
+/// whose owner is no longer running. Says what it removed; failures are left for `git
+/// worktree prune`.
+fn sweep(repo: &Path) {
+    let Ok(list) = git(repo, &["worktree", "list", "--porcelain"], None) else {
+        return;
+    };
+    let listed = String::from_utf8_lossy(&list.stdout).into_owned();
+    let mut removed: Vec<(u32, String)> = Vec::new();
+    for path in listed.lines().filter_map(|l| l.strip_prefix("worktree ")) {
+        let path = Path::new(path);
+        let Some(root) = path.parent() else { continue };
+        let ours = root
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(ROOT_PREFIX));
+        let owner = std::fs::read_to_string(root.join(OWNER)).unwrap_or_default();
+        let Some(pid) = ours.then(|| owner_gone(&owner)).flatten() else {
+            continue;
+        };
+        let shown = path.display().to_string();
+        let gone = git(repo, &["worktree", "remove", "--force", &shown], None);
+        if gone.is_ok_and(|o| o.status.success()) {
+            removed.push((pid, shown));
+            // The folder is empty once its last worktree is gone, but for the owner file.
+            if std::fs::read_dir(root).is_ok_and(|d| d.count() <= 1) {
+                let _ = std::fs::remove_dir_all(root);
+            }
+        }
+    }
+    if !removed.is_empty() {
+        let paths: Vec<&str> = removed.iter().map(|(_, p)| p.as_str()).collect();
+        eprintln!(
+            "fixproof: removed {} worktree(s) that an earlier run (pid {}) left behind when it was killed: {}",
+            removed.len(),
+            removed[0].0,
+            paths.join(", ")
+        );
+        let _ = git(repo, &["worktree", "prune"], None);
     }
 }
 
@@ -252,6 +330,30 @@ mod tests {
         assert!(error.contains("patch failed"), "{error}");
         let list = git(repo.path(), &["worktree", "list"], None).unwrap();
         assert_eq!(String::from_utf8_lossy(&list.stdout).lines().count(), 1);
+    }
+
+    #[test]
+    fn worktrees_of_a_killed_run_are_removed_by_the_next() {
+        let repo = repo();
+        let killed = Workspaces::create(repo.path(), "HEAD", &[]).unwrap();
+        let left = killed.baseline.clone();
+        // A run killed outright: its worktree stays, its owner is gone (pid 1 is running, but
+        // not since the recorded start time).
+        std::fs::write(left.parent().unwrap().join(OWNER), "1 1\n").unwrap();
+        std::mem::forget(killed);
+        assert!(left.exists());
+        // A live run's worktrees are left alone.
+        let live = Workspaces::create(repo.path(), "HEAD", &[]).unwrap();
+        assert!(!left.exists(), "the killed run's worktree is gone");
+        assert!(live.baseline.exists());
+        let list = git(repo.path(), &["worktree", "list"], None).unwrap();
+        assert_eq!(String::from_utf8_lossy(&list.stdout).lines().count(), 2);
+        let again = Workspaces::create(repo.path(), "HEAD", &[]).unwrap();
+        assert!(
+            live.baseline.exists(),
+            "a running owner keeps its worktrees"
+        );
+        drop((live, again));
     }
 
     #[test]

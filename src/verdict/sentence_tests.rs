@@ -100,3 +100,61 @@ fn feedback_says_by_how_much() {
         "Reject: p99 fell from 812 ms to 342 ms but is still above the 300 ms SLO (95 % lower bound 331 ms)."
     );
 }
+
+#[test]
+fn a_lag_that_never_drains_is_said_in_messages_and_seconds() {
+    let drain = |value: Option<f64>, trend: f64| ArmEstimate {
+        value,
+        lower: value,
+        upper: value,
+        trend_per_s: Some(trend),
+        ..estimate(0.0, 0.0, 0.0).unwrap()
+    };
+    let slo = SloResult {
+        expression: "drain_time < 5m".into(),
+        metric: "drain_time".into(),
+        threshold: Some(300e6),
+        baseline: Some(drain(None, 52.7)),
+        candidate: Some(drain(None, 12.0)),
+        ..p99(SloStatus::Violated, None)
+    };
+    let sentence = slo_sentence(&slo, 0.95);
+    assert_eq!(
+        sentence,
+        "drain time went from never (the lag grows by 52.7 msg/s) on the baseline to never (the lag grows by 12 msg/s): over the 300 s SLO (95 % lower bound never)"
+    );
+    let reasons = [Reason {
+        code: ReasonCode::SloViolated,
+        signal: Some("drain_time < 5m".into()),
+        message: sentence,
+    }];
+    let slos = [slo];
+    let facts = Facts {
+        decision: Decision::Reject,
+        reasons: &reasons,
+        slos: &slos,
+        guards: &[],
+        confidence: 0.95,
+        required: None,
+        requests: 100,
+    };
+    let text = feedback(&facts);
+    assert_eq!(
+        text,
+        "The lag never drains: it grows by 12 msg/s. Make the consumer keep up with the arrivals, then bring drain time below 300 s."
+    );
+    assert!(!text.contains("inf"));
+    // A lag that drains, but too slowly.
+    let slow = SloResult {
+        candidate: Some(drain(Some(420e6), -20.0)),
+        ..slos[0].clone()
+    };
+    let facts = Facts {
+        slos: std::slice::from_ref(&slow),
+        ..facts
+    };
+    assert_eq!(
+        feedback(&facts),
+        "Bring drain time below 300 s: at the lag's trend (-20 msg/s) it is 420 s (120 s or 40 % over)."
+    );
+}
