@@ -171,6 +171,7 @@ async fn run_case(
             url: None,
             ready_path: "/".into(),
             ready_timeout: Duration::from_secs(20),
+            start_timeout: Duration::from_secs(20),
             grace: Duration::from_secs(2),
             results_dir: results.clone(),
             tag_header: http::HeaderName::from_static(crate::load::DEFAULT_TAG_HEADER),

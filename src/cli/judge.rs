@@ -6,10 +6,12 @@ use super::Failure;
 pub use super::compare::Format;
 use crate::exit_code;
 use crate::orchestrate::patch::{Content, Patch};
-use crate::orchestrate::{ArmResult, Measured, VerifyRun};
+use crate::orchestrate::{ArmFailure, ArmResult, Measured, VerifyRun};
 use crate::report::{Document, markdown, text};
 use crate::verdict::model::PatchRecord;
-use crate::verdict::unmeasured::{ReproRun, ReproVerdict, Unavailable, repro, unmeasured};
+use crate::verdict::unmeasured::{
+    ReproRun, ReproVerdict, Unavailable, repro, repro_backend_unavailable, unmeasured,
+};
 use crate::verdict::{Arm, Decision, ErrorClasses, Settings, Spec, VerdictError, compare, rank};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -105,6 +107,7 @@ fn judge_load(run: &VerifyRun, settings: &JudgeSettings<'_>) -> Result<Judged, F
                     what: &what,
                     tail: failure.tail(),
                     advice: failure.advice(),
+                    backend: matches!(failure, ArmFailure::Backend { .. }),
                 };
                 unmeasured(&baseline, unavailable, &spec, &settings)
             }
@@ -112,6 +115,7 @@ fn judge_load(run: &VerifyRun, settings: &JudgeSettings<'_>) -> Result<Judged, F
         }
         .map_err(verdict_failure)?;
         verdict.arms.candidate.patch = candidate.patch.as_ref().map(patch_record);
+        verdict.notes.extend(run.notes.iter().cloned());
         verdicts.push(verdict);
     }
     Ok(if let [verdict] = verdicts.as_slice() {
@@ -186,7 +190,15 @@ fn judge_repro(run: &VerifyRun, command: &str) -> Judged {
     let verdicts: Vec<ReproVerdict> = run
         .candidates
         .iter()
-        .map(|c| repro(command, repro_run(&run.baseline), repro_run(c)))
+        .map(|c| match &c.outcome {
+            Err(failure @ ArmFailure::Backend { .. }) => repro_backend_unavailable(
+                command,
+                repro_run(&run.baseline),
+                repro_run(c),
+                &failure.to_string(),
+            ),
+            _ => repro(command, repro_run(&run.baseline), repro_run(c)),
+        })
         .collect();
     let decision = verdicts
         .iter()

@@ -86,9 +86,15 @@ pub struct VerifyArgs {
     /// Path of the tagged readiness probe.
     #[arg(long, default_value = "/")]
     pub ready_path: String,
-    /// How long a service may take to become ready.
+    /// How long a service may take to become ready once the backend runs it (with mirrord:
+    /// after `Ready!`, until a tagged probe is shown to reach this arm's own process).
     #[arg(long, default_value = "60s", value_parser = parse::positive_duration)]
     pub ready_timeout: Duration,
+    /// How long the backend may take to give a session (mirrord's `Ready!`), transient
+    /// failures (dirty iptables while a previous agent cleans up, an agent pod not ready, a
+    /// port still stolen by an ending session) retried with backoff within it.
+    #[arg(long, default_value = "120s", value_parser = parse::positive_duration)]
+    pub start_timeout: Duration,
     /// Arm order.
     #[arg(long, value_enum, default_value = "sequential")]
     pub arms: ArmsArg,
@@ -335,6 +341,7 @@ fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
             url,
             ready_path: args.ready_path.clone(),
             ready_timeout: args.ready_timeout,
+            start_timeout: args.start_timeout,
             grace: args.grace,
             results_dir,
             tag_header: args.drive.tag_header.clone(),

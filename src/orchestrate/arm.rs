@@ -2,14 +2,15 @@
 //! ready, drive the scenario at it with the arm's key as the tag, and tear it down.
 
 pub use super::kafka_settings::{KafkaArms, SplitWatch};
-use super::mirrord::{self, MirrordOptions};
-use super::process::{Ended, Launch, ServiceProcess, free_port};
+use super::mirrord::MirrordOptions;
+use super::process::{Ended, ServiceProcess};
 use super::signal::Shutdown;
-use crate::load::{LoadConfig, PreparedRun, RunArtifact, Tag, probe};
+pub use super::start::start;
+use crate::load::{LoadConfig, PreparedRun, RunArtifact, Tag};
 use crate::scenario::{Scenario, Target};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Where the service runs.
 #[derive(Debug, Clone)]
@@ -45,6 +46,8 @@ pub struct ArmSpec {
     pub dir: PathBuf,
     /// The arm's fresh UUID: its tag value and mirrord key.
     pub key: String,
+    /// A rendered copy of the mirrord config made safe for this arm, when one was needed.
+    pub mirrord_config: Option<PathBuf>,
 }
 
 /// What every arm shares.
@@ -57,6 +60,9 @@ pub struct ArmSettings {
     pub url: Option<Target>,
     pub ready_path: String,
     pub ready_timeout: Duration,
+    /// How long the backend may take to give a session, retries of transient failures
+    /// included.
+    pub start_timeout: Duration,
     pub grace: Duration,
     pub results_dir: PathBuf,
     pub tag_header: http::HeaderName,
@@ -80,6 +86,10 @@ pub enum ArmFailure {
     },
     #[error("crashed during the load (exit code {code})")]
     Crashed { code: i32, tail: String },
+    /// The backend failed, not the service: mirrord's own error, a session it could not get,
+    /// a route it never put in place. Never the patch's fault.
+    #[error("{message}")]
+    Backend { message: String, tail: String },
     #[error("interrupted")]
     Interrupted,
     #[error("load failed: {0}")]
@@ -92,7 +102,8 @@ impl ArmFailure {
         match self {
             ArmFailure::ExitedEarly { tail, .. }
             | ArmFailure::NotReady { tail, .. }
-            | ArmFailure::Crashed { tail, .. } => tail,
+            | ArmFailure::Crashed { tail, .. }
+            | ArmFailure::Backend { tail, .. } => tail,
             _ => "",
         }
     }
@@ -101,6 +112,9 @@ impl ArmFailure {
     pub fn advice(&self) -> &'static str {
         match self {
             ArmFailure::Crashed { .. } => "Fix the crash before retrying",
+            ArmFailure::Backend { .. } => {
+                "The backend failed, not the service: fix mirrord or the cluster (its message is above) and rerun"
+            }
             ArmFailure::Load(_) | ArmFailure::Interrupted => "Retry once the cause is fixed",
             _ => "Make it start and answer on its port before retrying",
         }
@@ -116,172 +130,6 @@ pub struct StartedArm {
     /// Kafka with queue splitting: the temporary topics that existed before this arm's session
     /// (an earlier arm's), which its lag probe leaves out.
     pub topics_before: Vec<String>,
-}
-
-/// Starts the arm's service and waits until it is ready.
-///
-/// # Errors
-/// [`ArmFailure`] with the service's last output.
-pub async fn start(
-    spec: &ArmSpec,
-    settings: &ArmSettings,
-    shutdown: &Shutdown,
-) -> Result<StartedArm, ArmFailure> {
-    let port = free_port().map_err(|e| ArmFailure::Spawn {
-        command: settings.command.join(" "),
-        message: e.to_string(),
-    })?;
-    #[cfg(feature = "kafka")]
-    let topics_before = super::kafka_arm::topics_before(settings).await?;
-    #[cfg(not(feature = "kafka"))]
-    let topics_before = Vec::new();
-    let launch = launch(spec, settings, port);
-    let marker = matches!(settings.backend, Backend::Mirrord(_)).then_some("Ready!");
-    let spawn_error = |e: std::io::Error| ArmFailure::Spawn {
-        command: settings.command.join(" "),
-        message: e.to_string(),
-    };
-    let mut process = ServiceProcess::spawn(&launch, marker)
-        .await
-        .map_err(spawn_error)?;
-    shutdown.watch_group(process.pgid());
-    let target = match &settings.url {
-        Some(url) => url.clone(),
-        None => Target::parse(&format!("http://127.0.0.1:{port}")).expect("a loopback URL parses"),
-    };
-    let value = http::HeaderValue::from_str(&spec.key).expect("a UUID is a valid header value");
-    let tag = Tag {
-        header: settings.tag_header.clone(),
-        value,
-    };
-    let started = Instant::now();
-    wait_ready(&mut process, &target, &tag, settings, shutdown).await?;
-    eprintln!(
-        "  {}: ready in {:.1}s on {} (key {})",
-        spec.label,
-        started.elapsed().as_secs_f64(),
-        target.origin(),
-        spec.key
-    );
-    Ok(StartedArm {
-        spec: spec.clone(),
-        process,
-        target,
-        tag,
-        topics_before,
-    })
-}
-
-fn launch(spec: &ArmSpec, settings: &ArmSettings, port: u16) -> Launch {
-    let mut env = settings.env.clone();
-    env.extend([
-        ("PORT".to_string(), port.to_string()),
-        ("FIXPROOF_RUN_KEY".to_string(), spec.key.clone()),
-        ("FIXPROOF_ROLE".to_string(), spec.role.name().to_string()),
-    ]);
-    if let Some(KafkaArms {
-        bootstrap,
-        scenario: k,
-        split: None,
-    }) = &settings.kafka
-    {
-        env.extend([
-            ("FIXPROOF_KAFKA_BOOTSTRAP".to_string(), bootstrap.clone()),
-            ("FIXPROOF_KAFKA_TOPIC".to_string(), k.arm_topic(&spec.label)),
-            ("FIXPROOF_KAFKA_GROUP".to_string(), k.arm_group(&spec.label)),
-        ]);
-    }
-    let log = settings.results_dir.join(format!("{}.log", spec.label));
-    match &settings.backend {
-        Backend::Local => Launch {
-            program: settings.command[0].clone(),
-            args: settings.command[1..].to_vec(),
-            dir: spec.dir.clone(),
-            env,
-            env_remove: Vec::new(),
-            log,
-        },
-        Backend::Mirrord(options) => {
-            env.push(("MIRRORD_PROGRESS_MODE".into(), "json".into()));
-            Launch {
-                program: options.bin.clone(),
-                args: mirrord::exec_args(options, &spec.key, &settings.command),
-                dir: spec.dir.clone(),
-                env,
-                env_remove: mirrord::inherited_mirrord_vars(),
-                log,
-            }
-        }
-    }
-}
-
-async fn wait_ready(
-    process: &mut ServiceProcess,
-    target: &Target,
-    tag: &Tag,
-    settings: &ArmSettings,
-    shutdown: &Shutdown,
-) -> Result<(), ArmFailure> {
-    let started = Instant::now();
-    let deadline = started + settings.ready_timeout;
-    let not_ready = |process: &ServiceProcess| ArmFailure::NotReady {
-        waited_s: started.elapsed().as_secs_f64(),
-        url: format!("{}{}", target.origin(), settings.ready_path),
-        tail: process.tail(),
-    };
-    // mirrord prints `Ready!` right before it execs the service: wait for it first.
-    if matches!(settings.backend, Backend::Mirrord(_)) {
-        let marker = tokio::time::timeout_at(deadline.into(), process.wait_marker()).await;
-        if !matches!(marker, Ok(true)) {
-            return Err(exited_or(process, not_ready(process)).await);
-        }
-    }
-    if settings.kafka.is_some() {
-        // A consumer has no port to probe: ready when it is still running a moment later.
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        return match process.try_exited() {
-            Some(code) => Err(ArmFailure::ExitedEarly {
-                code,
-                tail: process.tail(),
-            }),
-            None => Ok(()),
-        };
-    }
-    loop {
-        if shutdown.is_stopping() {
-            return Err(ArmFailure::Interrupted);
-        }
-        if let Some(code) = process.try_exited() {
-            return Err(ArmFailure::ExitedEarly {
-                code,
-                tail: process.tail(),
-            });
-        }
-        let attempt = tokio::time::timeout(
-            Duration::from_secs(2),
-            probe(target, &settings.ready_path, tag, settings.insecure_tls),
-        )
-        .await;
-        if let Ok(Ok(_status)) = attempt {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(not_ready(process));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The early exit when the process is gone, else `otherwise`.
-async fn exited_or(process: &mut ServiceProcess, otherwise: ArmFailure) -> ArmFailure {
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    match process.try_exited() {
-        Some(code) => ArmFailure::ExitedEarly {
-            code,
-            tail: process.tail(),
-        },
-        None => otherwise,
-    }
 }
 
 /// Knobs of the driver shared by every arm.

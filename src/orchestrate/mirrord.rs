@@ -6,6 +6,7 @@
 //! `x-verifier-run: <key>` and match neither an untagged request nor another run's key.
 //! An unfiltered steal would take production traffic, so it is refused.
 
+use super::mirrord_config::{Fix, Format, Rewrite, corrected, make_safe, parse};
 use regex::Regex;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -113,12 +114,16 @@ pub struct CheckFor {
 pub struct CheckedConfig {
     pub operator: bool,
     pub steal: bool,
+    /// The config rendered for this run's key, made safe where that was possible.
+    pub rendered: Value,
+    /// What was changed to make it safe: `mirrord exec` must then get `rendered`.
+    pub rewrite: Option<Rewrite>,
 }
 
 /// Checks the config at `path` for a run keyed `key` (see the module docs).
 ///
 /// # Errors
-/// [`MirrordError::Unsafe`] with the reason and the fix, or a read/parse error.
+/// [`MirrordError::Unsafe`] with the reason and the corrected config, or a read/parse error.
 pub fn check(
     path: &Path,
     key: &str,
@@ -134,38 +139,62 @@ pub fn check(
         path: shown.clone(),
         message,
     };
-    let unsafe_ = |message: String| MirrordError::Unsafe {
+    let format = Format::of(path).ok_or_else(|| {
+        invalid("mirrord reads .json, .toml, .yaml and .yml configs: give the file one of those extensions".into())
+    })?;
+    let mut config = parse(&render(&text, key).map_err(invalid)?, format).map_err(invalid)?;
+    let refuse = |config: &Value, (message, fix): (String, Fix)| MirrordError::Unsafe {
         path: shown.clone(),
-        message,
+        message: format!(
+            "{message}\ncorrected config:\n{}",
+            corrected(config, key, tag_header, &fix)
+        ),
     };
-    if !matches!(
-        path.extension().and_then(|e| e.to_str()),
-        None | Some("json")
-    ) {
-        return Err(invalid(
-            "fixproof checks JSON configs only: convert it to .json".into(),
-        ));
-    }
-    let config: Value = serde_json::from_str(&render(&text, key).map_err(invalid)?)
-        .map_err(|e| invalid(e.to_string()))?;
+    let rewrite = make_safe(&mut config).map_err(|r| refuse(&config, r))?;
+    let (operator, steal) =
+        judge(&config, key, tag_header, wanted).map_err(|r| refuse(&config, r))?;
+    Ok(CheckedConfig {
+        operator,
+        steal,
+        rendered: config,
+        rewrite,
+    })
+}
+
+/// A refusal: why, and the fix that the corrected config shows.
+type Refusal = (String, Fix);
+
+/// Whether the rendered config is safe for `wanted`: `(operator, steal)`.
+fn judge(
+    config: &Value,
+    key: &str,
+    tag_header: &str,
+    wanted: CheckFor,
+) -> Result<(bool, bool), Refusal> {
     let operator = config
         .get("operator")
         .and_then(Value::as_bool)
         .unwrap_or(false);
     if wanted.concurrent && !operator {
-        return Err(unsafe_("concurrent arms need concurrent steal sessions on one target, which only the mirrord operator supports: set \"operator\": true or use --arms sequential".into()));
+        return Err(("concurrent arms need concurrent steal sessions on one target, which only the mirrord operator supports: set \"operator\": true or use --arms sequential".into(), Fix::Operator));
     }
     match config.pointer("/feature/split_queues") {
         Some(_) if !operator => {
-            return Err(unsafe_(
+            return Err((
                 "split_queues needs the mirrord operator: set \"operator\": true".into(),
+                Fix::SplitQueues,
             ));
         }
-        Some(queues) => super::queues::check(queues, key, tag_header).map_err(unsafe_)?,
+        Some(queues) => {
+            super::queues::check(queues, key, tag_header).map_err(|m| (m, Fix::SplitQueues))?
+        }
         None if wanted.kafka => {
-            return Err(unsafe_(format!(
-                "a Kafka scenario needs feature.split_queues, or the local consumer reads the real topic beside the deployed one: add \"split_queues\": {{\"<queue id>\": {{\"queue_type\": \"Kafka\", \"message_filter\": {{\"{tag_header}\": \"^{{{{ key }}}}$\"}}}}}} and \"operator\": true"
-            )));
+            return Err((
+                format!(
+                    "a Kafka scenario needs feature.split_queues, or the local consumer reads the real topic beside the deployed one: add \"split_queues\": {{\"<queue id>\": {{\"queue_type\": \"Kafka\", \"message_filter\": {{\"{tag_header}\": \"^{{{{ key }}}}$\"}}}}}} and \"operator\": true"
+                ),
+                Fix::SplitQueues,
+            ));
         }
         None => {}
     }
@@ -175,58 +204,69 @@ pub fn check(
         .unwrap_or(Value::Null);
     let mode = match &incoming {
         Value::Bool(true) => "steal",
+        Value::Bool(false) => "off",
         Value::String(s) => s.as_str(),
         Value::Object(o) => o.get("mode").and_then(Value::as_str).unwrap_or("mirror"),
         _ => "mirror",
     };
     if wanted.kafka && mode == "off" {
-        return Ok(CheckedConfig {
-            operator,
-            steal: false,
-        });
+        return Ok((operator, false));
     }
     if wanted.kafka && mode != "steal" {
-        return Err(unsafe_(format!(
-            "incoming mode is '{mode}' (mirrord's default is mirror): a Kafka consumer under verify takes no production requests: set \"feature\": {{\"network\": {{\"incoming\": \"off\"}}}} (or steal with a header filter on this run's tag)"
-        )));
+        return Err((
+            format!(
+                "incoming mode is '{mode}' (mirrord's default is mirror): a Kafka consumer under verify takes no production requests: set \"feature\": {{\"network\": {{\"incoming\": \"off\"}}}} (or steal with a header filter on this run's tag)"
+            ),
+            Fix::IncomingOff,
+        ));
     }
     if mode != "steal" {
-        return Err(unsafe_(format!(
-            "incoming mode is '{mode}': verify needs \"mode\": \"steal\" with a header filter, so that the tagged load reaches this copy and nothing else does"
-        )));
+        return Err((
+            format!(
+                "incoming mode is '{mode}': verify needs \"mode\": \"steal\" with a header filter, so that the tagged load reaches this copy and nothing else does"
+            ),
+            Fix::FilteredSteal,
+        ));
     }
-    check_filter(&incoming, key, tag_header).map_err(unsafe_)?;
-    Ok(CheckedConfig {
-        operator,
-        steal: true,
-    })
+    check_filter(&incoming, key, tag_header)?;
+    Ok((operator, true))
 }
 
-fn check_filter(incoming: &Value, key: &str, tag_header: &str) -> Result<(), String> {
-    let filter = incoming.get("http_filter").ok_or("steal without an http_filter takes every request of the target, production traffic included: add \"http_filter\": {\"header_filter\": \"^x-verifier-run: {{ key }}$\"}")?;
+fn check_filter(incoming: &Value, key: &str, tag_header: &str) -> Result<(), Refusal> {
+    let filter = incoming.get("http_filter").ok_or((
+        "steal without an http_filter takes every request of the target, production traffic included: add \"http_filter\": {\"header_filter\": \"^x-verifier-run: {{ key }}$\"}".to_string(),
+        Fix::FilteredSteal,
+    ))?;
     if let Some(ports) = filter.get("ports").and_then(Value::as_array) {
         let stolen = incoming.get("ports").and_then(Value::as_array);
         if !stolen.is_some_and(|s| s.iter().all(|p| ports.contains(p))) {
-            return Err("http_filter.ports leaves other stolen ports unfiltered: list the same ports in incoming.ports".into());
+            return Err((
+                "http_filter.ports leaves other stolen ports unfiltered: list the same ports in incoming.ports".into(),
+                Fix::PortsInsteadOfIgnore(ports.clone()),
+            ));
         }
     }
-    let patterns = header_patterns(filter)?;
+    let patterns = header_patterns(filter).map_err(|m| (m, Fix::AnchoredFilter))?;
     let ours = format!("{tag_header}: {key}");
     for pattern in &patterns {
-        let regex = Regex::new(&format!("(?i){pattern}"))
-            .map_err(|e| format!("header_filter '{pattern}' is not a valid regex: {e}"))?;
+        let loose = |message: String| (message, Fix::AnchoredFilter);
+        let regex = Regex::new(&format!("(?i){pattern}")).map_err(|e| {
+            loose(format!(
+                "header_filter '{pattern}' is not a valid regex: {e}"
+            ))
+        })?;
         if !regex.is_match(&ours) {
-            return Err(format!(
+            return Err(loose(format!(
                 "header_filter '{pattern}' does not match this run's tag '{ours}': use \"^{tag_header}: {{{{ key }}}}$\""
-            ));
+            )));
         }
         if let Some(line) = foreign_lines(tag_header)
             .into_iter()
             .find(|l| regex.is_match(l))
         {
-            return Err(format!(
+            return Err(loose(format!(
                 "header_filter '{pattern}' also matches '{line}', so it would steal traffic that is not this run's: anchor it, e.g. \"^{tag_header}: {{{{ key }}}}$\""
-            ));
+            )));
         }
     }
     Ok(())
@@ -258,12 +298,18 @@ fn header_patterns(filter: &Value) -> Result<Vec<String>, String> {
     Err("http_filter has no header filter: only a filter on this run's tag header keeps production traffic away".into())
 }
 
-/// `mirrord exec` arguments for `command`.
-pub fn exec_args(options: &MirrordOptions, key: &str, command: &[String]) -> Vec<String> {
+/// `mirrord exec` arguments for `command`, with the config file `config` (the user's, or a
+/// rendered copy made safe).
+pub fn exec_args(
+    options: &MirrordOptions,
+    config: &Path,
+    key: &str,
+    command: &[String],
+) -> Vec<String> {
     let mut args = vec![
         "exec".to_string(),
         "--config-file".into(),
-        options.config.display().to_string(),
+        config.display().to_string(),
         "--key".into(),
         key.into(),
     ];
@@ -288,15 +334,18 @@ pub fn inherited_mirrord_vars() -> Vec<String> {
 }
 
 /// Runs `mirrord verify-config` where the binary has it; `Ok(())` when it passes or is absent.
+/// With `target_given` (`--target` on fixproof's command line) it runs with `--ide`, which
+/// lets the config leave the target out: without it, a missing target counts as targetless.
 ///
 /// # Errors
 /// The errors it printed for a config it judged `Fail`.
-pub fn verify_config(bin: &str, path: &Path, key: &str) -> Result<(), String> {
-    let output = std::process::Command::new(bin)
-        .arg("verify-config")
-        .arg(path)
-        .env("MIRRORD_KEY", key)
-        .output();
+pub fn verify_config(bin: &str, path: &Path, key: &str, target_given: bool) -> Result<(), String> {
+    let mut command = std::process::Command::new(bin);
+    command.arg("verify-config");
+    if target_given {
+        command.arg("--ide");
+    }
+    let output = command.arg(path).env("MIRRORD_KEY", key).output();
     let Ok(output) = output else { return Ok(()) };
     let Ok(report) = serde_json::from_slice::<Value>(&output.stdout) else {
         return Ok(());

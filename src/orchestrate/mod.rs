@@ -16,14 +16,18 @@ pub mod arm;
 pub mod kafka_arm;
 mod kafka_settings;
 pub mod mirrord;
+pub mod mirrord_config;
 pub mod patch;
 pub mod process;
 mod queues;
+mod route;
 pub mod runaway;
 pub mod signal;
 pub mod standin;
+pub mod standin_agent;
 #[cfg(feature = "kafka")]
 mod standin_queues;
+mod start;
 pub mod verify;
 pub mod watchdog;
 pub mod workspace;

@@ -50,6 +50,7 @@ pub fn main(args: &[String]) -> i32 {
     match args.first().map(String::as_str) {
         Some("exec") => exec(&args[1..]),
         Some("verify-config") => verify_config(&args[1..]),
+        Some("__agent") => super::standin_agent::agent(&args[1..]),
         Some("--version") => {
             println!("mirrord 3.999.0 (fixproof stand-in)");
             0
@@ -110,7 +111,13 @@ fn parse_exec(args: &[String]) -> Result<ExecArgs, String> {
 fn load_config(path: &Path, key: &str) -> Result<Value, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("Couldn't read config file {}: {e}", path.display()))?;
-    let config: Value = serde_json::from_str(&render(&text, key)?)
+    let format = super::mirrord_config::Format::of(path).ok_or_else(|| {
+        format!(
+            "Invalid config file: unsupported extension of {}",
+            path.display()
+        )
+    })?;
+    let config = super::mirrord_config::parse(&render(&text, key)?, format)
         .map_err(|e| format!("Invalid config file: {e}"))?;
     if let Some(map) = config.as_object() {
         if let Some(unknown) = map.keys().find(|k| !TOP_LEVEL.contains(&k.as_str())) {
@@ -282,8 +289,9 @@ fn queues(_cluster: &Path, config: &Value) -> Result<(Value, Vec<(String, String
     Ok((Value::Array(Vec::new()), Vec::new()))
 }
 
-/// Writes this session into the cluster; refuses a second live session on the same target
-/// unless both use the operator.
+/// Writes this session into the cluster, with its agent (`standin_agent`); refuses a session
+/// on a target whose earlier agent is still there (running, or cleaning up) unless both use
+/// the operator, with the open-source agent's message.
 fn register(cluster: &Path, session: &Session<'_>) -> Result<(), String> {
     let Session {
         key,
@@ -295,37 +303,60 @@ fn register(cluster: &Path, session: &Session<'_>) -> Result<(), String> {
     } = *session;
     let sessions = cluster.join("sessions");
     std::fs::create_dir_all(&sessions).map_err(|e| e.to_string())?;
-    for other in live_sessions(cluster) {
+    for other in sessions_with_agents(cluster) {
         if other["target"] == target
             && other["steal"] == true
             && steal
             && !(operator && other["operator"] == true)
         {
-            return Err("mirrord-agent: Detected dirty iptables. Either some other mirrord agent is running or the previous agent failed to clean up before exit.".into());
+            return Err(super::standin_agent::DIRTY_IPTABLES.into());
         }
     }
+    let agent = super::standin_agent::spawn(std::process::id());
     let session = json!({
         "key": key, "target": target, "steal": steal, "header_filter": filter, "operator": operator,
         "app_port": std::env::var("PORT").ok().and_then(|p| p.parse::<u16>().ok()),
-        "pid": std::process::id(), "queues": session.queues,
+        "pid": std::process::id(), "agent_pid": agent, "queues": session.queues,
+        "steal_from_ms": super::standin_agent::steal_from_ms(),
     });
     std::fs::write(sessions.join(format!("{key}.json")), session.to_string())
         .map_err(|e| e.to_string())
 }
 
-/// The sessions whose process is still alive.
-pub fn live_sessions(cluster: &Path) -> Vec<Value> {
+fn sessions(cluster: &Path) -> Vec<Value> {
     let Ok(entries) = std::fs::read_dir(cluster.join("sessions")) else {
         return Vec::new();
     };
     entries
         .filter_map(|e| std::fs::read(e.ok()?.path()).ok())
         .filter_map(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
-        .filter(|s| s["pid"].as_i64().is_some_and(|pid| is_alive(pid as i32)))
         .collect()
 }
 
-fn is_alive(pid: i32) -> bool {
+fn alive(session: &Value, field: &str) -> bool {
+    session[field]
+        .as_i64()
+        .is_some_and(|pid| is_alive(pid as i32))
+}
+
+/// The sessions whose app is still running: the ones that can serve stolen traffic.
+pub fn live_sessions(cluster: &Path) -> Vec<Value> {
+    sessions(cluster)
+        .into_iter()
+        .filter(|s| alive(s, "pid"))
+        .collect()
+}
+
+/// The sessions whose app or agent is still there: their target is not free.
+fn sessions_with_agents(cluster: &Path) -> Vec<Value> {
+    sessions(cluster)
+        .into_iter()
+        .filter(|s| alive(s, "pid") || alive(s, "agent_pid"))
+        .collect()
+}
+
+/// Whether `pid` runs (a zombie does not).
+pub fn is_alive(pid: i32) -> bool {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     stat.rsplit(')')
         .next()
@@ -346,7 +377,9 @@ fn verify_config(args: &[String]) -> i32 {
                 .pointer("/feature/network/incoming/http_filter")
                 .and_then(Value::as_object);
             let kinds = filter.map_or(0, |f| f.keys().filter(|k| k.as_str() != "ports").count());
-            if steal && config.get("target").is_none() {
+            // `--ide` allows the target to come later (from `exec --target`).
+            let ide = args.iter().any(|a| a == "--ide");
+            if steal && config.get("target").is_none() && !ide {
                 json!({"type": "Fail", "errors": ["Steal mode requires a target"]})
             } else if kinds > 1 {
                 json!({"type": "Fail", "errors": ["Cannot use multiple types of HTTP filter at the same time, use 'any_of' or 'all_of' to combine filters"]})

@@ -68,6 +68,8 @@ pub struct ArmResult {
 pub struct VerifyRun {
     pub baseline: ArmResult,
     pub candidates: Vec<ArmResult>,
+    /// What the verdicts should say about how the arms were run.
+    pub notes: Vec<String>,
 }
 
 /// Why a verification could not produce results.
@@ -197,9 +199,10 @@ pub async fn run(plan: &VerifyPlan, shutdown: &Arc<Shutdown>) -> Result<VerifyRu
     for (patch, dir) in plan.patches.iter().zip(&workspaces.candidates) {
         specs.push(spec(Role::Candidate, patch.label.clone(), dir.clone()));
     }
-    if let Backend::Mirrord(options) = &plan.settings.backend {
-        check_mirrord(options, &specs, plan)?;
-    }
+    let notes = match &plan.settings.backend {
+        Backend::Mirrord(options) => check_mirrord(options, &mut specs, plan)?,
+        Backend::Local => Vec::new(),
+    };
     let results = match plan.order {
         ArmOrder::Sequential => sequential(plan, &specs, shutdown).await,
         ArmOrder::Concurrent => concurrent(plan, &specs, shutdown).await,
@@ -230,6 +233,7 @@ pub async fn run(plan: &VerifyPlan, shutdown: &Arc<Shutdown>) -> Result<VerifyRu
     Ok(VerifyRun {
         baseline,
         candidates,
+        notes,
     })
 }
 
@@ -239,14 +243,17 @@ fn spec(role: Role, label: String, dir: PathBuf) -> ArmSpec {
         label,
         dir,
         key: uuid::Uuid::new_v4().to_string(),
+        mirrord_config: None,
     }
 }
 
+/// Checks the mirrord config for every arm's key. Where it had to be made safe, the arm gets a
+/// rendered copy (`<label>.mirrord.json` in the results folder), and the notes say so.
 fn check_mirrord(
     options: &mirrord::MirrordOptions,
-    specs: &[ArmSpec],
+    specs: &mut [ArmSpec],
     plan: &VerifyPlan,
-) -> Result<(), MirrordError> {
+) -> Result<Vec<String>, MirrordError> {
     if which(&options.bin).is_none() {
         return Err(MirrordError::Missing {
             bin: options.bin.clone(),
@@ -256,21 +263,42 @@ fn check_mirrord(
         concurrent: plan.order != ArmOrder::Sequential,
         kafka: plan.settings.kafka.is_some(),
     };
+    let mut notes = Vec::new();
     for spec in specs {
-        mirrord::check(
+        let checked = mirrord::check(
             &options.config,
             &spec.key,
             plan.settings.tag_header.as_str(),
             wanted,
         )?;
-        mirrord::verify_config(&options.bin, &options.config, &spec.key).map_err(|message| {
-            MirrordError::Invalid {
-                path: options.config.display().to_string(),
-                message: format!("mirrord verify-config: {message}"),
+        if let Some(rewrite) = checked.rewrite {
+            let copy = plan
+                .settings
+                .results_dir
+                .join(format!("{}.mirrord.json", spec.label));
+            let json = serde_json::to_vec_pretty(&checked.rendered).expect("JSON serializes");
+            crate::load::artifact::write_atomically(&copy, &json).map_err(|source| {
+                MirrordError::Read {
+                    path: copy.display().to_string(),
+                    source,
+                }
+            })?;
+            let note = format!("{} ({})", rewrite.note, copy.display());
+            eprintln!("fixproof: {}: {note}", spec.label);
+            if notes.is_empty() {
+                notes.push(rewrite.note);
             }
-        })?;
+            spec.mirrord_config = Some(copy);
+        }
+        let config = spec.mirrord_config.as_deref().unwrap_or(&options.config);
+        mirrord::verify_config(&options.bin, config, &spec.key, options.target.is_some()).map_err(
+            |message| MirrordError::Invalid {
+                path: config.display().to_string(),
+                message: format!("mirrord verify-config: {message}"),
+            },
+        )?;
     }
-    Ok(())
+    Ok(notes)
 }
 
 /// The path of `bin` when it names an executable on PATH (or is a path to one).

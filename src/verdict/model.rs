@@ -104,6 +104,9 @@ pub enum ReasonCode {
     CandidateUnavailable,
     /// The candidate's error rate ran away, and it was stopped early to spare the downstreams.
     CandidateRanAway,
+    /// The backend (mirrord, the cluster) could not run the candidate: never the patch's
+    /// fault, so never a reject.
+    BackendUnavailable,
     /// An arm's driver did not keep its plan.
     InvalidArm,
     /// The driver's own send delay decides the condition: judged without it, its status

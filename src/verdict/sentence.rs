@@ -286,6 +286,7 @@ pub fn feedback(f: &Facts<'_>) -> String {
             ReasonCode::SloViolated => slo_feedback(f, reason),
             ReasonCode::GuardRegressed => guard_feedback(f, reason),
             ReasonCode::CandidateUnavailable => Some("The patched service answered no request: make sure it builds, starts and listens, then retry.".into()),
+            ReasonCode::BackendUnavailable => None,
             ReasonCode::CandidateRanAway => Some(format!("The patched service fails most of its requests ({}): find why (its log and partial artifact show which requests) before retrying.", reason.message.trim_start_matches("the candidate "))),
             ReasonCode::InvalidArm if rerun => Some(format!("Rerun before judging the patch: {}.", reason.message)),
             ReasonCode::TooFewSamples if rerun => Some(format!("Rerun with more requests: {}.", reason.message.trim_start_matches("too few requests: "))),

@@ -20,10 +20,13 @@ pub struct Unavailable<'a> {
     pub tail: &'a str,
     /// What to fix before retrying, one sentence without the full stop.
     pub advice: &'a str,
+    /// The backend failed, not the service: the verdict is inconclusive, not a reject.
+    pub backend: bool,
 }
 
 /// The verdict for a candidate that produced no measurement: `reject`, with what happened,
-/// the service's last output and what to fix before retrying. The baseline's side of every
+/// the service's last output and what to fix before retrying; `inconclusive`
+/// (`backend_unavailable`) when the backend, not the service, failed. The baseline's side of every
 /// SLO and guard is still evaluated, so the reader sees whether the alert reproduced.
 ///
 /// # Errors
@@ -40,6 +43,7 @@ pub fn unmeasured(
         what,
         tail,
         advice,
+        backend,
     } = candidate;
     let mut verdict = compare(baseline, baseline, spec, settings)?;
     for slo in &mut verdict.slo {
@@ -61,21 +65,39 @@ pub fn unmeasured(
     verdict.tests.mann_whitney = None;
     verdict.tests.bootstrap_p99 = None;
     verdict.tests.error_rate = None;
-    verdict.verdict = Decision::Reject;
     verdict.required_requests_per_arm = None;
-    let message = format!("the candidate {what}");
+    let (decision, code, message) = if backend {
+        let message = format!("the backend could not run the candidate: {what}");
+        (
+            Decision::Inconclusive,
+            ReasonCode::BackendUnavailable,
+            message,
+        )
+    } else {
+        let message = format!("the candidate {what}");
+        (Decision::Reject, ReasonCode::CandidateUnavailable, message)
+    };
+    verdict.verdict = decision;
     verdict.reasons = vec![Reason {
-        code: ReasonCode::CandidateUnavailable,
+        code,
         signal: None,
         message: message.clone(),
     }];
     verdict.data_quality.passed = false;
-    verdict.summary = format!("Reject: {message}, so the patch cannot be verified.");
+    let (happened, word) = if backend {
+        (
+            format!("Nothing to change in the patch: {message}"),
+            "Inconclusive",
+        )
+    } else {
+        (format!("The patched service {what}"), "Reject")
+    };
+    verdict.summary = format!("{word}: {message}, so the patch cannot be verified.");
     verdict.feedback = if tail.trim().is_empty() {
-        format!("The patched service {what}. {advice} (log: {log}).")
+        format!("{happened}. {advice} (log: {log}).")
     } else {
         format!(
-            "The patched service {what}. Its last output:\n{}\n{advice} (whole log: {log}).",
+            "{happened}. Its last output:\n{}\n{advice} (whole log: {log}).",
             tail.trim_end()
         )
     };
@@ -111,6 +133,8 @@ pub enum ReproOutcome {
     NotReproduced,
     /// Passes on the baseline, fails on the candidate: the patch breaks it.
     Broken,
+    /// The backend could not run the candidate: the script did not run on it.
+    BackendUnavailable,
 }
 
 /// One arm's run of the repro script.
@@ -169,11 +193,44 @@ pub fn repro(command: &str, baseline: ReproRun, candidate: ReproRun) -> ReproVer
             "The patch breaks what the repro script checks.",
         ),
     };
+    repro_verdict(
+        command,
+        (outcome, verdict),
+        (summary.into(), feedback.into()),
+        (baseline, candidate),
+    )
+}
+
+/// The repro verdict of a candidate the backend could not run: inconclusive, never a reject.
+pub fn repro_backend_unavailable(
+    command: &str,
+    baseline: ReproRun,
+    candidate: ReproRun,
+    what: &str,
+) -> ReproVerdict {
+    let summary = format!("Inconclusive: the backend could not run the candidate: {what}.");
+    let feedback = format!(
+        "Nothing to change in the patch: the backend failed, not the service ({what}). Fix mirrord or the cluster and rerun."
+    );
+    repro_verdict(
+        command,
+        (ReproOutcome::BackendUnavailable, Decision::Inconclusive),
+        (summary, feedback),
+        (baseline, candidate),
+    )
+}
+
+fn repro_verdict(
+    command: &str,
+    (outcome, verdict): (ReproOutcome, Decision),
+    (summary, feedback): (String, String),
+    (baseline, candidate): (ReproRun, ReproRun),
+) -> ReproVerdict {
     ReproVerdict {
         schema_version: super::model::VERDICT_SCHEMA_VERSION,
         verdict,
-        summary: summary.into(),
-        feedback: feedback.into(),
+        summary,
+        feedback,
         outcome,
         command: command.into(),
         baseline,

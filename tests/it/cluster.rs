@@ -1,7 +1,9 @@
 //! What stands for the cluster in tests of the mirrord backend: a steal proxy on the
 //! "service URL" that reads the stand-in mirrord's session files and routes every request to
 //! the session whose header filter matches one of its `name: value` lines, or else to the
-//! "deployed" copy. It logs each request's route and tag.
+//! "deployed" copy. As with iptables redirection, a connection accepted before any session's
+//! steal took effect (`steal_from_ms`, see the stand-in's delayed steal) goes to the deployed
+//! copy for its whole life. It logs each request's route, tag and sequence header.
 
 #![allow(dead_code)]
 
@@ -19,6 +21,26 @@ pub struct Routed {
     /// `deployed`, or the key of the session that stole it.
     pub to: String,
     pub tag: Option<String>,
+    /// `x-verifier-seq`: a number for load requests, `probe` for readiness probes.
+    pub seq: Option<String>,
+}
+
+impl Routed {
+    /// A request of the driver's load (not a readiness probe).
+    pub fn is_load(&self) -> bool {
+        self.seq
+            .as_deref()
+            .is_some_and(|s| s.parse::<u64>().is_ok())
+    }
+}
+
+/// The sessions whose steal is in effect now.
+fn stealing(cluster: &Path) -> Vec<serde_json::Value> {
+    let now = fixproof::orchestrate::standin_agent::now_ms();
+    fixproof::orchestrate::standin::live_sessions(cluster)
+        .into_iter()
+        .filter(|s| s["steal"] == true && s["steal_from_ms"].as_u64().is_none_or(|t| t <= now))
+        .collect()
 }
 
 pub struct Cluster {
@@ -83,9 +105,12 @@ async fn accept(
 ) {
     while let Ok((stream, _)) = listener.accept().await {
         let (cluster, log) = (cluster.clone(), log.clone());
+        // Redirected or not for the connection's whole life, as iptables does.
+        let redirected = !stealing(&cluster).is_empty();
         tokio::spawn(async move {
-            let service =
-                service_fn(move |request| route(request, cluster.clone(), deployed, log.clone()));
+            let service = service_fn(move |request| {
+                route(request, cluster.clone(), redirected, deployed, log.clone())
+            });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
@@ -96,6 +121,7 @@ async fn accept(
 async fn route(
     request: http::Request<hyper::body::Incoming>,
     cluster: PathBuf,
+    redirected: bool,
     deployed: u16,
     log: Arc<Mutex<Vec<Routed>>>,
 ) -> Result<http::Response<Full<Bytes>>, hyper::Error> {
@@ -109,15 +135,22 @@ async fn route(
         .get("x-verifier-run")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let stolen = fixproof::orchestrate::standin::live_sessions(&cluster)
-        .into_iter()
-        .find(|session| {
-            let filter = session["header_filter"]
-                .as_str()
-                .and_then(|f| regex::Regex::new(&format!("(?i){f}")).ok());
-            session["steal"] == true
-                && filter.is_some_and(|re| lines.iter().any(|line| re.is_match(line)))
-        });
+    let seq = request
+        .headers()
+        .get("x-verifier-seq")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let sessions = if redirected {
+        stealing(&cluster)
+    } else {
+        Vec::new()
+    };
+    let stolen = sessions.into_iter().find(|session| {
+        let filter = session["header_filter"]
+            .as_str()
+            .and_then(|f| regex::Regex::new(&format!("(?i){f}")).ok());
+        filter.is_some_and(|re| lines.iter().any(|line| re.is_match(line)))
+    });
     let (to, port) = match &stolen {
         Some(session) => (
             session["key"].as_str().unwrap_or("?").to_string(),
@@ -125,7 +158,7 @@ async fn route(
         ),
         None => ("deployed".to_string(), deployed),
     };
-    log.lock().unwrap().push(Routed { to, tag });
+    log.lock().unwrap().push(Routed { to, tag, seq });
     let (parts, body) = request.into_parts();
     let body = body.collect().await?.to_bytes();
     let forwarded = http::Request::from_parts(parts, Full::new(body));

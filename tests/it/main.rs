@@ -26,6 +26,7 @@ mod record;
 mod report;
 mod report_browser;
 mod server;
+mod signals;
 #[cfg(feature = "kafka")]
 mod splitter;
 mod third_party;

@@ -46,6 +46,17 @@ fn verify_mirrord(
     config: &str,
     extra: &[&str],
 ) -> (i32, serde_json::Value, String) {
+    verify_mirrord_with(f, cluster, config, extra, &[])
+}
+
+/// `verify_mirrord` with extra environment for the stand-in (its agent's behaviours).
+fn verify_mirrord_with(
+    f: &Fixture,
+    cluster: &Cluster,
+    config: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, serde_json::Value, String) {
     let bin = standin_bin(f.dir.path());
     let patch = f.path("guard-address.diff");
     let mut args = vec![
@@ -68,6 +79,7 @@ fn verify_mirrord(
         .env("PATH", path_with(&bin))
         .env("FIXPROOF_STANDIN_CLUSTER", cluster.path())
         .env("MIRRORD_AGENT_TCP_STEAL_TRAFFIC", "false")
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     outcome(output)
@@ -247,4 +259,153 @@ fn the_standin_refuses_a_second_session_on_a_target_like_the_open_source_agent()
         .unwrap();
     assert_eq!(report.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&report.stdout).contains("\"type\": \"Success\""));
+}
+
+const CLEANUP: &str = fixproof::orchestrate::standin_agent::CLEANUP_ENV;
+const DELAY: &str = fixproof::orchestrate::standin_agent::STEAL_DELAY_ENV;
+
+fn filtered(dir: &Path) -> String {
+    config(
+        dir,
+        "verifier.json",
+        steal_config(json!({ "header_filter": "^x-verifier-run: {{ key }}$" })),
+    )
+}
+
+#[test]
+fn a_good_patch_passes_through_an_agent_cleanup_window_and_a_delayed_steal() {
+    let _serial = crate::util::one_at_a_time();
+    let f = Fixture::new();
+    let cluster = Cluster::start();
+    let cfg = filtered(f.dir.path());
+    // Each agent needs 1.5 s after its session to clean up; each steal takes 2 s after Ready!.
+    let env = [(CLEANUP, "1500"), (DELAY, "2000")];
+    let (code, json, stderr) = verify_mirrord_with(&f, &cluster, &cfg, &[], &env);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(json["verdict"], "pass", "{stderr}");
+    assert!(
+        stderr.contains("still cleaning up") && stderr.contains("retrying in"),
+        "the candidate's session met the baseline's agent cleaning up: {stderr}"
+    );
+    let routed = cluster.routed();
+    assert!(
+        routed
+            .iter()
+            .any(|r| r.to == "deployed" && r.tag.is_some() && !r.is_load()),
+        "probes were answered by the deployed copy before the steal took effect"
+    );
+    let load: Vec<_> = routed.iter().filter(|r| r.is_load()).collect();
+    assert!(load.len() > 700, "{} load requests", load.len());
+    for r in &load {
+        assert_eq!(
+            Some(&r.to),
+            r.tag.as_ref(),
+            "a tagged load request reached {}",
+            r.to
+        );
+    }
+    // Independently of the proxy's log: the deployed copy saw no request of the load.
+    let seen = cluster.deployed.seen();
+    assert!(
+        seen.iter().all(|r| r
+            .header("x-verifier-seq")
+            .is_none_or(|s| s.parse::<u64>().is_err())),
+        "the deployed copy served tagged load requests"
+    );
+}
+
+#[test]
+fn a_session_that_never_comes_is_never_a_reject() {
+    let _serial = crate::util::one_at_a_time();
+    let f = Fixture::new();
+    let cluster = Cluster::start();
+    let cfg = filtered(f.dir.path());
+    // The baseline's agent cleans up for 8 s, longer than the 2 s start budget: the candidate
+    // never gets a session.
+    let env = [(CLEANUP, "8000")];
+    let budget = ["--start-timeout", "2s"];
+    let (code, json, stderr) = verify_mirrord_with(&f, &cluster, &cfg, &budget, &env);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(json["verdict"], "inconclusive", "{json:#}");
+    assert_eq!(
+        json["reasons"][0]["code"], "backend_unavailable",
+        "{json:#}"
+    );
+    let feedback = json["feedback"].as_str().unwrap();
+    assert!(
+        feedback.starts_with("Nothing to change in the patch")
+            && feedback.contains("Detected dirty iptables"),
+        "{feedback}"
+    );
+    // At once again: now the baseline meets that agent, and nothing can be measured.
+    let (code, _, stderr) = verify_mirrord_with(&f, &cluster, &cfg, &budget, &env);
+    assert_eq!(code, 69, "{stderr}");
+    assert!(
+        stderr.contains("the baseline could not be measured")
+            && stderr.contains("within --start-timeout 2s")
+            && stderr.contains("Detected dirty iptables"),
+        "{stderr}"
+    );
+    assert_eq!(f.worktrees(), 1);
+}
+
+#[test]
+fn the_recipe_s_config_runs_with_other_ports_local_and_toml_and_yaml_are_read() {
+    let _serial = crate::util::one_at_a_time();
+    let f = Fixture::new();
+    let cluster = Cluster::start();
+    // MetalBear's post, verbatim.
+    let recipe = config(
+        f.dir.path(),
+        "recipe.json",
+        json!({"feature":{"network":{"incoming":{"mode":"steal","http_filter":{"header_filter":"^X-Verifier-Run: {{ key }}$","ports":[8080]}}}}}),
+    );
+    let (code, json, stderr) = verify_mirrord(&f, &cluster, &recipe, &[]);
+    assert_eq!((code, &json["verdict"]), (0, &json!("pass")), "{stderr}");
+    assert!(stderr.contains("sets incoming.ports to [8080]"), "{stderr}");
+    assert!(
+        json["notes"].as_array().unwrap().iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .contains("so that other ports stay local")),
+        "{json:#}"
+    );
+    let results = std::fs::read_dir(f.dir.path().join("results"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let copy: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(results.join("baseline.mirrord.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        copy["feature"]["network"]["incoming"]["ports"],
+        json!([8080])
+    );
+    // TOML and YAML configs, as mirrord reads them: both arms get their session and route.
+    let dir = f.dir.path();
+    let toml = dir.join("verifier.toml");
+    std::fs::write(&toml, "[target]\npath = \"deployment/checkout\"\n[feature.network.incoming]\nmode = \"steal\"\n[feature.network.incoming.http_filter]\nheader_filter = \"^x-verifier-run: {{ key }}$\"\n").unwrap();
+    let yaml = dir.join("verifier.yaml");
+    std::fs::write(&yaml, "target:\n  path: deployment/checkout\nfeature:\n  network:\n    incoming:\n      mode: steal\n      http_filter:\n        header_filter: \"^x-verifier-run: {{ key }}$\"\n").unwrap();
+    for cfg in [&toml, &yaml] {
+        let shown = cfg.display().to_string();
+        let (code, json, stderr) = verify_mirrord(&f, &cluster, &shown, &["--repro", "true"]);
+        assert_eq!(
+            (code, &json["outcome"]),
+            (2, &json!("not_reproduced")),
+            "{shown}: {stderr}"
+        );
+        assert_eq!(stderr.matches(": ready in").count(), 2, "{stderr}");
+    }
+    // A YAML steal without a filter is refused, with the corrected config.
+    std::fs::write(&yaml, "feature:\n  network:\n    incoming: steal\n").unwrap();
+    let (code, _, stderr) = verify_mirrord(&f, &cluster, &yaml.display().to_string(), &[]);
+    assert_eq!(code, 64, "{stderr}");
+    assert!(
+        stderr.contains("corrected config:")
+            && stderr.contains("\"header_filter\": \"^x-verifier-run: {{ key }}$\""),
+        "{stderr}"
+    );
 }

@@ -3,7 +3,6 @@
 
 use crate::util::{binary, s};
 use fixproof::demo::bundle::{CASES, create_repo};
-use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -392,65 +391,6 @@ read -r _ status _ <&3; echo "status $status"; [ "$status" != 500 ]"#;
         &checkout(),
     );
     assert_eq!((code, json["outcome"].as_str()), (1, Some("still_failing")));
-}
-
-#[test]
-fn ctrl_c_stops_everything_and_leaves_nothing() {
-    let _serial = crate::util::one_at_a_time();
-    let f = Fixture::new();
-    let pids = f.dir.path().join("pids");
-    let command = format!(
-        "echo $$ >> {}; exec {} demo-service checkout",
-        pids.display(),
-        env!("CARGO_BIN_EXE_fixproof")
-    );
-    let mut args: Vec<String> = [
-        "verify",
-        "--scenario",
-        &f.path("checkout-errors.json"),
-        "--repo",
-        &f.path("repo"),
-        "--duration",
-        "60s",
-        "--results-dir",
-        &f.path("results"),
-        "--patch",
-        &f.path("guard-address.diff"),
-    ]
-    .iter()
-    .map(|a| a.to_string())
-    .collect();
-    args.extend(["--".into(), "sh".into(), "-c".into(), command]);
-    let mut child = binary()
-        .args(&args)
-        .env(
-            "FIXPROOF_DEMO_PRICING",
-            format!("127.0.0.1:{}", f.pricing.1),
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !pids.exists() {
-        assert!(Instant::now() < deadline, "the service never started");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(Duration::from_secs(2));
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
-    for pid in std::fs::read_to_string(&pids).unwrap().lines() {
-        assert!(
-            !Path::new(&format!("/proc/{pid}")).exists()
-                || std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                    .unwrap_or_default()
-                    .contains(") Z"),
-            "service {pid} outlived fixproof"
-        );
-    }
-    assert_eq!(f.worktrees(), 1, "worktrees left behind");
 }
 
 #[test]
