@@ -9,11 +9,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-/// `verify` of one patch for 60 s, each service's pid appended to `pids` as it starts.
-fn start(f: &Fixture, pids: &Path) -> Child {
+/// `verify` of one patch for 60 s, each service's pid appended to `pids` as it starts; a
+/// `stubborn` service ignores SIGTERM, so that its teardown waits out the grace period.
+fn start(f: &Fixture, pids: &Path, stubborn: bool) -> Child {
     let command = format!(
-        "echo $$ >> {}; exec {} demo-service checkout",
+        "echo $$ >> {}; {}exec {} demo-service checkout",
         pids.display(),
+        if stubborn { "trap '' TERM; " } else { "" },
         env!("CARGO_BIN_EXE_fixproof")
     );
     binary()
@@ -76,7 +78,7 @@ fn sigint_sigterm_and_sighup_stop_everything_with_their_exit_codes() {
         (libc::SIGHUP, 129),
     ] {
         let pids = pids_file(&f, &format!("pids-{sig}"));
-        let child = start(&f, &pids);
+        let child = start(&f, &pids, false);
         mid_load(&pids);
         signal(&child, sig);
         let out = child.wait_with_output().unwrap();
@@ -91,13 +93,14 @@ fn sigint_sigterm_and_sighup_stop_everything_with_their_exit_codes() {
         services_gone(&pids, Duration::from_secs(1));
         assert_eq!(f.worktrees(), 1, "signal {sig}: worktrees left behind");
     }
-    // A second signal does not wait for the teardown.
+    // A second signal does not wait for the teardown (here the grace period of a service
+    // that ignores SIGTERM).
     let pids = pids_file(&f, "pids-twice");
-    let child = start(&f, &pids);
+    let child = start(&f, &pids, true);
     mid_load(&pids);
     signal(&child, libc::SIGTERM);
     // Pending together, the kernel would deliver the lower-numbered SIGINT first.
-    std::thread::sleep(Duration::from_millis(200));
+    std::thread::sleep(Duration::from_millis(500));
     signal(&child, libc::SIGINT);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -114,7 +117,7 @@ fn a_fixproof_killed_outright_leaves_no_service_and_its_worktrees_go_with_the_ne
     let _serial = crate::util::one_at_a_time();
     let f = Fixture::new();
     let pids = pids_file(&f, "pids");
-    let mut child = start(&f, &pids);
+    let mut child = start(&f, &pids, false);
     mid_load(&pids);
     signal(&child, libc::SIGKILL);
     child.wait().unwrap();
