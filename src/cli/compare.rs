@@ -8,28 +8,16 @@
 //! only one arm has (arms from different scenarios).
 
 use super::Failure;
+use super::present::{self, Format};
 use crate::exit_code;
 use crate::load::RunArtifact;
-use crate::report::{Document, text};
 use crate::verdict::samples::{check_unit, parse_samples};
 use crate::verdict::{
-    Arm, Decision, ErrorClasses, ExprError, Settings, Spec, VerdictError, compare, parse_guard,
-    parse_slo, rank,
+    Arm, ErrorClasses, ExprError, Outcome, Settings, Spec, VerdictError, compare, parse_guard,
+    parse_slo,
 };
-use clap::{Args, ValueEnum};
-use std::io::{IsTerminal, Write};
+use clap::Args;
 use std::path::{Path, PathBuf};
-
-/// Output formats of `compare`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// The verdict JSON (schema_version 1).
-    Json,
-    /// An aligned terminal summary.
-    Text,
-    /// Markdown for a pull-request comment.
-    Markdown,
-}
 
 /// The flags of `fixproof compare`.
 #[derive(Debug, Args)]
@@ -87,41 +75,15 @@ pub fn run(args: CompareArgs) -> Result<i32, Failure> {
         .iter()
         .map(|path| load_arm(path, "candidate", unit))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut verdicts = candidates
+    let verdicts = candidates
         .iter()
         .map(|c| compare(&baseline, c, &spec, &settings).map_err(failure))
         .collect::<Result<Vec<_>, _>>()?;
-    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
-        Format::Text
-    } else {
-        Format::Json
-    });
-    let document = if verdicts.len() == 1 {
-        Document::Verdict(Box::new(verdicts.remove(0)))
-    } else {
-        Document::Comparison(rank(verdicts))
-    };
-    let output = match (format, &document) {
-        (Format::Json, Document::Verdict(v)) => {
-            serde_json::to_string_pretty(v).expect("a verdict serializes")
-        }
-        (Format::Json, Document::Comparison(c)) => {
-            serde_json::to_string_pretty(c).expect("a comparison serializes")
-        }
-        (Format::Markdown, d) => d.to_markdown(),
-        (Format::Text, d) => d.to_text(std::io::stdout().is_terminal() && text::use_color_env()),
-    };
-    // A person watching gets the summary beside machine-readable output.
-    if format != Format::Text && std::io::stderr().is_terminal() {
-        eprintln!("{}", document.to_text(text::use_color()).trim_end());
-    }
-    // A closed pipe (`| head`) is not an error of the comparison.
-    let _ = writeln!(std::io::stdout().lock(), "{}", output.trim_end());
-    let decision = match &document {
-        Document::Verdict(v) => v.verdict,
-        Document::Comparison(c) => c.best(),
-    };
-    Ok(exit_for(decision))
+    Ok(present::print(
+        &Outcome::of_verdicts(verdicts),
+        args.format,
+        false,
+    ))
 }
 
 /// Parses the expressions; an error names the flag and points at the offending character.
@@ -140,25 +102,8 @@ fn spec(slos: &[String], guards: &[String]) -> Result<Spec, Failure> {
     })
 }
 
-fn exit_for(decision: Decision) -> i32 {
-    match decision {
-        Decision::Pass => exit_code::OK,
-        Decision::Reject => exit_code::REJECT,
-        Decision::Inconclusive => exit_code::INCONCLUSIVE,
-    }
-}
-
 fn failure(e: VerdictError) -> Failure {
-    let code = match e {
-        VerdictError::UnknownRequestName { .. } | VerdictError::NoRequestNames { .. } => {
-            exit_code::USAGE
-        }
-        VerdictError::Histogram { .. }
-        | VerdictError::Samples { .. }
-        | VerdictError::RequestNameInOneArm { .. } => exit_code::DATA,
-        VerdictError::Stats { .. } => exit_code::INTERNAL,
-    };
-    Failure::new(code, e)
+    Failure::new(e.exit_code(), e)
 }
 
 /// Reads a run artifact (a JSON object) or a sample file (anything else).

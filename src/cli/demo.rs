@@ -2,15 +2,16 @@
 //! downstream, verifies every bundled patch with the local backend, prints a table and exits 0
 //! only when every verdict is the expected one.
 
-use super::judge::{self, JudgeSettings};
-use super::{Failure, output};
+use super::{Failure, output, present};
 use crate::demo::bundle::{CASES, Case, create_repo};
 use crate::demo::service::PRICING_ENV;
 use crate::exit_code;
 use crate::orchestrate::process::{Launch, ServiceProcess, free_port};
-use crate::orchestrate::{ArmOrder, ArmSettings, Backend, DriverKnobs, Shutdown, VerifyPlan};
+use crate::orchestrate::{
+    ArmOrder, ArmSettings, Backend, DriverKnobs, Hooks, Shutdown, VerifyPlan,
+};
 use crate::scenario::Scenario;
-use crate::verdict::Verdict;
+use crate::verdict::{Settings, Spec, Verdict};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -62,6 +63,7 @@ pub async fn run(args: DemoArgs) -> Result<i32, Failure> {
     );
     let shutdown = Shutdown::listen("stopping the load and the services")
         .map_err(|e| internal(e.to_string()))?;
+    let hooks = Hooks::new(shutdown, std::sync::Arc::new(present::Stderr));
     let mut rows = Vec::new();
     // A build without the kafka feature skips the Kafka case.
     let cases = CASES
@@ -75,7 +77,7 @@ pub async fn run(args: DemoArgs) -> Result<i32, Failure> {
             pricing_port,
             &results,
             &args,
-            &shutdown,
+            &hooks,
         )
         .await;
         match outcome {
@@ -136,7 +138,7 @@ async fn run_case(
     pricing_port: u16,
     results: &Path,
     args: &DemoArgs,
-    shutdown: &std::sync::Arc<Shutdown>,
+    hooks: &std::sync::Arc<Hooks>,
 ) -> Result<Vec<Verdict>, Failure> {
     eprintln!("\n== {}: {} ==", case.name, case.alert);
     let mut scenario = Scenario::from_slice(
@@ -196,35 +198,23 @@ async fn run_case(
         },
         order: ArmOrder::Sequential,
         repro: None,
+        spec: Spec::parse(&scenario.slo, &scenario.guards)
+            .map_err(|e| internal(format!("bundled scenario: {e}")))?,
+        judge: Settings::default(),
         scenario,
     };
     std::fs::create_dir_all(&results).map_err(|e| internal(e.to_string()))?;
-    let run = crate::orchestrate::verify::run(&plan, shutdown)
+    let outcome = crate::orchestrate::verify(&plan, hooks)
         .await
         .map_err(|e| match e {
-            crate::orchestrate::VerifyError::Stopped(signal) => Failure::new(signal.exit_code(), e),
+            crate::orchestrate::VerifyError::Stopped(_) => Failure::new(e.exit_code(), e),
             _ => Failure::new(exit_code::UNAVAILABLE, e),
         })?;
-    let settings = JudgeSettings {
-        slos: &plan.scenario.slo,
-        guards: &plan.scenario.guards,
-        confidence: 0.95,
-        errors: "5xx",
-        repro: None,
-    };
-    let judged = judge::judge_run(&run, &settings, &results)?;
-    let summary = judged.document.as_ref().map_or_else(
-        || judged.text.clone(),
-        |d| d.to_text(crate::report::text::use_color()),
-    );
+    crate::report::publish(&outcome, &results)
+        .map_err(|(path, e)| internal(format!("cannot write {}: {e}", path.display())))?;
+    let summary = crate::report::to_text(&outcome, crate::report::text::use_color());
     eprintln!("{}", summary.trim_end());
-    let verdicts = match serde_json::from_str::<crate::verdict::Comparison>(&judged.json) {
-        Ok(comparison) => comparison.verdicts,
-        Err(_) => vec![
-            serde_json::from_str::<Verdict>(&judged.json).map_err(|e| internal(e.to_string()))?,
-        ],
-    };
-    Ok(verdicts)
+    Ok(outcome.verdicts().into_iter().cloned().collect())
 }
 
 /// An embedded broker with a topic per arm for a Kafka scenario, and the arms' Kafka settings.

@@ -6,12 +6,12 @@ mod demo;
 mod demo_service;
 mod flags;
 mod import;
-mod judge;
 #[cfg(feature = "kafka")]
 mod kafka;
 mod load;
 mod output;
 pub mod parse;
+mod present;
 mod progress;
 mod record;
 mod report;

@@ -1,6 +1,7 @@
-//! `fixproof report VERDICT.json`: renders a verdict (or several candidates' comparison) that
-//! `compare` or `verify` wrote, as HTML, Markdown or terminal text, to stdout or `-o FILE`.
-//! The HTML plots read the run artifacts the verdict names, relative to the verdict's folder.
+//! `fixproof report VERDICT.json`: renders an outcome that `compare` or `verify` wrote (one
+//! verdict, a ranking of several candidates, or repro verdicts), as HTML, Markdown or terminal
+//! text, to stdout or `-o FILE`. The HTML plots read the run artifacts the verdict names,
+//! relative to the verdict's folder.
 //!
 //! Exit codes: 0 when the report was written (whatever the verdict says), 65 for a file that
 //! is not a verdict or comparison, 70 when the output cannot be written.
@@ -8,7 +9,8 @@
 use super::Failure;
 use crate::exit_code;
 use crate::load::artifact::write_atomically;
-use crate::report::{Document, text};
+use crate::report::text;
+use crate::verdict::Outcome;
 use clap::{Args, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -60,7 +62,7 @@ fn default_format(output: Option<&Path>, terminal: bool) -> ReportFormat {
 ///
 /// # Errors
 /// 65 naming the file when it is not readable or not a verdict.
-pub fn read_document(path: &Path) -> Result<Document, Failure> {
+pub fn read_outcome(path: &Path) -> Result<Outcome, Failure> {
     let shown = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| {
         Failure::new(
@@ -68,13 +70,13 @@ pub fn read_document(path: &Path) -> Result<Document, Failure> {
             anyhow::anyhow!("{shown}: cannot read it: {e}"),
         )
     })?;
-    Document::from_json(&text)
-        .map_err(|m| Failure::new(exit_code::DATA, anyhow::anyhow!("{shown}: {m}")))
+    Outcome::from_json(&text)
+        .map_err(|e| Failure::new(exit_code::DATA, anyhow::anyhow!("{shown}: {e}")))
 }
 
 /// Runs the command.
 pub fn run(args: ReportArgs) -> Result<i32, Failure> {
-    let document = read_document(&args.verdict)?;
+    let outcome = read_outcome(&args.verdict)?;
     let terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let format = args
         .format
@@ -85,9 +87,9 @@ pub fn run(args: ReportArgs) -> Result<i32, Failure> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let body = match format {
-        ReportFormat::Html => document.to_html(dir),
-        ReportFormat::Markdown => document.to_markdown(),
-        ReportFormat::Text => document.to_text(terminal && text::use_color_env()),
+        ReportFormat::Html => crate::report::to_html(&outcome, dir),
+        ReportFormat::Markdown => crate::report::to_markdown(&outcome),
+        ReportFormat::Text => crate::report::to_text(&outcome, terminal && text::use_color_env()),
     };
     match &args.output {
         Some(path) => write_atomically(path, body.as_bytes()).map_err(|e| {

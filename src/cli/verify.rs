@@ -3,16 +3,18 @@
 
 use super::flags::DriveFlags;
 use super::parse::{self, RateArg};
-use super::{Failure, judge, output};
+use super::{Failure, output, present};
 use crate::exit_code;
 use crate::orchestrate::mirrord::MirrordOptions;
 use crate::orchestrate::runaway::Brake;
 use crate::orchestrate::{
-    ArmOrder, ArmSettings, Backend, DriverKnobs, Patch, Shutdown, VerifyError, VerifyPlan,
+    ArmOrder, ArmSettings, Backend, DriverKnobs, Hooks, Patch, Shutdown, VerifyPlan,
 };
 use crate::scenario::{Overrides, Scenario, Target};
+use crate::verdict::{ErrorClasses, Settings, Spec};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -144,7 +146,7 @@ pub struct VerifyArgs {
     pub grace: Duration,
     /// Output format of the verdict on stdout.
     #[arg(long, value_enum)]
-    pub format: Option<judge::Format>,
+    pub format: Option<present::Format>,
     /// The command that starts the service in its working copy.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -191,7 +193,7 @@ pub async fn run(args: VerifyArgs) -> Result<i32, Failure> {
         // Refused before anything is made; `orchestrate::verify::run` checks it again.
         budget
             .check(&plan.knobs)
-            .map_err(|e| Failure::new(exit_code::USAGE, e))?;
+            .map_err(|e| Failure::new(e.exit_code(), e))?;
     }
     let results = plan.settings.results_dir.clone();
     std::fs::create_dir_all(&results).map_err(|e| {
@@ -215,36 +217,21 @@ pub async fn run(args: VerifyArgs) -> Result<i32, Failure> {
     }
     let shutdown = Shutdown::listen("stopping the load and the services")
         .map_err(|e| Failure::new(exit_code::INTERNAL, e))?;
-    let run = crate::orchestrate::verify::run(&plan, &shutdown)
+    let hooks = Hooks::new(shutdown, Arc::new(present::Stderr));
+    let outcome = crate::orchestrate::verify(&plan, &hooks)
         .await
-        .map_err(|e| match e {
-            VerifyError::Workspace(
-                crate::orchestrate::workspace::WorkspaceError::PatchDoesNotApply { .. },
-            ) => Failure::new(exit_code::DATA, e),
-            VerifyError::Workspace(crate::orchestrate::workspace::WorkspaceError::GitMissing(
-                _,
-            )) => Failure::new(exit_code::UNAVAILABLE, e),
-            VerifyError::Workspace(crate::orchestrate::workspace::WorkspaceError::Patch(_)) => {
-                Failure::new(exit_code::DATA, e)
-            }
-            VerifyError::Workspace(_) => Failure::new(exit_code::USAGE, e),
-            VerifyError::Mirrord(crate::orchestrate::mirrord::MirrordError::Missing { .. }) => {
-                Failure::new(exit_code::UNAVAILABLE, e)
-            }
-            VerifyError::Mirrord(_) => Failure::new(exit_code::USAGE, e),
-            VerifyError::Baseline { .. } => Failure::new(exit_code::UNAVAILABLE, e),
-            VerifyError::Cap(_) => Failure::new(exit_code::USAGE, e),
-            VerifyError::Stopped(signal) => Failure::new(signal.exit_code(), e),
-        })?;
-    let settings = judge::JudgeSettings {
-        slos: &plan.scenario.slo,
-        guards: &plan.scenario.guards,
-        confidence: args.confidence,
-        errors: &args.errors,
-        repro: plan.repro.as_deref(),
-    };
-    let judged = judge::judge_run(&run, &settings, &results)?;
-    judge::emit(&judged, args.format, &results)
+        .map_err(|e| Failure::new(e.exit_code(), e))?;
+    crate::report::publish(&outcome, &results).map_err(|(path, e)| {
+        Failure::new(
+            exit_code::INTERNAL,
+            anyhow::anyhow!("cannot write {}: {e}", path.display()),
+        )
+    })?;
+    eprintln!(
+        "fixproof: verdict.json, report.md and report.html are in {}",
+        results.display()
+    );
+    Ok(present::print(&outcome, args.format, true))
 }
 
 fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
@@ -288,13 +275,14 @@ fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
         )));
     }
     // Bad expressions are found before anything runs, not after every arm has.
-    let spec = crate::verdict::Spec::parse(&scenario.slo, &scenario.guards)
-        .map_err(|e| usage(e.to_string()))?;
-    let alpha = crate::verdict::Settings {
+    let spec = Spec::parse(&scenario.slo, &scenario.guards).map_err(|e| usage(e.to_string()))?;
+    let errors = ErrorClasses::parse(&args.errors).map_err(|m| usage(format!("--errors: {m}")))?;
+    let judge = Settings {
         confidence: args.confidence,
-        ..crate::verdict::Settings::default()
-    }
-    .alpha();
+        errors,
+        ..Settings::default()
+    };
+    let alpha = judge.alpha();
     let backend = match args.backend {
         BackendArg::Local => Backend::Local,
         BackendArg::Mirrord => {
@@ -375,5 +363,7 @@ fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
         },
         repro: args.repro.clone(),
         scenario,
+        spec,
+        judge,
     })
 }

@@ -4,7 +4,7 @@
 //! Each arm's blocks are then pooled into one artifact (`load::pool`).
 
 use super::arm::{self, ArmFailure, ArmSpec, Role, StartedArm};
-use super::signal::Shutdown;
+use super::events::Hooks;
 use super::verify::{ArmResult, Measured, VerifyPlan, artifact_path};
 use crate::load::{RunArtifact, pool};
 use std::sync::Arc;
@@ -13,11 +13,11 @@ pub(super) async fn run(
     plan: &VerifyPlan,
     specs: &[ArmSpec],
     blocks: usize,
-    shutdown: &Arc<Shutdown>,
+    hooks: &Arc<Hooks>,
 ) -> Vec<ArmResult> {
     let mut arms: Vec<Result<StartedArm, ArmFailure>> = Vec::with_capacity(specs.len());
     for spec in specs {
-        let started = arm::start(spec, &plan.settings, shutdown).await;
+        let started = arm::start(spec, &plan.settings, hooks).await;
         let baseline_failed = spec.role == Role::Baseline && started.is_err();
         arms.push(started);
         if baseline_failed {
@@ -29,7 +29,7 @@ pub(super) async fn run(
     let mut done = vec![false; arms.len()];
     let baseline_up = arms.first().is_some_and(Result::is_ok);
     for block in 0..blocks.max(1) {
-        if !baseline_up || shutdown.is_stopping() {
+        if !baseline_up || hooks.is_stopping() {
             break;
         }
         let scenario = block_scenario(plan, blocks, block);
@@ -38,7 +38,7 @@ pub(super) async fn run(
                 continue;
             };
             let path = artifact_path(plan, &format!("{}.block{}", arm.spec.label, block + 1));
-            match arm::drive(arm, &scenario, &plan.knobs, &path, shutdown).await {
+            match arm::drive(arm, &scenario, &plan.knobs, &path, hooks).await {
                 Ok((artifact, _)) => {
                     // An arm stopped on purpose (its error rate ran away) runs no more blocks.
                     done[i] = artifact.run.stopped.is_some();
@@ -54,7 +54,7 @@ pub(super) async fn run(
             Err(failure) => (None, Err(failure)),
             Ok(arm) => {
                 let spec = arm.spec.clone();
-                arm::stop(arm, plan.settings.grace, shutdown).await;
+                arm::stop(arm, plan.settings.grace, hooks).await;
                 let outcome = match failure {
                     Some(failure) => Err(failure),
                     None => pooled(plan, &spec, &blocks),

@@ -1,10 +1,10 @@
 //! One arm: start the service in its working copy through the backend, wait until it is
 //! ready, drive the scenario at it with the arm's key as the tag, and tear it down.
 
+use super::events::{Event, Hooks};
 pub use super::kafka_settings::{KafkaArms, SplitWatch};
 use super::mirrord::MirrordOptions;
 use super::process::{Ended, ServiceProcess};
-use super::signal::Shutdown;
 pub use super::start::start;
 use crate::load::{LoadConfig, PreparedRun, RunArtifact, Tag};
 use crate::scenario::{Scenario, Target};
@@ -154,7 +154,7 @@ pub async fn drive(
     scenario: &Scenario,
     knobs: &DriverKnobs,
     artifact_path: &std::path::Path,
-    shutdown: &Shutdown,
+    hooks: &Hooks,
 ) -> Result<(RunArtifact, PathBuf), ArmFailure> {
     let mut scenario = scenario.clone();
     scenario.target = Some(arm.target.clone());
@@ -174,7 +174,7 @@ pub async fn drive(
     let prepared = PreparedRun::new(config)
         .await
         .map_err(|e| ArmFailure::Load(e.to_string()))?;
-    shutdown.watch_load(prepared.stop_signal());
+    hooks.watch_load(prepared.stop_signal());
     let watch = knobs.brake.map(|brake| {
         let (progress, stop) = (prepared.progress(), prepared.stop_signal());
         // The live counters include the warm-up; the requests the verdict needs come after it.
@@ -197,25 +197,7 @@ pub async fn drive(
     };
     let artifact = artifact.map_err(|e| ArmFailure::Load(e.to_string()))?;
     let path = artifact_path.to_path_buf();
-    let c = &artifact.counts;
-    eprintln!(
-        "  {}: {} requests at {}/s, p99 {:.1} ms, {} errors, {} 5xx{}",
-        arm.spec.label,
-        c.sent,
-        artifact.validity.achieved_rate_per_s,
-        artifact.latency.summary.p99_us as f64 / 1000.0,
-        c.errors.total(),
-        c.status
-            .iter()
-            .filter(|(code, _)| code.starts_with('5'))
-            .map(|(_, n)| n)
-            .sum::<u64>(),
-        if artifact.validity.valid {
-            String::new()
-        } else {
-            format!(" (invalid: {})", artifact.validity.problems.join("; "))
-        }
-    );
+    hooks.emit(measured(&arm.spec.label, &artifact));
     artifact
         .write(&path)
         .map_err(|e| ArmFailure::Load(e.to_string()))?;
@@ -226,15 +208,39 @@ pub async fn drive(
         });
     }
     if let Some(ran) = ran_away {
-        eprintln!("  {}: {ran}", arm.spec.label);
+        hooks.emit(Event::Stopped {
+            arm: arm.spec.label.clone(),
+            message: ran.to_string(),
+        });
     }
     Ok((artifact, path))
 }
 
+/// The event of an arm's measured run.
+pub fn measured(label: &str, artifact: &RunArtifact) -> Event {
+    let c = &artifact.counts;
+    Event::Measured {
+        arm: label.to_string(),
+        requests: c.sent,
+        rate_per_s: artifact.validity.achieved_rate_per_s,
+        p99_ms: artifact.latency.summary.p99_us as f64 / 1000.0,
+        errors: c.errors.total(),
+        status_5xx: c
+            .status
+            .iter()
+            .filter(|(code, _)| code.starts_with('5'))
+            .map(|(_, n)| n)
+            .sum::<u64>(),
+        problems: artifact.validity.problems.clone(),
+    }
+}
+
 /// Tears the arm's service down.
-pub async fn stop(arm: StartedArm, grace: Duration, shutdown: &Arc<Shutdown>) -> Ended {
+pub async fn stop(arm: StartedArm, grace: Duration, hooks: &Arc<Hooks>) -> Ended {
     let pgid = arm.process.pgid();
+    let arm_label = arm.spec.label.clone();
     let ended = arm.process.shutdown(grace).await;
-    shutdown.forget_group(pgid);
+    hooks.forget_group(pgid);
+    hooks.emit(Event::ArmEnded { arm: arm_label });
     ended
 }

@@ -7,7 +7,7 @@
 //! appeared after the arm's session began (never the `-fallback-` topic of the deployed app).
 
 use super::arm::{ArmFailure, ArmSettings, KafkaArms, Role, StartedArm};
-use super::signal::Shutdown;
+use super::events::{Event, Hooks};
 use crate::kafka::broker::TopicSpec;
 use crate::kafka::lag::{matching_topics, sample_for};
 use crate::kafka::{Broker, KafkaError, LagConfig, LagProbe, MessageShape, ProduceConfig, produce};
@@ -83,7 +83,12 @@ const FORWARD_WAIT: Duration = Duration::from_secs(10);
 /// temporary topic, so that the session does not end with tagged messages still to forward
 /// (those would go to the deployed consumer). If some never arrive, the artifact says so and
 /// is invalid: the lag it measured misses them.
-async fn await_forwarding(label: &str, mut probe: LagProbe, artifact: &mut RunArtifact) {
+async fn await_forwarding(
+    label: &str,
+    mut probe: LagProbe,
+    artifact: &mut RunArtifact,
+    hooks: &Hooks,
+) {
     let delivered = artifact
         .kafka
         .as_ref()
@@ -106,7 +111,10 @@ async fn await_forwarding(label: &str, mut probe: LagProbe, artifact: &mut RunAr
             "only {forwarded} of the {delivered} tagged messages reached the session's topic within {} s: the rest may reach the deployed consumer, and the lag misses them",
             FORWARD_WAIT.as_secs()
         );
-        eprintln!("  {label}: warning: {problem}");
+        hooks.emit(Event::Warning {
+            arm: label.to_string(),
+            message: problem.clone(),
+        });
         artifact.validity.valid = false;
         artifact.validity.problems.push(problem);
     }
@@ -122,7 +130,7 @@ pub async fn drive(
     scenario: &Scenario,
     kafka: &KafkaArms,
     results: &Path,
-    shutdown: &Arc<Shutdown>,
+    hooks: &Arc<Hooks>,
 ) -> Result<(RunArtifact, PathBuf), ArmFailure> {
     let load = |e: String| ArmFailure::Load(e);
     let (k, bootstrap) = (&kafka.scenario, kafka.bootstrap.as_str());
@@ -165,7 +173,7 @@ pub async fn drive(
     })
     .map_err(|e| load(e.to_string()))?;
     // Set by the first signal, as the HTTP load's stop is.
-    let stop = shutdown.flag();
+    let stop = hooks.flag();
     let total = scenario.load.warmup + scenario.load.duration;
     let steady = k.steady_after.unwrap_or(scenario.load.warmup);
     let sampled = sample_for(probe, total, steady, Arc::clone(&stop));
@@ -173,7 +181,7 @@ pub async fn drive(
     let mut artifact = artifact.map_err(|e| load(e.to_string()))?;
     let (probe, series) = series.map_err(|e| load(e.to_string()))?;
     if kafka.split.is_some() {
-        await_forwarding(&arm.spec.label, probe, &mut artifact).await;
+        await_forwarding(&arm.spec.label, probe, &mut artifact, hooks).await;
     }
     if let Some(section) = artifact.kafka.as_mut() {
         section.lag = Some(series);

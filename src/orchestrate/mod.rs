@@ -12,10 +12,14 @@
 
 mod alternate;
 pub mod arm;
+mod budget;
+pub mod events;
+mod judging;
 #[cfg(feature = "kafka")]
 pub mod kafka_arm;
 mod kafka_settings;
 pub mod mirrord;
+mod mirrord_arms;
 pub mod mirrord_config;
 pub mod patch;
 pub mod process;
@@ -33,6 +37,8 @@ pub mod watchdog;
 pub mod workspace;
 
 pub use arm::{ArmFailure, ArmSettings, Backend, DriverKnobs, KafkaArms, SplitWatch};
+pub use budget::Budget;
+pub use events::{Event, Events, Hooks, Silent};
 pub use patch::Patch;
 pub use signal::Shutdown;
-pub use verify::{ArmOrder, ArmResult, Budget, Measured, VerifyError, VerifyPlan, VerifyRun};
+pub use verify::{ArmOrder, ArmResult, Measured, VerifyError, VerifyPlan, VerifyRun, verify};

@@ -19,10 +19,10 @@
 //! service's own loopback port, the answer is proof enough.
 
 use super::arm::{ArmFailure, ArmSettings, ArmSpec, Backend, KafkaArms, StartedArm};
+use super::events::{Event, Hooks};
 use super::mirrord;
 use super::process::{Launch, ServiceProcess, free_port};
 use super::route::Sockets;
-use super::signal::Shutdown;
 use crate::load::{Tag, probe};
 use crate::scenario::Target;
 use std::time::{Duration, Instant};
@@ -104,17 +104,21 @@ impl From<ArmFailure> for Attempt {
 pub async fn start(
     spec: &ArmSpec,
     settings: &ArmSettings,
-    shutdown: &Shutdown,
+    hooks: &Hooks,
 ) -> Result<StartedArm, ArmFailure> {
     let budget_end = Instant::now() + settings.start_timeout;
+    hooks.emit(Event::ArmStarted {
+        arm: spec.label.clone(),
+        key: spec.key.clone(),
+    });
     let mut backoff = Duration::from_millis(500);
     for attempt in 1u32.. {
-        let (message, tail) = match once(spec, settings, shutdown, budget_end).await {
+        let (message, tail) = match once(spec, settings, hooks, budget_end).await {
             Ok(started) => return Ok(started),
             Err(Attempt::Failed(failure)) => return Err(failure),
             Err(Attempt::Retry { message, tail }) => (message, tail),
         };
-        if shutdown.is_stopping() {
+        if hooks.is_stopping() {
             return Err(ArmFailure::Interrupted);
         }
         if Instant::now() + backoff >= budget_end {
@@ -126,15 +130,15 @@ pub async fn start(
                 tail,
             });
         }
-        eprintln!(
-            "  {}: {message}; retrying in {:.1}s (attempt {})",
-            spec.label,
-            backoff.as_secs_f64(),
-            attempt + 1
-        );
+        hooks.emit(Event::Retrying {
+            arm: spec.label.clone(),
+            message,
+            after_s: backoff.as_secs_f64(),
+            attempt: attempt + 1,
+        });
         tokio::select! {
             () = tokio::time::sleep(backoff) => {}
-            _ = shutdown.requested() => return Err(ArmFailure::Interrupted),
+            _ = hooks.requested() => return Err(ArmFailure::Interrupted),
         }
         backoff = (backoff * 2).min(Duration::from_secs(8));
     }
@@ -145,7 +149,7 @@ pub async fn start(
 async fn once(
     spec: &ArmSpec,
     settings: &ArmSettings,
-    shutdown: &Shutdown,
+    hooks: &Hooks,
     budget_end: Instant,
 ) -> Result<StartedArm, Attempt> {
     let spawn_error = |message: String| ArmFailure::Spawn {
@@ -162,7 +166,7 @@ async fn once(
     let mut process = ServiceProcess::spawn(&launch, mirrord.then_some("Ready!"))
         .await
         .map_err(|e| spawn_error(e.to_string()))?;
-    shutdown.watch_group(process.pgid());
+    hooks.watch_group(process.pgid());
     let started = Instant::now();
     let target = match &settings.url {
         Some(url) => url.clone(),
@@ -179,19 +183,18 @@ async fn once(
         }
         // On the local backend the service's own port is driven: an answer is proof enough.
         let proof = mirrord || settings.url.is_some();
-        wait_ready(&mut process, &target, &tag, settings, shutdown, proof).await
+        wait_ready(&mut process, &target, &tag, settings, hooks, proof).await
     };
     if let Err(attempt) = ready.await {
-        shutdown.forget_group(process.pgid());
+        hooks.forget_group(process.pgid());
         return Err(attempt);
     }
-    eprintln!(
-        "  {}: ready in {:.1}s on {} (key {})",
-        spec.label,
-        started.elapsed().as_secs_f64(),
-        target.origin(),
-        spec.key
-    );
+    hooks.emit(Event::Ready {
+        arm: spec.label.clone(),
+        url: target.origin(),
+        key: spec.key.clone(),
+        after_s: started.elapsed().as_secs_f64(),
+    });
     Ok(StartedArm {
         spec: spec.clone(),
         process,
@@ -247,7 +250,7 @@ async fn wait_ready(
     target: &Target,
     tag: &Tag,
     settings: &ArmSettings,
-    shutdown: &Shutdown,
+    hooks: &Hooks,
     proof: bool,
 ) -> Result<(), Attempt> {
     let started = Instant::now();
@@ -262,7 +265,7 @@ async fn wait_ready(
     }
     let mut answered_elsewhere = 0u32;
     loop {
-        if shutdown.is_stopping() {
+        if hooks.is_stopping() {
             return Err(ArmFailure::Interrupted.into());
         }
         if let Some(code) = process.try_exited() {

@@ -1,14 +1,17 @@
 //! The verification loop: worktrees, then every arm (baseline first), in the order asked for,
-//! measured by the load driver or checked by a repro script. Judging the measurements is the
-//! caller's (the `verdict` module's) job; this module only runs things and cleans up.
+//! measured by the load driver or checked by a repro script, then judged (`verdict::judge`)
+//! into one [`Outcome`]. [`verify`] is the use case as a library function: the CLI, the demo
+//! and the MCP server call it and render what it returns and the events it emits.
 
 use super::arm::{self, ArmFailure, ArmSettings, ArmSpec, Backend, DriverKnobs, Role, StartedArm};
-use super::mirrord::{self, MirrordError};
+use super::budget::Budget;
+use super::events::{Event, Hooks};
+use super::mirrord::MirrordError;
 use super::patch::Patch;
-use super::signal::Shutdown;
 use super::workspace::{WorkspaceError, Workspaces};
 use crate::load::RunArtifact;
 use crate::scenario::Scenario;
+use crate::verdict::{Outcome, Settings, Spec, VerdictError};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -37,6 +40,10 @@ pub struct VerifyPlan {
     pub order: ArmOrder,
     /// `--repro CMD`: a script that fails while the bug is present, instead of the load test.
     pub repro: Option<String>,
+    /// The SLOs and guards the candidates are judged by.
+    pub spec: Spec,
+    /// How they are judged.
+    pub judge: Settings,
 }
 
 /// What an arm produced.
@@ -85,92 +92,48 @@ pub enum VerifyError {
     Cap(String),
     #[error("stopped by {}: the load was stopped, the services torn down and the worktrees removed", .0.name())]
     Stopped(super::signal::Signal),
+    #[error(transparent)]
+    Verdict(#[from] VerdictError),
 }
 
-/// What a verification sends to the target and the downstreams it shares.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Budget {
-    /// Arms: the baseline and every candidate.
-    pub arms: usize,
-    /// Arms driven at the same moment: all of them with `--arms concurrent`, else one.
-    pub at_once: usize,
-    /// One arm's plan.
-    pub per_arm: crate::load::Demand,
+impl VerifyError {
+    /// The process exit code (DESIGN.md "Exit codes"): 65 for a patch that does not apply,
+    /// 69 for a missing component or a baseline that cannot run, 64 for other usage errors,
+    /// the signal's code when stopped.
+    pub fn exit_code(&self) -> i32 {
+        use crate::exit_code::{DATA, UNAVAILABLE, USAGE};
+        match self {
+            VerifyError::Workspace(
+                WorkspaceError::PatchDoesNotApply { .. } | WorkspaceError::Patch(_),
+            ) => DATA,
+            VerifyError::Workspace(WorkspaceError::GitMissing(_))
+            | VerifyError::Mirrord(MirrordError::Missing { .. })
+            | VerifyError::Baseline { .. } => UNAVAILABLE,
+            VerifyError::Workspace(_) | VerifyError::Mirrord(_) | VerifyError::Cap(_) => USAGE,
+            VerifyError::Stopped(signal) => signal.exit_code(),
+            VerifyError::Verdict(e) => e.exit_code(),
+        }
+    }
 }
 
-impl Budget {
-    /// Of `plan`: every arm runs the scenario's plan (alternating arms in blocks of it).
-    pub fn of(plan: &VerifyPlan) -> Budget {
-        let arms = 1 + plan.patches.len();
-        Budget {
-            arms,
-            at_once: if plan.order == ArmOrder::Concurrent {
-                arms
-            } else {
-                1
-            },
-            per_arm: crate::load::demand(&plan.scenario),
-        }
+/// Runs the verification and judges it: the worktrees, every arm under its backend, then one
+/// verdict per candidate (ranked when several) or the repro script's verdicts. Progress goes
+/// to `hooks.events`; the first signal on `hooks.shutdown` stops it, cleanly.
+///
+/// # Errors
+/// [`VerifyError`]: a plan above the caps, bad workspace or mirrord config, a baseline that
+/// cannot run, a signal.
+pub async fn verify(plan: &VerifyPlan, hooks: &Arc<Hooks>) -> Result<Outcome, VerifyError> {
+    let run = run(plan, hooks).await?;
+    let outcome = super::judging::judge(plan, &run)?;
+    for verdict in outcome.verdicts() {
+        hooks.emit(Event::Decided {
+            arm: verdict.arms.candidate.label.clone(),
+            decision: verdict.verdict,
+            summary: verdict.summary.clone(),
+        });
     }
-
-    /// Requests over every arm.
-    pub fn requests(&self) -> u64 {
-        self.per_arm.requests.saturating_mul(self.arms as u64)
-    }
-
-    /// The highest total rate the target's downstreams see at once.
-    pub fn peak_rate_per_s(&self) -> f64 {
-        self.per_arm.peak_rate_per_s * self.at_once as f64
-    }
-
-    /// "up to 80/s in total (4 arms at once at up to 20/s each), 2,000 requests over 4 arms".
-    pub fn describe(&self) -> String {
-        let rate = crate::verdict::human::rate(self.peak_rate_per_s());
-        let each = crate::verdict::human::rate(self.per_arm.peak_rate_per_s);
-        let at_once = if self.at_once > 1 {
-            format!("{} arms at once at up to {each} each", self.at_once)
-        } else {
-            "one arm at a time".to_string()
-        };
-        format!(
-            "up to {rate} in total ({at_once}), {} requests over {} arms",
-            crate::verdict::human::count(self.requests()),
-            self.arms
-        )
-    }
-
-    /// `--max-rate` bounds the total rate at any moment, `--max-requests` the requests of
-    /// every arm together: the shared downstreams see the sum.
-    ///
-    /// # Errors
-    /// [`VerifyError::Cap`] naming the total and what to lower.
-    pub fn check(&self, knobs: &DriverKnobs) -> Result<(), VerifyError> {
-        let together = if self.at_once > 1 {
-            " (concurrent arms add up: lower --rate, or use --arms sequential or alternating)"
-        } else {
-            ""
-        };
-        if let Some(max) = knobs.max_rate {
-            let total = self.peak_rate_per_s();
-            if total > max.get() * 1.000_001 {
-                return Err(VerifyError::Cap(format!(
-                    "the arms would send {} in total, above --max-rate {max}: {}{together}",
-                    crate::verdict::human::rate(total),
-                    self.describe()
-                )));
-            }
-        }
-        if let Some(max) = knobs.max_requests {
-            if self.requests() > max {
-                return Err(VerifyError::Cap(format!(
-                    "the arms would send {} requests in total, above --max-requests {max}: {}; lower --rate or --duration, or verify fewer patches at once",
-                    crate::verdict::human::count(self.requests()),
-                    self.describe()
-                )));
-            }
-        }
-        Ok(())
-    }
+    Ok(outcome)
 }
 
 fn tail_block(tail: &str) -> String {
@@ -181,14 +144,16 @@ fn tail_block(tail: &str) -> String {
     }
 }
 
-/// Runs the verification.
+/// Runs every arm and returns what each produced.
 ///
 /// # Errors
-/// [`VerifyError`]: a plan above the caps, bad workspace or mirrord config, a baseline that
-/// cannot run, an shutdown.
-pub async fn run(plan: &VerifyPlan, shutdown: &Arc<Shutdown>) -> Result<VerifyRun, VerifyError> {
+/// As [`verify`].
+async fn run(plan: &VerifyPlan, hooks: &Arc<Hooks>) -> Result<VerifyRun, VerifyError> {
     if plan.repro.is_none() {
         Budget::of(plan).check(&plan.knobs)?;
+    }
+    if let Some(message) = super::workspace::sweep(&plan.repo) {
+        hooks.emit(Event::Note { message });
     }
     let workspaces = Workspaces::create(&plan.repo, &plan.base, &plan.patches)?;
     let mut specs = vec![spec(
@@ -200,18 +165,20 @@ pub async fn run(plan: &VerifyPlan, shutdown: &Arc<Shutdown>) -> Result<VerifyRu
         specs.push(spec(Role::Candidate, patch.label.clone(), dir.clone()));
     }
     let notes = match &plan.settings.backend {
-        Backend::Mirrord(options) => check_mirrord(options, &mut specs, plan)?,
+        Backend::Mirrord(options) => {
+            super::mirrord_arms::check_mirrord(options, &mut specs, plan, hooks)?
+        }
         Backend::Local => Vec::new(),
     };
     let results = match plan.order {
-        ArmOrder::Sequential => sequential(plan, &specs, shutdown).await,
-        ArmOrder::Concurrent => concurrent(plan, &specs, shutdown).await,
+        ArmOrder::Sequential => sequential(plan, &specs, hooks).await,
+        ArmOrder::Concurrent => concurrent(plan, &specs, hooks).await,
         ArmOrder::Alternating { blocks } => {
-            super::alternate::run(plan, &specs, blocks, shutdown).await
+            super::alternate::run(plan, &specs, blocks, hooks).await
         }
     };
     drop(workspaces);
-    if let Some(signal) = shutdown.signal() {
+    if let Some(signal) = hooks.signal() {
         return Err(VerifyError::Stopped(signal));
     }
     let mut results = results.into_iter();
@@ -247,89 +214,14 @@ fn spec(role: Role, label: String, dir: PathBuf) -> ArmSpec {
     }
 }
 
-/// Checks the mirrord config for every arm's key. Where it had to be made safe, the arm gets a
-/// rendered copy (`<label>.mirrord.json` in the results folder), and the notes say so.
-fn check_mirrord(
-    options: &mirrord::MirrordOptions,
-    specs: &mut [ArmSpec],
-    plan: &VerifyPlan,
-) -> Result<Vec<String>, MirrordError> {
-    if which(&options.bin).is_none() {
-        return Err(MirrordError::Missing {
-            bin: options.bin.clone(),
-        });
-    }
-    let wanted = mirrord::CheckFor {
-        concurrent: plan.order != ArmOrder::Sequential,
-        kafka: plan.settings.kafka.is_some(),
-    };
-    let mut notes = Vec::new();
-    for spec in specs {
-        let checked = mirrord::check(
-            &options.config,
-            &spec.key,
-            plan.settings.tag_header.as_str(),
-            wanted,
-        )?;
-        if let Some(rewrite) = checked.rewrite {
-            let copy = plan
-                .settings
-                .results_dir
-                .join(format!("{}.mirrord.json", spec.label));
-            let json = serde_json::to_vec_pretty(&checked.rendered).expect("JSON serializes");
-            crate::load::artifact::write_atomically(&copy, &json).map_err(|source| {
-                MirrordError::Read {
-                    path: copy.display().to_string(),
-                    source,
-                }
-            })?;
-            let note = format!("{} ({})", rewrite.note, copy.display());
-            eprintln!("fixproof: {}: {note}", spec.label);
-            if notes.is_empty() {
-                notes.push(rewrite.note);
-            }
-            spec.mirrord_config = Some(copy);
-        }
-        let config = spec.mirrord_config.as_deref().unwrap_or(&options.config);
-        mirrord::verify_config(&options.bin, config, &spec.key, options.target.is_some()).map_err(
-            |message| MirrordError::Invalid {
-                path: config.display().to_string(),
-                message: format!("mirrord verify-config: {message}"),
-            },
-        )?;
-    }
-    Ok(notes)
-}
-
-/// The path of `bin` when it names an executable on PATH (or is a path to one).
-fn which(bin: &str) -> Option<PathBuf> {
-    let is_exec = |p: &std::path::Path| {
-        std::fs::metadata(p).is_ok_and(|m| {
-            m.is_file() && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
-        })
-    };
-    if bin.contains('/') {
-        return is_exec(std::path::Path::new(bin)).then(|| PathBuf::from(bin));
-    }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(bin))
-            .find(|p| is_exec(p))
-    })
-}
-
-async fn sequential(
-    plan: &VerifyPlan,
-    specs: &[ArmSpec],
-    shutdown: &Arc<Shutdown>,
-) -> Vec<ArmResult> {
+async fn sequential(plan: &VerifyPlan, specs: &[ArmSpec], hooks: &Arc<Hooks>) -> Vec<ArmResult> {
     let mut results = Vec::with_capacity(specs.len());
     for spec in specs {
-        if shutdown.is_stopping() {
+        if hooks.is_stopping() {
             break;
         }
-        let outcome = match arm::start(spec, &plan.settings, shutdown).await {
-            Ok(started) => measure(started, plan, shutdown).await,
+        let outcome = match arm::start(spec, &plan.settings, hooks).await {
+            Ok(started) => measure(started, plan, hooks).await,
             Err(failure) => Err(failure),
         };
         let baseline_failed = spec.role == Role::Baseline && outcome.is_err();
@@ -345,17 +237,13 @@ async fn sequential(
     results
 }
 
-async fn concurrent(
-    plan: &VerifyPlan,
-    specs: &[ArmSpec],
-    shutdown: &Arc<Shutdown>,
-) -> Vec<ArmResult> {
+async fn concurrent(plan: &VerifyPlan, specs: &[ArmSpec], hooks: &Arc<Hooks>) -> Vec<ArmResult> {
     let mut tasks = tokio::task::JoinSet::new();
     for (i, spec) in specs.iter().enumerate() {
-        let (spec, plan, shutdown) = (spec.clone(), plan.clone(), shutdown.clone());
+        let (spec, plan, hooks) = (spec.clone(), plan.clone(), hooks.clone());
         tasks.spawn(async move {
-            let outcome = match arm::start(&spec, &plan.settings, &shutdown).await {
-                Ok(started) => measure(started, &plan, &shutdown).await,
+            let outcome = match arm::start(&spec, &plan.settings, &hooks).await {
+                Ok(started) => measure(started, &plan, &hooks).await,
                 Err(failure) => Err(failure),
             };
             (
@@ -382,7 +270,7 @@ async fn concurrent(
 async fn measure(
     mut started: StartedArm,
     plan: &VerifyPlan,
-    shutdown: &Arc<Shutdown>,
+    hooks: &Arc<Hooks>,
 ) -> Result<Measured, ArmFailure> {
     let path = artifact_path(plan, &started.spec.label);
     let outcome = match &plan.repro {
@@ -391,22 +279,22 @@ async fn measure(
         None if plan.settings.kafka.is_some() => {
             let results = &plan.settings.results_dir;
             let kafka = plan.settings.kafka.as_ref().expect("checked by the guard");
-            super::kafka_arm::drive(&mut started, &plan.scenario, kafka, results, shutdown)
+            super::kafka_arm::drive(&mut started, &plan.scenario, kafka, results, hooks)
                 .await
                 .map(|(artifact, path)| Measured::Load {
                     artifact: Box::new(artifact),
                     path,
                 })
         }
-        None => arm::drive(&mut started, &plan.scenario, &plan.knobs, &path, shutdown)
+        None => arm::drive(&mut started, &plan.scenario, &plan.knobs, &path, hooks)
             .await
             .map(|(artifact, path)| Measured::Load {
                 artifact: Box::new(artifact),
                 path,
             }),
     };
-    arm::stop(started, plan.settings.grace, shutdown).await;
-    if shutdown.is_stopping() {
+    arm::stop(started, plan.settings.grace, hooks).await;
+    if hooks.is_stopping() {
         return Err(ArmFailure::Interrupted);
     }
     outcome

@@ -103,7 +103,7 @@ impl Workspaces {
             });
         }
         let commit = String::from_utf8_lossy(&commit.stdout).trim().to_string();
-        sweep(&repo);
+
         let root = tempfile::Builder::new()
             .prefix(ROOT_PREFIX)
             .tempdir()
@@ -183,12 +183,13 @@ fn owner_gone(owner: &str) -> Option<u32> {
 }
 
 /// Removes the worktrees of `repo` that a killed run left: those in a `fixproof-*` folder
-/// whose owner is no longer running. Says what it removed; failures are left for `git
+/// whose owner is no longer running. Returns what it removed; failures are left for `git
 /// worktree prune`.
-fn sweep(repo: &Path) {
-    let Ok(list) = git(repo, &["worktree", "list", "--porcelain"], None) else {
-        return;
-    };
+pub fn sweep(repo: &Path) -> Option<String> {
+    let top = git(repo, &["rev-parse", "--show-toplevel"], None).ok()?;
+    let repo = PathBuf::from(String::from_utf8_lossy(&top.stdout).trim());
+    let repo = repo.as_path();
+    let list = git(repo, &["worktree", "list", "--porcelain"], None).ok()?;
     let listed = String::from_utf8_lossy(&list.stdout).into_owned();
     let mut removed: Vec<(u32, String)> = Vec::new();
     for path in listed.lines().filter_map(|l| l.strip_prefix("worktree ")) {
@@ -211,16 +212,14 @@ fn sweep(repo: &Path) {
             }
         }
     }
-    if !removed.is_empty() {
-        let paths: Vec<&str> = removed.iter().map(|(_, p)| p.as_str()).collect();
-        eprintln!(
-            "fixproof: removed {} worktree(s) that an earlier run (pid {}) left behind when it was killed: {}",
-            removed.len(),
-            removed[0].0,
-            paths.join(", ")
-        );
-        let _ = git(repo, &["worktree", "prune"], None);
-    }
+    let (pid, _) = removed.first()?;
+    let paths: Vec<&str> = removed.iter().map(|(_, p)| p.as_str()).collect();
+    let _ = git(repo, &["worktree", "prune"], None);
+    Some(format!(
+        "removed {} worktree(s) that an earlier run (pid {pid}) left behind when it was killed: {}",
+        removed.len(),
+        paths.join(", ")
+    ))
 }
 
 fn apply_diff(dir: &Path, patch: &Patch, base: &str) -> Result<(), WorkspaceError> {
@@ -343,8 +342,10 @@ mod tests {
         std::mem::forget(killed);
         assert!(left.exists());
         // A live run's worktrees are left alone.
-        let live = Workspaces::create(repo.path(), "HEAD", &[]).unwrap();
+        let swept = sweep(repo.path()).unwrap();
+        assert!(swept.starts_with("removed 1 worktree(s)"), "{swept}");
         assert!(!left.exists(), "the killed run's worktree is gone");
+        let live = Workspaces::create(repo.path(), "HEAD", &[]).unwrap();
         assert!(live.baseline.exists());
         let list = git(repo.path(), &["worktree", "list"], None).unwrap();
         assert_eq!(String::from_utf8_lossy(&list.stdout).lines().count(), 2);

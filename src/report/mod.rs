@@ -1,8 +1,9 @@
-//! Renderers of a [`Verdict`]: Markdown for a pull-request comment ([`markdown::render`]), an
-//! aligned summary for a terminal ([`text::render`]) and a self-contained HTML page with plots
-//! ([`html::render`]). Pure functions from the verdict to a string: they format what the
-//! verdict says and never decide anything (DESIGN.md "Layout"). Several candidates render one
-//! verdict after another under their ranking (`render_comparison` of each).
+//! Renderers of an [`Outcome`](crate::verdict::Outcome), of every kind: Markdown for a
+//! pull-request comment ([`to_markdown`]), an aligned summary for a terminal ([`to_text`]) and
+//! a self-contained HTML page with plots ([`to_html`]); [`publish`] writes them with the JSON
+//! into a results folder. Pure functions from the outcome to a string: they format what it
+//! says and never decide anything (DESIGN.md "Layout"). Several candidates render one verdict
+//! after another under their ranking.
 //!
 //! The HTML plots need the arms' run artifacts: [`series::load`] reads the files a verdict
 //! names (relative to the verdict's folder) into [`series::PlotData`], the only I/O here.
@@ -10,14 +11,13 @@
 
 pub mod html;
 pub mod markdown;
+mod outcome;
 mod plots;
 pub mod redact;
 pub mod series;
 pub mod text;
 
-use crate::verdict::Comparison;
-use crate::verdict::model::ArmRecord;
-use std::path::Path;
+pub use outcome::{plot_arms, publish, to_html, to_markdown, to_text};
 
 use crate::verdict::Verdict;
 use crate::verdict::evidence::{
@@ -241,128 +241,10 @@ pub fn patch(verdict: &Verdict) -> Vec<String> {
     lines
 }
 
-/// What a verdict file holds: one verdict, or several candidates' verdicts and their ranking.
-#[derive(Debug, Clone)]
-pub enum Document {
-    /// One candidate.
-    Verdict(Box<Verdict>),
-    /// Several candidates.
-    Comparison(Comparison),
-}
-
-impl Document {
-    /// Reads a verdict or comparison from JSON (a comparison has `verdicts` and `ranking`).
-    ///
-    /// # Errors
-    /// A sentence saying what is wrong, for the caller to prefix with the file name.
-    pub fn from_json(text: &str) -> Result<Document, String> {
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-        let repro =
-            |v: &serde_json::Value| v.get("command").is_some() && v.get("outcome").is_some();
-        let first = value.get("verdicts").and_then(|v| v.get(0));
-        if repro(&value) || first.is_some_and(repro) {
-            return Err("a --repro verdict: it has no measurements to render; its summary and feedback are in the file, and verify wrote report.md beside it".into());
-        }
-        let is_comparison = value.get("verdicts").is_some() && value.get("ranking").is_some();
-        if !is_comparison && value.get("verdict").is_none() {
-            return Err(
-                "not a fixproof verdict or comparison (no \"verdict\" or \"verdicts\" field)"
-                    .into(),
-            );
-        }
-        let parsed = if is_comparison {
-            serde_json::from_value(value).map(Document::Comparison)
-        } else {
-            serde_json::from_value(value).map(|v| Document::Verdict(Box::new(v)))
-        };
-        parsed.map_err(|e| format!("not a fixproof verdict of this version: {e}"))
-    }
-
-    /// The arms to plot: the baseline, then every candidate in the order given.
-    pub fn plot_arms(&self) -> Vec<(&'static str, &ArmRecord)> {
-        match self {
-            Document::Verdict(v) => vec![
-                ("baseline", &v.arms.baseline),
-                ("candidate", &v.arms.candidate),
-            ],
-            Document::Comparison(c) => c
-                .verdicts
-                .first()
-                .map(|v| ("baseline", &v.arms.baseline))
-                .into_iter()
-                .chain(c.verdicts.iter().map(|v| ("candidate", &v.arms.candidate)))
-                .collect(),
-        }
-    }
-
-    /// The HTML page, its plots read from the artifacts (relative paths from `dir`).
-    pub fn to_html(&self, dir: &Path) -> String {
-        let first = match self {
-            Document::Verdict(v) => Some(v.as_ref()),
-            Document::Comparison(c) => c.verdicts.first(),
-        };
-        let default = || series::Reading::new(&[], crate::verdict::Settings::default().confidence);
-        let reading = first.map_or_else(default, |v| {
-            series::Reading::new(&v.settings.errors, v.settings.confidence)
-        });
-        let data = series::load(&self.plot_arms(), dir, reading);
-        match self {
-            Document::Verdict(v) => html::render(v, &data),
-            Document::Comparison(c) => html::render_comparison(c, &data),
-        }
-    }
-
-    /// The Markdown comment.
-    pub fn to_markdown(&self) -> String {
-        match self {
-            Document::Verdict(v) => markdown::render(v),
-            Document::Comparison(c) => markdown::render_comparison(c),
-        }
-    }
-
-    /// The terminal summary, colored when `color`.
-    pub fn to_text(&self, color: bool) -> String {
-        match self {
-            Document::Verdict(v) => text::render_colored(v, color),
-            Document::Comparison(c) => text::render_comparison_colored(c, color),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{Document, slo_value};
-    use crate::verdict::rank;
+    use super::slo_value;
     use crate::verdict::testing::sample_verdict;
-
-    #[test]
-    fn documents_are_verdicts_or_comparisons_and_nothing_else() {
-        let v = sample_verdict();
-        let one = serde_json::to_string(&v).unwrap();
-        assert!(matches!(
-            Document::from_json(&one),
-            Ok(Document::Verdict(_))
-        ));
-        let several = serde_json::to_string(&rank(vec![v.clone(), v])).unwrap();
-        let Ok(Document::Comparison(c)) = Document::from_json(&several) else {
-            panic!("a comparison");
-        };
-        assert_eq!(Document::Comparison(c).plot_arms().len(), 3);
-        let repro = r#"{"verdict":"pass","command":"./t.sh","outcome":"fixed"}"#;
-        assert!(Document::from_json(repro).unwrap_err().contains("--repro"));
-        let artifact = r#"{"schema_version":1,"latency":{}}"#;
-        assert!(
-            Document::from_json(artifact)
-                .unwrap_err()
-                .contains("not a fixproof verdict")
-        );
-        assert!(
-            Document::from_json("p99 12ms")
-                .unwrap_err()
-                .starts_with("not JSON")
-        );
-    }
 
     #[test]
     fn kafka_values_read_in_messages_rates_and_drain_times() {

@@ -25,8 +25,10 @@ pub mod evidence;
 pub mod expr;
 mod guard;
 pub mod human;
+pub mod judge;
 pub mod lag;
 pub mod model;
+pub mod outcome;
 mod parse;
 mod quality;
 pub mod rank;
@@ -45,6 +47,7 @@ mod values;
 pub use arm::{Arm, SourceKind};
 pub use expr::ExprError;
 pub use model::{Decision, Verdict};
+pub use outcome::{Outcome, OutcomeError};
 pub use parse::{parse_guard, parse_slo};
 pub use rank::{Comparison, rank};
 pub use settings::{ErrorClasses, Settings};
@@ -119,6 +122,20 @@ pub enum VerdictError {
 }
 
 impl VerdictError {
+    /// The process exit code: 64 for an expression that names what the arms lack, 70 for a
+    /// statistics failure (a bug), 65 for unusable data.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            VerdictError::UnknownRequestName { .. } | VerdictError::NoRequestNames { .. } => {
+                crate::exit_code::USAGE
+            }
+            VerdictError::Stats { .. } => crate::exit_code::INTERNAL,
+            VerdictError::Histogram { .. }
+            | VerdictError::Samples { .. }
+            | VerdictError::RequestNameInOneArm { .. } => crate::exit_code::DATA,
+        }
+    }
+
     /// Wraps a statistics failure with what was being computed.
     pub(crate) fn stats(context: &str, source: StatsError) -> VerdictError {
         VerdictError::Stats {

@@ -26,6 +26,15 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// The process exit code (DESIGN.md "Exit codes"): 0 pass, 1 reject, 2 inconclusive.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Decision::Pass => crate::exit_code::OK,
+            Decision::Reject => crate::exit_code::REJECT,
+            Decision::Inconclusive => crate::exit_code::INCONCLUSIVE,
+        }
+    }
+
     /// The status word of reports: `PASS`, `REJECT`, `INCONCLUSIVE`.
     pub fn word(self) -> &'static str {
         match self {

@@ -132,7 +132,7 @@ pub struct SettingsRecord {
 }
 
 /// The decision rules, as recorded in every verdict.
-pub const RULES: [&str; 9] = [
+pub const RULES: [&str; 11] = [
     "latency quantiles are type 1 over HdrHistogram highest-equivalent values (µs); transport errors and incomplete requests count as slower than every threshold",
     "SLO 'pXX < T' is the tail proportion of requests at or above T (above T for <=) against 1 - XX%, with an exact Clopper-Pearson bound; error rate likewise against its threshold",
     "bounds are one-sided at the confidence level; counts are divided by the design effect from per-interval blocks (warm-up skipped) when it exceeds 1",
@@ -140,8 +140,10 @@ pub const RULES: [&str; 9] = [
     "baseline reproduced the alert if its lower bound violates at least one SLO",
     "guard non-inferior if the bound of candidate - baseline is inside the tolerance; regressed if significant after Holm; else unresolved",
     "quantile guards use the exact bootstrap of the quantile difference over timed requests; error-rate guards Newcombe; mean and throughput guards a normal bound",
-    "data quality first: an invalid arm, too few requests for a quantile bound, or request counts or rates that differ between arms make the verdict inconclusive; a candidate that refused every connection is rejected",
-    "reject if any SLO is violated or any guard regressed; pass if the baseline reproduced the alert, every SLO is met and every guard is non-inferior; else inconclusive",
+    "every condition is judged again on latencies without the driver's own delay; one whose status differs is unresolved (driver_lag); an invalid arm leaves unresolved what it would decide: its own SLO results, the reproduction, every guard",
+    "a candidate that refused every connection, or whose error rate ran away, is rejected; so is a valid candidate that violates an SLO, whatever the data quality of the comparison",
+    "otherwise data quality first: an invalid arm, too few requests for a quantile bound, or request counts or rates that differ between arms make the verdict inconclusive",
+    "reject if any guard regressed; pass if the baseline reproduced the alert, every SLO is met and every guard is non-inferior; else inconclusive",
 ];
 
 #[cfg(test)]

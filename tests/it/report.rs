@@ -10,7 +10,8 @@
 use crate::fixtures::{Shape, artifact, kafka_pair, lag_only, write};
 use crate::util::{fixproof, s};
 use fixproof::load::RunArtifact;
-use fixproof::report::Document;
+use fixproof::report::{to_markdown, to_text};
+use fixproof::verdict::Outcome;
 use fixproof::verdict::{Arm, Settings, Spec, Verdict, compare, human, rank};
 use html5ever::tendril::TendrilSink;
 use markup5ever_rcdom::{Handle, NodeData, RcDom};
@@ -40,8 +41,8 @@ fn snapshot(name: &str, actual: &str) {
     );
 }
 
-fn snapshots(name: &str, document: &Document) {
-    let (markdown, text) = (document.to_markdown(), document.to_text(false));
+fn snapshots(name: &str, outcome: &Outcome) {
+    let (markdown, text) = (to_markdown(outcome), to_text(outcome, false));
     assert!(!text.contains('\u{1b}') && !markdown.contains('\u{1b}'));
     for body in [&markdown, &text] {
         assert!(
@@ -62,7 +63,7 @@ fn report_snapshots_of_single_verdicts() {
         "inconclusive_few",
         "pass_kafka",
     ] {
-        snapshots(case, &Document::Verdict(Box::new(verdict(case))));
+        snapshots(case, &Outcome::Verdict(Box::new(verdict(case))));
     }
 }
 
@@ -73,13 +74,13 @@ fn report_snapshot_of_several_candidates() {
         verdict("pass"),
         verdict("inconclusive_not_reproduced"),
     ];
-    snapshots("ranked", &Document::Comparison(rank(verdicts)));
+    snapshots("ranked", &Outcome::Ranked(rank(verdicts)));
 }
 
 #[test]
 fn report_colors_only_when_asked() {
-    let document = Document::Verdict(Box::new(verdict("reject_slo")));
-    let colored = document.to_text(true);
+    let outcome = Outcome::Verdict(Box::new(verdict("reject_slo")));
+    let colored = to_text(&outcome, true);
     assert!(
         colored.starts_with("\u{1b}[1;31mREJECT\u{1b}[0m"),
         "{colored}"
@@ -92,7 +93,7 @@ fn report_colors_only_when_asked() {
         .replace("\u{1b}[0m", "");
     assert_eq!(
         plain,
-        document.to_text(false),
+        to_text(&outcome, false),
         "colors must not move columns"
     );
 }

@@ -6,7 +6,7 @@
 use crate::fixtures::{Shape, artifact, kafka_pair};
 use fixproof::load::RunArtifact;
 use fixproof::verdict::model::SloStatus;
-use fixproof::verdict::{Arm, Decision, Settings, Spec, Verdict, compare};
+use fixproof::verdict::{Arm, Decision, Outcome, Settings, Spec, Verdict, compare};
 use std::path::PathBuf;
 
 fn golden_path(case: &str) -> PathBuf {
@@ -31,12 +31,11 @@ fn check_artifacts(
     let a = Arm::from_artifact(baseline, "baseline.json").unwrap();
     let b = Arm::from_artifact(candidate, "candidate.json").unwrap();
     let spec = Spec::parse(&slos.iter().map(|s| s.to_string()).collect::<Vec<_>>(), &[]).unwrap();
-    let verdict = compare(&a, &b, &spec, &Settings::default()).unwrap();
-    let json = serde_json::to_string_pretty(&verdict).unwrap() + "\n";
-    let again =
-        serde_json::to_string_pretty(&compare(&a, &b, &spec, &Settings::default()).unwrap())
-            .unwrap()
-            + "\n";
+    let judge = || compare(&a, &b, &spec, &Settings::default()).unwrap();
+    let verdict = judge();
+    // As `compare` and `verify` write it: the outcome, tagged.
+    let json = Outcome::Verdict(Box::new(verdict.clone())).to_json() + "\n";
+    let again = Outcome::Verdict(Box::new(judge())).to_json() + "\n";
     assert_eq!(
         json, again,
         "{case}: the same inputs must give the same bytes"
