@@ -17,14 +17,28 @@
 //! `load` on `scenario`; `stats` is pure numerics; `report` reads `verdict` and, for the HTML
 //! plots only, the run artifacts of `load`; only `cli` knows clap.
 
+#![warn(missing_docs)]
+
+#[doc(hidden)]
 pub mod cli;
+#[doc(hidden)]
 pub mod demo;
 pub mod exit_code;
 #[cfg(feature = "kafka")]
+#[doc(hidden)]
 pub mod kafka;
+#[doc(hidden)]
 pub mod load;
+#[doc(hidden)]
 pub mod orchestrate;
+#[doc(hidden)]
 pub mod report;
+#[doc(hidden)]
 pub mod scenario;
+#[doc(hidden)]
 pub mod stats;
+#[doc(hidden)]
 pub mod verdict;
+
+pub use load::RunArtifact;
+pub use scenario::Scenario;

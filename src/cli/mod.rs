@@ -85,18 +85,6 @@ impl From<anyhow::Error> for Failure {
 /// Parses the process's arguments, runs the command and returns the exit code.
 pub fn main() -> i32 {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    // Run under the name `mirrord`, this binary is the stand-in mirrord of tests and demos.
-    let name = args
-        .first()
-        .and_then(|a| std::path::Path::new(a).file_name())
-        .map(|n| n.to_string_lossy().into_owned());
-    if name.as_deref() == Some("mirrord") {
-        let rest: Vec<String> = args[1..]
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        return crate::orchestrate::standin::main(&rest);
-    }
     // A process that only drives load (it starts no other): see the function. Here, not in
     // `run`, which tests and other callers use in their own processes.
     if args.get(1).is_some_and(|a| a == "load") {

@@ -27,10 +27,6 @@ mod queues;
 mod route;
 pub mod runaway;
 pub mod signal;
-pub mod standin;
-pub mod standin_agent;
-#[cfg(feature = "kafka")]
-mod standin_queues;
 mod start;
 pub mod verify;
 pub mod watchdog;

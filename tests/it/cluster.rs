@@ -36,8 +36,8 @@ impl Routed {
 
 /// The sessions whose steal is in effect now.
 fn stealing(cluster: &Path) -> Vec<serde_json::Value> {
-    let now = fixproof::orchestrate::standin_agent::now_ms();
-    fixproof::orchestrate::standin::live_sessions(cluster)
+    let now = fixproof_standin::agent::now_ms();
+    fixproof_standin::live_sessions(cluster)
         .into_iter()
         .filter(|s| s["steal"] == true && s["steal_from_ms"].as_u64().is_none_or(|t| t <= now))
         .collect()

@@ -16,7 +16,7 @@ fn standin_bin(dir: &Path) -> PathBuf {
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     if !bin.join("mirrord").exists() {
-        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_fixproof"), bin.join("mirrord")).unwrap();
+        std::os::unix::fs::symlink(crate::util::standin(), bin.join("mirrord")).unwrap();
     }
     bin
 }
@@ -261,8 +261,8 @@ fn the_standin_refuses_a_second_session_on_a_target_like_the_open_source_agent()
     assert!(String::from_utf8_lossy(&report.stdout).contains("\"type\": \"Success\""));
 }
 
-const CLEANUP: &str = fixproof::orchestrate::standin_agent::CLEANUP_ENV;
-const DELAY: &str = fixproof::orchestrate::standin_agent::STEAL_DELAY_ENV;
+const CLEANUP: &str = fixproof_standin::agent::CLEANUP_ENV;
+const DELAY: &str = fixproof_standin::agent::STEAL_DELAY_ENV;
 
 fn filtered(dir: &Path) -> String {
     config(

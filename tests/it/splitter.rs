@@ -3,7 +3,7 @@
 //! topic of the live stand-in session whose `message_filter` matches all its headers, or else
 //! to the fallback topic that the deployed consumer reads. It logs each message's route.
 
-use fixproof::orchestrate::standin::live_sessions;
+use fixproof_standin::live_sessions;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};

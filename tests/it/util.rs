@@ -17,6 +17,36 @@ pub fn binary() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_fixproof"))
 }
 
+/// The stand-in `mirrord` (test equipment, the workspace member `standin`): built beside the
+/// test binary by `cargo test --workspace`, or here when a narrower `cargo test` did not.
+pub fn standin() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let test = std::env::current_exe().unwrap();
+            // target/<profile>/deps/it-… → target/<profile>/mirrord
+            let path = test.parent().unwrap().parent().unwrap().join("mirrord");
+            if !path.exists() {
+                let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+                let status = std::process::Command::new(cargo)
+                    .args([
+                        "build",
+                        "--quiet",
+                        "-p",
+                        "fixproof-standin",
+                        "--bin",
+                        "mirrord",
+                    ])
+                    .current_dir(env!("CARGO_MANIFEST_DIR"))
+                    .status()
+                    .unwrap();
+                assert!(status.success(), "cannot build the stand-in mirrord");
+            }
+            path
+        })
+        .clone()
+}
+
 /// Writes `json` as a scenario file in `dir`.
 pub fn scenario(dir: &Path, name: &str, json: &serde_json::Value) -> PathBuf {
     let path = dir.join(format!("{name}.json"));

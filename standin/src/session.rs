@@ -1,5 +1,5 @@
-//! A stand-in `mirrord` for machines without a cluster (tests, demos), reached by running the
-//! fixproof binary under the name `mirrord`. It behaves as reference/mirrord.md describes:
+//! The stand-in `mirrord`'s sessions: the commands it takes and the "cluster" it registers them
+//! with. It behaves as reference/mirrord.md describes:
 //!
 //! - `exec -f/--config-file F -k/--key K -t/--target T -n/--target-namespace NS -- CMD…`:
 //!   renders `{{ key }}` and `get_env(…)` in the config, rejects unknown fields, prints JSON
@@ -15,7 +15,8 @@
 //! `env.json` is the target pod's environment, imported into the app unless `feature.env` is
 //! `false`; Kafka queue splitting is in `standin_queues`.
 
-use super::mirrord::render;
+use fixproof::orchestrate::mirrord::render;
+use fixproof::orchestrate::mirrord_config::{Format, parse};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -50,7 +51,7 @@ pub fn main(args: &[String]) -> i32 {
     match args.first().map(String::as_str) {
         Some("exec") => exec(&args[1..]),
         Some("verify-config") => verify_config(&args[1..]),
-        Some("__agent") => super::standin_agent::agent(&args[1..]),
+        Some("__agent") => crate::agent::agent(&args[1..]),
         Some("--version") => {
             println!("mirrord 3.999.0 (fixproof stand-in)");
             0
@@ -111,14 +112,14 @@ fn parse_exec(args: &[String]) -> Result<ExecArgs, String> {
 fn load_config(path: &Path, key: &str) -> Result<Value, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("Couldn't read config file {}: {e}", path.display()))?;
-    let format = super::mirrord_config::Format::of(path).ok_or_else(|| {
+    let format = Format::of(path).ok_or_else(|| {
         format!(
             "Invalid config file: unsupported extension of {}",
             path.display()
         )
     })?;
-    let config = super::mirrord_config::parse(&render(&text, key)?, format)
-        .map_err(|e| format!("Invalid config file: {e}"))?;
+    let config =
+        parse(&render(&text, key)?, format).map_err(|e| format!("Invalid config file: {e}"))?;
     if let Some(map) = config.as_object() {
         if let Some(unknown) = map.keys().find(|k| !TOP_LEVEL.contains(&k.as_str())) {
             return Err(format!("Invalid config file: unknown field `{unknown}`"));
@@ -274,8 +275,8 @@ fn remote_env(cluster: &Path, config: &Value) -> Result<Vec<(String, String)>, S
 /// The session's split queues and the variables they set for the app.
 #[cfg(feature = "kafka")]
 fn queues(cluster: &Path, config: &Value) -> Result<(Value, Vec<(String, String)>), String> {
-    let (queues, env) = super::standin_queues::split(cluster, config)?;
-    Ok((super::standin_queues::to_json(&queues), env))
+    let (queues, env) = crate::queues::split(cluster, config)?;
+    Ok((crate::queues::to_json(&queues), env))
 }
 
 #[cfg(not(feature = "kafka"))]
@@ -309,15 +310,15 @@ fn register(cluster: &Path, session: &Session<'_>) -> Result<(), String> {
             && steal
             && !(operator && other["operator"] == true)
         {
-            return Err(super::standin_agent::DIRTY_IPTABLES.into());
+            return Err(crate::agent::DIRTY_IPTABLES.into());
         }
     }
-    let agent = super::standin_agent::spawn(std::process::id());
+    let agent = crate::agent::spawn(std::process::id());
     let session = json!({
         "key": key, "target": target, "steal": steal, "header_filter": filter, "operator": operator,
         "app_port": std::env::var("PORT").ok().and_then(|p| p.parse::<u16>().ok()),
         "pid": std::process::id(), "agent_pid": agent, "queues": session.queues,
-        "steal_from_ms": super::standin_agent::steal_from_ms(),
+        "steal_from_ms": crate::agent::steal_from_ms(),
     });
     std::fs::write(sessions.join(format!("{key}.json")), session.to_string())
         .map_err(|e| e.to_string())

@@ -78,7 +78,7 @@ pub fn agent(args: &[String]) -> i32 {
     ) else {
         return 2;
     };
-    while super::standin::is_alive(pid) {
+    while crate::session::is_alive(pid) {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(window));
