@@ -10,8 +10,19 @@
 //!                        teardown } around the driver and the comparator, once per arm
 //! ```
 //!
-//! Recordings (HAR files, JSON lines, the `fixproof record` capture server in `load::record`)
-//! become scenario files through `scenario::import`.
+//! # Embedding
+//!
+//! What an embedder needs is re-exported here:
+//!
+//! - judge two run artifacts: [`RunArtifact::read`], [`Arm::from_artifact`], [`Spec::parse`],
+//!   [`compare`] → [`Verdict`]; several candidates: [`Outcome::of_verdicts`];
+//! - render: [`to_text`], [`to_markdown`], [`to_html`], [`publish`];
+//! - drive load: [`Scenario::from_file`], [`LoadConfig`], [`PreparedRun`] → [`RunArtifact`];
+//! - verify patches end to end: [`VerifyPlan`] and [`verify`] → [`Outcome`], with progress as
+//!   [`Event`]s to an [`Events`] of yours and one stop token, [`Shutdown`].
+//!
+//! `examples/compare.rs` compares two artifacts and prints the verdict. The modules below the
+//! root are the implementation; those not documented may change without notice.
 //!
 //! Dependency rules (DESIGN.md "Layout"): `scenario` depends on nothing else of the crate;
 //! `load` on `scenario`; `stats` is pure numerics; `report` reads `verdict` and, for the HTML
@@ -27,18 +38,23 @@ pub mod exit_code;
 #[cfg(feature = "kafka")]
 #[doc(hidden)]
 pub mod kafka;
-#[doc(hidden)]
 pub mod load;
-#[doc(hidden)]
 pub mod orchestrate;
-#[doc(hidden)]
 pub mod report;
-#[doc(hidden)]
 pub mod scenario;
+pub mod schema;
 #[doc(hidden)]
 pub mod stats;
-#[doc(hidden)]
 pub mod verdict;
 
-pub use load::RunArtifact;
-pub use scenario::Scenario;
+pub use load::{ArtifactError, LoadConfig, LoadError, PreparedRun, RunArtifact, Tag};
+pub use orchestrate::{
+    ArmOrder, ArmSettings, Backend, DriverKnobs, Event, Events, Hooks, Patch, Shutdown, Silent,
+    VerifyError, VerifyPlan, verify,
+};
+pub use report::{publish, to_html, to_markdown, to_text};
+pub use scenario::{Scenario, ScenarioError, Target};
+pub use verdict::{
+    Arm, Comparison, Decision, ErrorClasses, Outcome, OutcomeError, Settings, Spec, Verdict,
+    VerdictError, compare,
+};

@@ -122,7 +122,7 @@ pub struct ProduceArgs {
     /// Lag sampling interval (with --group); default the scenario's, else 1s.
     #[arg(long, value_parser = parse::positive_duration)]
     pub lag_interval: Option<Duration>,
-    /// Where to write the artifact; default results/<timestamp>-kafka-<label>.json.
+    /// Where to write the artifact; default `results/<timestamp>-kafka-<label>.json`.
     #[arg(short, long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }
@@ -157,7 +157,7 @@ pub struct LagArgs {
     /// Label of this run in the artifact.
     #[arg(long, default_value = "lag")]
     pub label: String,
-    /// Where to write the artifact; default results/<timestamp>-kafka-<label>.json.
+    /// Where to write the artifact; default `results/<timestamp>-kafka-<label>.json`.
     #[arg(short, long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }

@@ -15,6 +15,7 @@ mod present;
 mod progress;
 mod record;
 mod report;
+mod schema;
 mod verify;
 mod verify_kafka;
 
@@ -55,6 +56,9 @@ pub enum Command {
     /// Kafka parts alone: an embedded broker, a fixed-rate producer, a lag probe.
     #[cfg(feature = "kafka")]
     Kafka(kafka::KafkaArgs),
+    /// Print the JSON Schema of the scenario file, the run artifact, the verdict (every
+    /// outcome kind) or the progress events.
+    Schema(schema::SchemaArgs),
 }
 
 /// A command's failure: the exit code and the error chain to print.
@@ -154,6 +158,7 @@ where
             Command::Import(args) => import::run(*args),
             Command::Record(args) => record::run(*args).await,
             Command::Report(args) => report::run(args),
+            Command::Schema(args) => schema::run(&args),
             #[cfg(feature = "kafka")]
             Command::Kafka(args) => kafka::run(args).await,
         }

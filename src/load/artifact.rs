@@ -12,12 +12,17 @@ use std::path::Path;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// One arm's measured run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunArtifact {
+    /// Always [`SCHEMA_VERSION`] for what this build writes.
     pub schema_version: u32,
+    /// The tool that wrote it.
     pub tool: ToolInfo,
+    /// What was run, against what.
     pub run: RunInfo,
+    /// The plan the driver followed.
     pub plan: PlanInfo,
+    /// Request counts of the measured window.
     pub counts: Counts,
     /// Completion − the earlier of the due and the actual send time, where a slot is due at
     /// its intended time or at the pacer tick that releases it (a late wake or a wait for a
@@ -37,20 +42,26 @@ pub struct RunArtifact {
     pub send_lag: Distribution,
     /// Counts and latency per request name.
     pub by_request: BTreeMap<String, RequestStats>,
+    /// One point per interval, warm-up included, for block statistics and plots.
     pub timeline: Timeline,
+    /// Whether the driver kept its plan.
     pub validity: Validity,
     /// Kafka runs only: the producer's outcome and the consumer-lag series.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kafka: Option<KafkaSection>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The tool that wrote a file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ToolInfo {
+    /// `fixproof`.
     pub name: String,
+    /// Its version.
     pub version: String,
 }
 
 impl ToolInfo {
+    /// This build.
     pub fn current() -> ToolInfo {
         ToolInfo {
             name: env!("CARGO_PKG_NAME").into(),
@@ -59,18 +70,24 @@ impl ToolInfo {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What was run, against what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunInfo {
     /// Unique id of this run.
     pub id: String,
     /// `baseline`, `candidate`, or what `--label` said.
     pub label: String,
+    /// The header every request was tagged with (`x-verifier-run`).
     pub tag_header: String,
+    /// Its value: the arm's key.
     pub tag_value: String,
+    /// The origin the load went to.
     pub target: String,
     /// RFC 3339, UTC.
     pub started_at: String,
+    /// The scenario's name.
     pub scenario: String,
+    /// The SHA-256 of the scenario file.
     pub scenario_sha256: String,
     /// `http/1.1` or `h2`.
     pub protocol: String,
@@ -87,7 +104,7 @@ pub struct RunInfo {
 }
 
 /// A stop on purpose before the end of the plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EarlyStop {
     /// `error_rate_ran_away`.
     pub reason: String,
@@ -97,23 +114,29 @@ pub struct EarlyStop {
     pub at_s: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The plan the driver followed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PlanInfo {
     /// `constant`, `poisson`, `ramp`, `steps`, `recorded` or `closed_loop`.
     pub arrival: String,
     /// Planned mean rate over the measured window (absent for a closed loop).
     pub rate_per_s: Option<f64>,
+    /// Measured window, seconds (after the warm-up).
     pub duration_s: f64,
+    /// Warm-up, seconds (sent, kept out of the histograms).
     pub warmup_s: f64,
+    /// Seed of the arrival times and the templates.
     pub seed: u64,
     /// Slots in the measured window.
     pub planned: u64,
+    /// Most requests in flight at once (connections of a closed loop).
     pub max_in_flight: usize,
+    /// Request timeout, milliseconds.
     pub timeout_ms: u64,
 }
 
 /// Request counts of the measured window.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Counts {
     /// Slots planned in the measured window (until the stop, for a run stopped on purpose).
     pub planned: u64,
@@ -125,6 +148,7 @@ pub struct Counts {
     pub ok: u64,
     /// Responses by status code.
     pub status: BTreeMap<String, u64>,
+    /// Requests without a response, by kind.
     pub errors: ErrorCounts,
     /// Slots that found neither a free connection nor room in the queue: never sent.
     pub missed: u64,
@@ -135,11 +159,15 @@ pub struct Counts {
 }
 
 /// Requests that got no response.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorCounts {
+    /// No response within the timeout (timed at the timeout).
     pub timeout: u64,
+    /// The connection could not be opened.
     pub connect: u64,
+    /// Reset or closed before the response was complete.
     pub reset: u64,
+    /// Anything else: TLS, protocol, a request that could not be built.
     pub other: u64,
 }
 
@@ -153,49 +181,68 @@ impl std::ops::AddAssign for ErrorCounts {
 }
 
 impl ErrorCounts {
+    /// Every request without a response.
     pub fn total(&self) -> u64 {
         self.timeout + self.connect + self.reset + self.other
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Counts and latency of one request name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RequestStats {
+    /// The shape's HTTP method (`PRODUCE` for Kafka messages).
     pub method: String,
+    /// Its counts.
     pub counts: Counts,
+    /// Its latency distribution.
     pub latency: Distribution,
     /// As [`RunArtifact::latency_without_driver_delay`], for this request name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_without_driver_delay: Option<Distribution>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The run interval by interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Timeline {
+    /// Length of an interval, milliseconds.
     pub interval_ms: u64,
+    /// The intervals in time order.
     pub points: Vec<TimelinePoint>,
 }
 
 /// One interval of the run, by intended send time, warm-up included.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TimelinePoint {
     /// Start of the interval after the plan's origin.
     pub start_ms: u64,
+    /// Whether the interval lies in the warm-up.
     pub warmup: bool,
+    /// Requests sent.
     pub sent: u64,
+    /// Responses received.
     pub completed: u64,
+    /// Responses below 400.
     pub ok: u64,
+    /// 4xx responses.
     pub status_4xx: u64,
+    /// 5xx responses.
     pub status_5xx: u64,
     /// Timeouts and transport errors.
     pub errors: u64,
+    /// Slots missed (no free connection, full queue).
     pub missed: u64,
+    /// Latencies of the interval's timed requests.
     pub latency: Distribution,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Whether the run kept its plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Validity {
+    /// No problem found.
     pub valid: bool,
     /// Requests sent in the measured window per second of it.
     pub achieved_rate_per_s: f64,
+    /// Send-lag p99, µs.
     pub send_lag_p99_us: u64,
     /// Why the run is invalid, one sentence each.
     pub problems: Vec<String>,
@@ -204,24 +251,48 @@ pub struct Validity {
 /// Why an artifact could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum ArtifactError {
+    /// The file cannot be read.
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The file.
         path: String,
+        /// Why.
         source: std::io::Error,
     },
+    /// The file is not a run artifact (or a damaged one).
     #[error("{path}: not a run artifact: {message}")]
-    Parse { path: String, message: String },
+    Parse {
+        /// The file.
+        path: String,
+        /// What is wrong, with the JSON path.
+        message: String,
+    },
+    /// Written by a newer fixproof.
     #[error(
         "{path}: schema_version {found} is newer than this fixproof reads ({SCHEMA_VERSION}): upgrade fixproof"
     )]
-    FutureSchema { path: String, found: u64 },
+    FutureSchema {
+        /// The file.
+        path: String,
+        /// Its `schema_version`.
+        found: u64,
+    },
+    /// Written in a format this fixproof no longer reads.
     #[error(
         "{path}: schema_version {found} is not supported (this fixproof reads {SCHEMA_VERSION})"
     )]
-    OldSchema { path: String, found: u64 },
+    OldSchema {
+        /// The file.
+        path: String,
+        /// Its `schema_version`.
+        found: u64,
+    },
+    /// The file cannot be written.
     #[error("cannot write {path}: {source}")]
     Write {
+        /// The file.
         path: String,
+        /// Why.
         source: std::io::Error,
     },
 }

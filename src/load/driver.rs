@@ -20,7 +20,9 @@ const GRACE_MARGIN: Duration = Duration::from_millis(250);
 /// Everything one `load` run needs.
 #[derive(Debug, Clone)]
 pub struct LoadConfig {
+    /// The scenario: request shapes, load profile, HTTP settings, target.
     pub scenario: Scenario,
+    /// The tag header and value every request carries.
     pub tag: Tag,
     /// `baseline`, `candidate`, or a name of the user's.
     pub label: String,
@@ -28,6 +30,7 @@ pub struct LoadConfig {
     pub threads: Option<usize>,
     /// `Some(connections)`: closed loop at the driver's own ceiling (`--rate max`).
     pub closed_loop: Option<usize>,
+    /// Length of a timeline interval.
     pub interval: Duration,
     /// How long in-flight requests may finish after the plan ends; default the timeout + 250 ms.
     pub grace: Option<Duration>,
@@ -38,22 +41,30 @@ pub struct LoadConfig {
     /// send lag invalidates nothing: it is part of every latency, and `compare` leaves a
     /// condition it could change unresolved (`driver_lag`).
     pub max_send_lag: Option<Duration>,
+    /// Refuse a plan with more requests than this (ends a closed loop).
     pub max_requests: Option<u64>,
+    /// Refuse a plan whose peak rate is above this.
     pub max_rate: Option<Rate>,
 }
 
 /// Why a run could not start or finish.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// The target refused or failed the connection (exit 69).
     #[error("target {target} is unreachable: {source}")]
     Unreachable {
+        /// The target's origin.
         target: String,
+        /// Why.
         source: std::io::Error,
     },
+    /// The plan exceeds `--max-rate` or `--max-requests` (exit 64).
     #[error("{0}")]
     Cap(String),
+    /// The scenario cannot be driven (no target, a template that does not render).
     #[error("{0}")]
     Scenario(#[from] crate::scenario::ScenarioError),
+    /// A shard thread failed: a bug, or the system refused a thread or a timer.
     #[error("driver failure: {0}")]
     Internal(String),
 }
@@ -245,7 +256,9 @@ impl PreparedRun {
 /// rate.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Demand {
+    /// Slots of the plan, warm-up included.
     pub requests: u64,
+    /// The highest rate the plan asks for.
     pub peak_rate_per_s: f64,
 }
 

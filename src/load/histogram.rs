@@ -51,7 +51,7 @@ pub fn decode(text: &str) -> Result<Histogram<u64>, String> {
 }
 
 /// Count, extremes, mean and the usual percentiles, in microseconds.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     pub count: u64,
     pub min_us: u64,
@@ -83,7 +83,7 @@ impl Summary {
 }
 
 /// A summary and the histogram it came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Distribution {
     pub summary: Summary,
     /// HdrHistogram V2 + DEFLATE, base64.

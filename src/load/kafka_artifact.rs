@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Kafka facts of one arm.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KafkaSection {
     /// The bootstrap servers the run used.
     pub bootstrap: String,
@@ -19,8 +19,9 @@ pub struct KafkaSection {
 }
 
 /// The producer's outcome over the whole run (warm-up included).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProduceStats {
+    /// The topic the messages went to.
     pub topic: String,
     /// Messages handed to the client.
     pub sent: u64,
@@ -33,22 +34,25 @@ pub struct ProduceStats {
 }
 
 /// Consumer lag of one group over time.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LagSeries {
+    /// The consumer group whose lag was sampled.
     pub group: String,
     /// The topics sampled (resolved from the pattern when one was given).
     pub topics: Vec<String>,
     /// The regex the topics were matched with, when one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
+    /// Time between samples, milliseconds.
     pub interval_ms: u64,
     /// Samples before this offset are the warm-up, kept out of the trend.
     pub warmup_ms: u64,
+    /// The samples in time order.
     pub points: Vec<LagPoint>,
 }
 
 /// One sample of a group's lag, summed over the partitions.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LagPoint {
     /// Milliseconds after the start of sampling.
     pub at_ms: u64,
@@ -61,6 +65,7 @@ pub struct LagPoint {
     pub committed: u64,
     /// Partitions with a committed offset.
     pub committed_partitions: u32,
+    /// Partitions the sample summed over.
     pub partitions: u32,
     /// Committed-offset delta per second since the previous sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -31,19 +31,24 @@ mod connect;
 mod deadline;
 mod driver;
 mod exchange;
+#[doc(hidden)]
 pub mod histogram;
 mod http1;
 mod http2;
 mod kafka_artifact;
+#[doc(hidden)]
 pub mod live;
 mod local;
 pub mod plan;
 mod pool;
 mod probe;
+#[doc(hidden)]
 pub mod record;
 mod recorder;
+#[doc(hidden)]
 pub mod request;
 mod shard;
+#[doc(hidden)]
 pub mod tally;
 mod tick;
 mod timeline;

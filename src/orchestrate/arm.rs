@@ -40,9 +40,11 @@ impl Role {
 /// One arm to run.
 #[derive(Debug, Clone)]
 pub struct ArmSpec {
+    /// Baseline or candidate.
     pub role: Role,
     /// `baseline`, or the candidate's patch label: names its artifact and log.
     pub label: String,
+    /// Its working copy.
     pub dir: PathBuf,
     /// The arm's fresh UUID: its tag value and mirrord key.
     pub key: String,
@@ -53,19 +55,28 @@ pub struct ArmSpec {
 /// What every arm shares.
 #[derive(Debug, Clone)]
 pub struct ArmSettings {
+    /// Where the services run.
     pub backend: Backend,
+    /// The command that starts the service in its working copy.
     pub command: Vec<String>,
+    /// Extra environment for the service.
     pub env: Vec<(String, String)>,
     /// The service URL to drive; local default `http://127.0.0.1:PORT`.
     pub url: Option<Target>,
+    /// Path of the tagged readiness probe.
     pub ready_path: String,
+    /// How long a started service may take to answer, and be shown to be routed.
     pub ready_timeout: Duration,
     /// How long the backend may take to give a session, retries of transient failures
     /// included.
     pub start_timeout: Duration,
+    /// Time between SIGTERM and SIGKILL at teardown.
     pub grace: Duration,
+    /// Where artifacts, logs and reports go.
     pub results_dir: PathBuf,
+    /// The tag header (`x-verifier-run`).
     pub tag_header: http::HeaderName,
+    /// Accept self-signed certificates.
     pub insecure_tls: bool,
     /// Kafka scenarios: readiness is "still running", not an HTTP answer.
     pub kafka: Option<KafkaArms>,
@@ -123,9 +134,13 @@ impl ArmFailure {
 
 /// A service that answered its readiness probe.
 pub struct StartedArm {
+    /// The arm.
     pub spec: ArmSpec,
+    /// Its service.
     pub process: ServiceProcess,
+    /// Where its load goes.
     pub target: Target,
+    /// Its tag.
     pub tag: Tag,
     /// Kafka with queue splitting: the temporary topics that existed before this arm's session
     /// (an earlier arm's), which its lag probe leaves out.
@@ -135,10 +150,15 @@ pub struct StartedArm {
 /// Knobs of the driver shared by every arm.
 #[derive(Debug, Clone)]
 pub struct DriverKnobs {
+    /// Driver threads (shards); default one per allowed CPU.
     pub threads: Option<usize>,
+    /// The pacer's batching window.
     pub pacing_window: Duration,
+    /// An optional hard limit on the send-lag p99.
     pub max_send_lag: Option<Duration>,
+    /// The total requests of every arm may not exceed this.
     pub max_requests: Option<u64>,
+    /// The total rate at any moment may not exceed this.
     pub max_rate: Option<crate::scenario::Rate>,
     /// Stop an arm whose error fraction provably runs away (DESIGN.md "Safety"); `None`
     /// never stops.

@@ -5,7 +5,9 @@
 /// Kafka scenarios: where each arm's messages go and whose lag is watched.
 #[derive(Debug, Clone)]
 pub struct KafkaArms {
+    /// The cluster's bootstrap address.
     pub bootstrap: String,
+    /// The scenario's Kafka part: topic, group, messages, lag interval.
     pub scenario: crate::scenario::KafkaScenario,
     /// mirrord: the real topic, the group and the operator's temporary topics; `None` on the
     /// local backend, where each arm's command gets its own topic and group in its environment.
@@ -17,7 +19,10 @@ pub struct KafkaArms {
 /// probe watches the topics matching `pattern` that appeared after the arm's session began.
 #[derive(Debug, Clone)]
 pub struct SplitWatch {
+    /// The real topic the tagged messages go to.
     pub topic: String,
+    /// The consumer group whose lag is watched.
     pub group: String,
+    /// The temporary topics the operator creates per session.
     pub pattern: regex::Regex,
 }

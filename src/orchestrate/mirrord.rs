@@ -14,9 +14,13 @@ use std::path::{Path, PathBuf};
 /// How to run mirrord.
 #[derive(Debug, Clone)]
 pub struct MirrordOptions {
+    /// The `mirrord` binary.
     pub bin: String,
+    /// The config file (JSON, TOML or YAML).
     pub config: PathBuf,
+    /// `--target`, e.g. `deploy/checkout`.
     pub target: Option<String>,
+    /// `--target-namespace`.
     pub namespace: Option<String>,
 }
 
@@ -112,7 +116,9 @@ pub struct CheckFor {
 /// The checked, rendered config.
 #[derive(Debug, Clone)]
 pub struct CheckedConfig {
+    /// The config sets `"operator": true`.
     pub operator: bool,
+    /// It steals incoming traffic (with a filter that was checked).
     pub steal: bool,
     /// The config rendered for this run's key, made safe where that was possible.
     pub rendered: Value,

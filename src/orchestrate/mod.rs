@@ -11,25 +11,37 @@
 //! period, then SIGKILL, and a `Drop` guard kills the group if anything returns early.
 
 mod alternate;
+#[doc(hidden)]
 pub mod arm;
 mod budget;
+#[doc(hidden)]
 pub mod events;
 mod judging;
 #[cfg(feature = "kafka")]
+#[doc(hidden)]
 pub mod kafka_arm;
 mod kafka_settings;
+#[doc(hidden)]
 pub mod mirrord;
 mod mirrord_arms;
+#[doc(hidden)]
 pub mod mirrord_config;
+#[doc(hidden)]
 pub mod patch;
+#[doc(hidden)]
 pub mod process;
 mod queues;
 mod route;
+#[doc(hidden)]
 pub mod runaway;
+#[doc(hidden)]
 pub mod signal;
 mod start;
+#[doc(hidden)]
 pub mod verify;
+#[doc(hidden)]
 pub mod watchdog;
+#[doc(hidden)]
 pub mod workspace;
 
 pub use arm::{ArmFailure, ArmSettings, Backend, DriverKnobs, KafkaArms, SplitWatch};

@@ -54,9 +54,12 @@ pub enum PatchError {
 /// One file of a file-set patch: `before: null` (or absent) creates it, `after: null` deletes it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct FileChange {
+    /// The file, relative to the repository's root.
     pub path: String,
+    /// The file at the base; `null` (or absent) for a file the patch creates.
     #[serde(default)]
     pub before: Option<String>,
+    /// The file with the patch; `null` for a file the patch deletes.
     #[serde(default)]
     pub after: Option<String>,
 }
@@ -64,9 +67,12 @@ pub struct FileChange {
 /// A file-set patch, as MetalBear's reference verifier's bridge emits it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct FileSet {
+    /// The files the patch changes.
     pub files: Vec<FileChange>,
+    /// What the patch does, in its author's words.
     #[serde(default)]
     pub summary: Option<String>,
+    /// Why its author thinks it fixes the alert.
     #[serde(default)]
     pub hypothesis: Option<String>,
 }
@@ -87,9 +93,11 @@ pub struct Patch {
     pub label: String,
     /// The file as given, or `stdin`.
     pub source: String,
+    /// The patch as read.
     pub bytes: Vec<u8>,
     /// Of `bytes`, hex.
     pub sha256: String,
+    /// What it holds.
     pub content: Content,
 }
 

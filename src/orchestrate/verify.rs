@@ -31,12 +31,19 @@ pub enum ArmOrder {
 /// Everything a verification needs.
 #[derive(Debug, Clone)]
 pub struct VerifyPlan {
+    /// The service's git repository.
     pub repo: PathBuf,
+    /// The commit the baseline runs and the patches apply to.
     pub base: String,
+    /// The candidates' patches, labelled.
     pub patches: Vec<Patch>,
+    /// The scenario whose load every arm gets.
     pub scenario: Scenario,
+    /// How every arm's service is run.
     pub settings: ArmSettings,
+    /// The driver's knobs and caps.
     pub knobs: DriverKnobs,
+    /// The order the arms run in.
     pub order: ArmOrder,
     /// `--repro CMD`: a script that fails while the bug is present, instead of the load test.
     pub repro: Option<String>,
@@ -64,9 +71,11 @@ pub enum Measured {
 /// One arm's result.
 #[derive(Debug, Clone)]
 pub struct ArmResult {
+    /// The arm.
     pub spec: ArmSpec,
     /// The patch of a candidate.
     pub patch: Option<Patch>,
+    /// Its measurement, or why it has none.
     pub outcome: Result<Measured, ArmFailure>,
 }
 

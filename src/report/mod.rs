@@ -9,12 +9,17 @@
 //! names (relative to the verdict's folder) into [`series::PlotData`], the only I/O here.
 //! Free text is redacted ([`redact`]) in every format.
 
+#[doc(hidden)]
 pub mod html;
+#[doc(hidden)]
 pub mod markdown;
 mod outcome;
 mod plots;
+#[doc(hidden)]
 pub mod redact;
+#[doc(hidden)]
 pub mod series;
+#[doc(hidden)]
 pub mod text;
 
 pub use outcome::{plot_arms, publish, to_html, to_markdown, to_text};

@@ -27,16 +27,22 @@ pub struct KafkaScenario {
     /// Lag samples before this (from the start of the run) are kept out of the trend; default
     /// the load's warm-up. Set it past a backlog burst so the trend sees the steady state.
     pub steady_after: Option<Duration>,
+    /// The message shapes, weighted.
     pub messages: Vec<KafkaMessage>,
 }
 
 /// One message shape, templates as written (checked to parse).
 #[derive(Debug, Clone, PartialEq)]
 pub struct KafkaMessage {
+    /// The shape's name.
     pub name: String,
+    /// Relative frequency among the shapes.
     pub weight: u32,
+    /// Key template.
     pub key: Option<String>,
+    /// Value template.
     pub value: String,
+    /// Header names and value templates.
     pub headers: Vec<(String, String)>,
 }
 

@@ -5,12 +5,14 @@
 //! reading the scenario and the body files it names, and depends on nothing else of the crate.
 
 mod error;
+#[doc(hidden)]
 pub mod import;
 mod kafka;
 mod overrides;
 mod placeholders;
-mod raw;
+pub(crate) mod raw;
 mod target;
+#[doc(hidden)]
 pub mod template;
 pub mod units;
 mod validate;
@@ -29,20 +31,27 @@ use std::time::Duration;
 /// A validated scenario.
 #[derive(Debug, Clone)]
 pub struct Scenario {
+    /// The scenario's name: it names results folders and artifacts.
     pub name: String,
+    /// What the scenario stands for, for people.
     pub description: Option<String>,
     /// Where requests go; `None` until a scenario or `--url` gives one.
     pub target: Option<Target>,
+    /// How requests are sent.
     pub http: HttpSettings,
+    /// Arrival process, rate, duration, warm-up and seed.
     pub load: LoadProfile,
     /// Weighted shapes, or one shape per replay entry for the `recorded` arrival.
     pub requests: Vec<RequestShape>,
+    /// The alert's SLOs, e.g. `p99 < 300ms`.
     pub slo: Vec<String>,
+    /// Guards comparing the candidate with the baseline; empty for the defaults.
     pub guards: Vec<String>,
     /// `"kind": "kafka"`: message shapes instead of requests.
     pub kafka: Option<KafkaScenario>,
     /// The file it came from (none for `--url`), and the SHA-256 of its bytes.
     pub source: Option<PathBuf>,
+    /// The SHA-256 of the scenario file, recorded in every artifact.
     pub sha256: String,
     /// What a user should fix before running it (the importer's secret placeholders).
     pub warnings: Vec<String>,
@@ -53,6 +62,7 @@ pub struct Scenario {
 pub enum HttpVersion {
     /// HTTP/1.1 for `http://`; ALPN (h2, then HTTP/1.1) for `https://`.
     Auto,
+    /// HTTP/1.1.
     Http1,
     /// HTTP/2: prior knowledge for `http://`, ALPN for `https://`.
     Http2,
@@ -78,11 +88,13 @@ impl HttpVersion {
 /// Connection settings.
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
+    /// `auto` (HTTP/2 by ALPN over TLS), `1.1` or `2`.
     pub version: HttpVersion,
     /// Per-request timeout; a timed-out request is recorded at this value.
     pub timeout: Duration,
     /// The cap on requests in flight at once, over all shards.
     pub max_in_flight: usize,
+    /// Accept self-signed certificates.
     pub insecure_tls: bool,
 }
 
@@ -94,17 +106,29 @@ pub enum Arrival {
     /// A Poisson process: exponential gaps at a mean rate.
     Poisson(Rate),
     /// A rate that changes linearly from `from` to `to` over the duration.
-    Ramp { from: Rate, to: Rate },
+    Ramp {
+        /// The rate at the start of the measured window.
+        from: Rate,
+        /// The rate at its end.
+        to: Rate,
+    },
     /// Piecewise-constant rates, each held for its duration.
     Steps(Vec<Step>),
     /// The recorded offset of each replay entry, divided by `speed`.
-    Recorded { speed: f64, offsets: Vec<Duration> },
+    Recorded {
+        /// The replay speed: 2 sends twice as fast as recorded.
+        speed: f64,
+        /// Each entry's offset from the recording's start.
+        offsets: Vec<Duration>,
+    },
 }
 
 /// One step of [`Arrival::Steps`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Step {
+    /// The rate.
     pub rate: Rate,
+    /// How long it is held.
     pub hold: Duration,
 }
 
@@ -124,47 +148,67 @@ impl Arrival {
 /// The load profile.
 #[derive(Debug, Clone)]
 pub struct LoadProfile {
+    /// How requests arrive.
     pub arrival: Arrival,
     /// The measured window, after the warm-up.
     pub duration: Duration,
     /// Sent before the measured window (at the profile's initial rate), kept out of the
     /// histograms but kept in the timeline.
     pub warmup: Duration,
+    /// Seed of the arrival times and the templates: the same seed, the same requests.
     pub seed: u64,
 }
 
 /// One request shape.
 #[derive(Debug, Clone)]
 pub struct RequestShape {
+    /// The name artifacts group the shape's requests by.
     pub name: String,
+    /// Relative frequency among the shapes.
     pub weight: u32,
+    /// The HTTP method.
     pub method: http::Method,
     /// Path and query, joined to the target's base path at plan time.
     pub path: Template,
+    /// Header names and value templates.
     pub headers: Vec<(http::HeaderName, Template)>,
+    /// The body.
     pub body: Body,
 }
 
 /// A request body.
 #[derive(Debug, Clone)]
 pub enum Body {
+    /// No body.
     Empty,
+    /// A body sent as is.
     Static(Bytes),
+    /// A body rendered per request.
     Template(Template),
 }
 
 /// Values given on the command line that replace the scenario's.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
+    /// `--url`.
     pub target: Option<Target>,
+    /// `--rate`.
     pub rate: Option<Rate>,
+    /// `--duration`.
     pub duration: Option<Duration>,
+    /// `--warmup`.
     pub warmup: Option<Duration>,
+    /// `--seed`.
     pub seed: Option<u64>,
+    /// `--poisson`: Poisson arrivals at the scenario's (or `--rate`'s) mean rate.
     pub poisson: bool,
+    /// `--timeout`.
     pub timeout: Option<Duration>,
+    /// `--max-in-flight`.
     pub max_in_flight: Option<usize>,
+    /// `--http-version`.
     pub http_version: Option<HttpVersion>,
+    /// `--insecure`.
     pub insecure_tls: bool,
 }
 

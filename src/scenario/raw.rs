@@ -5,7 +5,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// A number or a string: `"rate": 200` and `"rate": "200/s"` are both accepted.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum NumberOrText {
     Number(f64),
@@ -21,7 +21,7 @@ impl NumberOrText {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
     /// `http` (the default) or `kafka`.
@@ -44,7 +44,7 @@ pub struct RawScenario {
     pub guards: Vec<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawHttp {
     pub version: Option<String>,
@@ -53,7 +53,7 @@ pub struct RawHttp {
     pub insecure_tls: Option<bool>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLoad {
     /// A string (`"constant"`) or an object (`{"ramp": …}`); parsed by hand for clear errors.
@@ -65,7 +65,7 @@ pub struct RawLoad {
     pub speed: Option<f64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRequest {
     pub name: Option<String>,
@@ -79,7 +79,7 @@ pub struct RawRequest {
     pub offset: Option<NumberOrText>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBody {
     pub json: Option<serde_json::Value>,
@@ -89,7 +89,7 @@ pub struct RawBody {
 }
 
 /// The `kafka` object of a `"kind": "kafka"` scenario.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawKafka {
     pub topic: Option<String>,
@@ -101,7 +101,7 @@ pub struct RawKafka {
 }
 
 /// One Kafka message shape.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMessage {
     pub name: Option<String>,

@@ -3,16 +3,20 @@
 /// `http` or `https`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
+    /// `http://`.
     Http,
+    /// `https://`.
     Https,
 }
 
 /// Where the requests go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
+    /// `http` or `https`.
     pub scheme: Scheme,
     /// Host name or address, without brackets for IPv6.
     pub host: String,
+    /// The port (the scheme's default when the URL gives none).
     pub port: u16,
     /// The `host` header value (`host[:port]` as written).
     pub authority: String,

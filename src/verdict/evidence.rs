@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 const REPORTED_CDF: [f64; 9] = [0.005, 0.025, 0.05, 0.25, 0.5, 0.75, 0.95, 0.975, 0.995];
 
 /// Mann–Whitney U of candidate against baseline latencies (timed requests).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MannWhitneyEvidence {
     /// Baseline requests.
     pub n_baseline: u64,
@@ -44,7 +44,7 @@ pub struct MannWhitneyEvidence {
 
 /// One point of a bootstrap distribution: the smallest value whose cumulative bootstrap
 /// probability reaches `cdf`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Point {
     /// Cumulative probability.
     pub cdf: f64,
@@ -53,7 +53,7 @@ pub struct Point {
 }
 
 /// The exact bootstrap distribution of one arm's p99.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct QuantileEvidence {
     /// The sample p99 (type 1).
     pub estimate_us: u64,
@@ -69,7 +69,7 @@ pub struct QuantileEvidence {
 }
 
 /// The exact bootstrap distribution of p99(candidate) − p99(baseline).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DifferenceEvidence {
     /// The sample difference.
     pub estimate_us: i64,
@@ -84,7 +84,7 @@ pub struct DifferenceEvidence {
 }
 
 /// Exact bootstrap of p99 on both arms and of their difference.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BootstrapEvidence {
     /// Level of the two-sided percentile intervals.
     pub confidence: f64,
@@ -97,7 +97,7 @@ pub struct BootstrapEvidence {
 }
 
 /// One arm's error rate with its two-sided Wilson interval.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RateEvidence {
     /// Errors.
     pub errors: u64,
@@ -112,7 +112,7 @@ pub struct RateEvidence {
 }
 
 /// Error rates of both arms and their difference.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorRateEvidence {
     /// Baseline.
     pub baseline: RateEvidence,
@@ -127,7 +127,7 @@ pub struct ErrorRateEvidence {
 }
 
 /// One arm's design effects.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ArmDesign {
     /// Measured intervals with data.
     pub blocks: usize,
@@ -144,7 +144,7 @@ pub struct ArmDesign {
 }
 
 /// Both arms' design effects.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DesignEffects {
     /// Baseline.
     pub baseline: ArmDesign,
@@ -153,7 +153,7 @@ pub struct DesignEffects {
 }
 
 /// All evidence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Tests {
     /// Mann–Whitney U (`null` without timed requests on an arm).
     pub mann_whitney: Option<MannWhitneyEvidence>,

@@ -253,7 +253,7 @@ pub fn keeps_up(points: &[LagPoint], no_rise: bool) -> bool {
             .all(|p| p.lag <= highest_before.max(per_interval))
 }
 
-/// Batch means of `values` in time order: at most about [`BATCHES`] consecutive batches of
+/// Batch means of `values` in time order: at most about `BATCHES` consecutive batches of
 /// equal size (a remainder at the end is left out), so that autocorrelated neighbours share
 /// a batch. `None` below two batches.
 pub fn batched(values: &[f64]) -> Option<NormalEstimate> {

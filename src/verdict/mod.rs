@@ -21,26 +21,38 @@ mod arm;
 mod bounds;
 mod decide;
 mod deff;
+#[doc(hidden)]
 pub mod evidence;
+#[doc(hidden)]
 pub mod expr;
 mod guard;
+#[doc(hidden)]
 pub mod human;
+#[doc(hidden)]
 pub mod judge;
+#[doc(hidden)]
 pub mod lag;
+#[doc(hidden)]
 pub mod model;
+#[doc(hidden)]
 pub mod outcome;
 mod parse;
 mod quality;
+#[doc(hidden)]
 pub mod rank;
+#[doc(hidden)]
 pub mod samples;
 mod scope;
 mod sentence;
+#[doc(hidden)]
 pub mod settings;
 mod slo;
 mod spec;
 #[cfg(test)]
 pub(crate) mod testing;
+#[doc(hidden)]
 pub mod units;
+#[doc(hidden)]
 pub mod unmeasured;
 mod values;
 

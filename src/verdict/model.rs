@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 pub const VERDICT_SCHEMA_VERSION: u32 = 1;
 
 /// The decision about a candidate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// The baseline reproduced the alert, every SLO is met and every guard is non-inferior.
@@ -46,7 +48,7 @@ impl Decision {
 }
 
 /// The state of an SLO on one arm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SloStatus {
     /// The upper bound is inside the SLO.
@@ -69,7 +71,7 @@ impl SloStatus {
 }
 
 /// The state of a guard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GuardStatus {
     /// The bound of the difference is inside the tolerance.
@@ -92,7 +94,7 @@ impl GuardStatus {
 }
 
 /// The unit of a signal's numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
     /// Microseconds.
@@ -106,7 +108,7 @@ pub enum Unit {
 }
 
 /// Why the verdict is what it is, machine-readable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReasonCode {
     /// The candidate refused or failed every connection while the baseline answered.
@@ -142,7 +144,7 @@ pub enum ReasonCode {
 }
 
 /// One reason, with the signal it concerns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Reason {
     /// What kind of reason.
     pub code: ReasonCode,
@@ -153,7 +155,7 @@ pub struct Reason {
 }
 
 /// Tail count behind a quantile SLO ("p99 < T" ⇔ at most 1 % of requests slow).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TailCount {
     /// Requests at or above T (above T for `<=`), untimed errors included.
     pub slow: u64,
@@ -170,7 +172,7 @@ pub struct TailCount {
 }
 
 /// A signal's value on one arm, with one-sided bounds (each at the confidence level).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ArmEstimate {
     /// Point estimate in the signal's unit; `null` when beyond every timed request.
     pub value: Option<f64>,
@@ -194,7 +196,7 @@ pub struct ArmEstimate {
 }
 
 /// An SLO evaluated on both arms.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SloResult {
     /// The expression as given.
     pub expression: String,
@@ -228,7 +230,7 @@ pub struct SloResult {
 }
 
 /// How a guard's difference was bounded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GuardMethod {
     /// Exact bootstrap distribution of the quantile difference (timed requests).
@@ -244,7 +246,7 @@ pub enum GuardMethod {
 }
 
 /// candidate − baseline with one-sided bounds (each at the confidence level).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Difference {
     /// Point estimate.
     pub estimate: f64,
@@ -255,7 +257,7 @@ pub struct Difference {
 }
 
 /// A guard evaluated on the two arms.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GuardResult {
     /// The expression as given (or the default's text).
     pub expression: String,
@@ -295,7 +297,7 @@ pub struct GuardResult {
 }
 
 /// The data-quality gate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DataQuality {
     /// No problem found.
     pub passed: bool,
@@ -304,7 +306,7 @@ pub struct DataQuality {
 }
 
 /// Counts of an artifact arm (sample files have none).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ArmCounts {
     /// Slots planned in the measured window.
     pub planned: u64,
@@ -329,7 +331,7 @@ pub struct ArmCounts {
 }
 
 /// The patch a candidate ran, as `verify` records it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PatchRecord {
     /// The file as given, or `stdin`.
     pub path: String,
@@ -344,7 +346,7 @@ pub struct PatchRecord {
 }
 
 /// One arm as the verdict records it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ArmRecord {
     /// The run's label, or the sample file's stem.
     pub label: String,
@@ -378,7 +380,7 @@ pub struct ArmRecord {
 }
 
 /// Both arms.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Arms {
     /// The unpatched service.
     pub baseline: ArmRecord,
@@ -387,7 +389,7 @@ pub struct Arms {
 }
 
 /// The verdict about one candidate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Verdict {
     /// Always [`VERDICT_SCHEMA_VERSION`].
     pub schema_version: u32,

@@ -19,7 +19,7 @@ use crate::load::artifact::ToolInfo;
 use serde::{Deserialize, Serialize};
 
 /// Several candidates' repro verdicts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ReproComparison {
     /// Always 1.
     pub schema_version: u32,
@@ -31,7 +31,7 @@ pub struct ReproComparison {
 }
 
 /// What fixproof decided about one or more candidates.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Outcome {
     /// One candidate, judged on its load.

@@ -12,7 +12,7 @@ use crate::load::artifact::ToolInfo;
 use serde::{Deserialize, Serialize};
 
 /// One place of the ranking.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Ranked {
     /// 1 for the best.
     pub rank: usize,
@@ -29,7 +29,7 @@ pub struct Ranked {
 }
 
 /// Verdicts of several candidates and their ranking.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Comparison {
     /// Always 1.
     pub schema_version: u32,

@@ -100,7 +100,7 @@ impl Settings {
 }
 
 /// The plan seeds of the arms (artifacts only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Seeds {
     /// Seed of the baseline's plan.
     pub baseline: Option<u64>,
@@ -109,7 +109,7 @@ pub struct Seeds {
 }
 
 /// The settings as recorded in the verdict.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SettingsRecord {
     /// Confidence of every one-sided bound.
     pub confidence: f64,

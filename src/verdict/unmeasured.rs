@@ -122,7 +122,7 @@ pub fn unmeasured(
 }
 
 /// Which of the four outcomes a repro script had.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReproOutcome {
     /// Fails on the baseline, passes on the candidate: the patch fixes the bug.
@@ -138,7 +138,7 @@ pub enum ReproOutcome {
 }
 
 /// One arm's run of the repro script.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ReproRun {
     pub label: String,
     pub key: String,
@@ -151,7 +151,7 @@ pub struct ReproRun {
 
 /// The verdict of `verify --repro` (schema_version 1): the same `verdict`, `summary` and
 /// `feedback` fields as a load verdict, and the two runs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ReproVerdict {
     pub schema_version: u32,
     pub verdict: Decision,

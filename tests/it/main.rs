@@ -25,6 +25,7 @@ mod pool;
 mod record;
 mod report;
 mod report_browser;
+mod schemas;
 mod server;
 mod signals;
 #[cfg(feature = "kafka")]
