@@ -11,10 +11,10 @@ use super::Failure;
 use super::present::{self, Format};
 use crate::exit_code;
 use crate::load::RunArtifact;
-use crate::verdict::samples::{check_unit, parse_samples};
+use crate::verdict::judge::{Candidate, judge};
+use crate::verdict::samples::parse_samples;
 use crate::verdict::{
-    Arm, ErrorClasses, ExprError, Outcome, Settings, Spec, VerdictError, compare, parse_guard,
-    parse_slo,
+    Arm, ErrorClasses, ExprError, Settings, Spec, VerdictError, parse_guard, parse_slo,
 };
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -49,7 +49,7 @@ pub struct CompareArgs {
     #[arg(long, default_value = "5xx", value_parser = ErrorClasses::parse)]
     pub errors: ErrorClasses,
     /// Unit of bare numbers in sample files: ns, us, ms, s.
-    #[arg(long, value_parser = check_unit)]
+    #[arg(long, value_parser = super::parse::duration_unit)]
     pub unit: Option<String>,
     /// Output format; default json when stdout is not a terminal, text when it is.
     #[arg(long, value_enum)]
@@ -75,15 +75,15 @@ pub fn run(args: CompareArgs) -> Result<i32, Failure> {
         .iter()
         .map(|path| load_arm(path, "candidate", unit))
         .collect::<Result<Vec<_>, _>>()?;
-    let verdicts = candidates
-        .iter()
-        .map(|c| compare(&baseline, c, &spec, &settings).map_err(failure))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(present::print(
-        &Outcome::of_verdicts(verdicts),
-        args.format,
-        false,
-    ))
+    let candidates = candidates
+        .into_iter()
+        .map(|arm| Candidate::Measured {
+            arm: Box::new(arm),
+            patch: None,
+        })
+        .collect();
+    let outcome = judge(&baseline, candidates, &spec, &settings, &[]).map_err(failure)?;
+    Ok(present::print(&outcome, args.format, false))
 }
 
 /// Parses the expressions; an error names the flag and points at the offending character.

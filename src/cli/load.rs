@@ -4,7 +4,7 @@ use super::flags::DriveFlags;
 use super::parse::{self, RateArg};
 use super::{Failure, output, progress};
 use crate::exit_code;
-use crate::load::{LoadConfig, LoadError, PreparedRun, RunArtifact, Tag};
+use crate::load::{LoadConfig, PreparedRun, RunArtifact, Tag};
 use crate::orchestrate::Shutdown;
 use crate::orchestrate::signal::Signal;
 use crate::scenario::{Context, HttpVersion, Overrides, Scenario, ScenarioError, Target, Template};
@@ -74,11 +74,9 @@ pub async fn run(args: LoadArgs) -> Result<i32, Failure> {
         .out
         .clone()
         .unwrap_or_else(|| output::default_artifact_path(&config.scenario.name, &config.label));
-    let prepared = PreparedRun::new(config).await.map_err(|e| match e {
-        LoadError::Unreachable { .. } => Failure::new(exit_code::UNAVAILABLE, e),
-        LoadError::Cap(_) | LoadError::Scenario(_) => Failure::new(exit_code::USAGE, e),
-        LoadError::Internal(_) => Failure::new(exit_code::INTERNAL, e),
-    })?;
+    let prepared = PreparedRun::new(config)
+        .await
+        .map_err(|e| Failure::new(e.exit_code(), e))?;
     let shutdown = Shutdown::listen("draining in-flight requests")
         .map_err(|e| Failure::new(exit_code::INTERNAL, e))?;
     let artifact = progress::run_with_progress(prepared, &shutdown).await?;

@@ -8,6 +8,8 @@ mod flags;
 mod import;
 #[cfg(feature = "kafka")]
 mod kafka;
+#[cfg(feature = "kafka")]
+mod kafka_produce;
 mod load;
 mod output;
 pub mod parse;

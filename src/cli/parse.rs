@@ -15,27 +15,38 @@ pub fn rate_arg(text: &str) -> Result<RateArg, String> {
     if text.eq_ignore_ascii_case("max") {
         Ok(RateArg::Max)
     } else {
-        parse_rate(text).map(RateArg::Fixed)
+        rate(text).map(RateArg::Fixed)
     }
 }
 
 pub fn rate(text: &str) -> Result<Rate, String> {
-    parse_rate(text)
+    parse_rate(text).map_err(|e| e.to_string())
 }
 
 pub fn duration(text: &str) -> Result<Duration, String> {
-    parse_duration(text)
+    parse_duration(text).map_err(|e| e.to_string())
 }
 
 pub fn positive_duration(text: &str) -> Result<Duration, String> {
-    match parse_duration(text)? {
+    match duration(text)? {
         d if d.is_zero() => Err(format!("must be positive, got {text}")),
         d => Ok(d),
     }
 }
 
 pub fn http_version(text: &str) -> Result<HttpVersion, String> {
-    HttpVersion::parse(text)
+    HttpVersion::parse(text).map_err(|e| e.to_string())
+}
+
+/// `--unit`: the unit of bare numbers in a samples file.
+pub fn duration_unit(unit: &str) -> Result<String, String> {
+    let lower = unit.trim().to_ascii_lowercase();
+    match crate::verdict::units::duration_unit(&lower) {
+        Some(_) => Ok(lower),
+        None => Err(format!(
+            "'{unit}' is not a duration unit: use ns, us, ms, s, m or h"
+        )),
+    }
 }
 
 /// `-H 'name: value'`.
@@ -92,7 +103,9 @@ pub fn percent_or_off(text: &str) -> Result<Limit, String> {
 
 /// `--target`: an absolute http(s) URL, kept as written.
 pub fn target_url(text: &str) -> Result<String, String> {
-    Target::parse(text).map(|_| text.to_string())
+    Target::parse(text)
+        .map(|_| text.to_string())
+        .map_err(|e| e.to_string())
 }
 
 /// `--path-prefix /api`.

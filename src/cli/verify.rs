@@ -234,15 +234,74 @@ pub async fn run(args: VerifyArgs) -> Result<i32, Failure> {
     Ok(present::print(&outcome, args.format, true))
 }
 
+fn usage(message: String) -> Failure {
+    Failure::new(exit_code::USAGE, anyhow::anyhow!(message))
+}
+
 fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
-    let usage = |message: String| Failure::new(exit_code::USAGE, anyhow::anyhow!(message));
-    let mut scenario =
-        Scenario::from_file(&args.scenario).map_err(|e| Failure::new(exit_code::DATA, e))?;
-    output::warn_about(&scenario);
+    let scenario = scenario_of(args)?;
     let url = match &args.url {
         Some(url) => Some(Target::parse(url).map_err(|m| usage(format!("--url: {m}")))?),
         None => None,
     };
+    // Bad expressions are found before anything runs, not after every arm has.
+    let spec = Spec::parse(&scenario.slo, &scenario.guards).map_err(|e| usage(e.to_string()))?;
+    let errors = ErrorClasses::parse(&args.errors).map_err(|m| usage(format!("--errors: {m}")))?;
+    let judge = Settings {
+        confidence: args.confidence,
+        errors,
+        ..Settings::default()
+    };
+    let alpha = judge.alpha();
+    let backend = backend_of(args, url.is_some() || scenario.kafka.is_some())?;
+    let results_dir = args.results_dir.join(format!(
+        "{}-{}",
+        output::timestamp(),
+        output::slug(&scenario.name)
+    ));
+    Ok(VerifyPlan {
+        repo: args.repo.clone(),
+        base: args.base.clone(),
+        patches: patches_of(args)?,
+        settings: ArmSettings {
+            backend,
+            command: args.command.clone(),
+            env: Vec::new(),
+            url,
+            ready_path: args.ready_path.clone(),
+            ready_timeout: args.ready_timeout,
+            start_timeout: args.start_timeout,
+            grace: args.grace,
+            results_dir,
+            tag_header: args.drive.tag_header.clone(),
+            insecure_tls: scenario.http.insecure_tls,
+            kafka: None,
+        },
+        knobs: DriverKnobs {
+            threads: args.drive.threads.map(|n| n as usize),
+            pacing_window: args.drive.pacing_window,
+            max_send_lag: args.drive.max_send_lag,
+            max_requests: args.drive.max_requests,
+            max_rate: args.drive.max_rate,
+            // Not before the arm has the requests its verdict's quantile bounds need.
+            brake: args.stop_error_rate.0.map(|limit| Brake {
+                limit,
+                min_requests: spec.quantile_requests(alpha),
+            }),
+        },
+        order: order_of(args)?,
+        repro: args.repro.clone(),
+        scenario,
+        spec,
+        judge,
+    })
+}
+
+/// The scenario file with the command line's overrides, SLOs and guards.
+fn scenario_of(args: &VerifyArgs) -> Result<Scenario, Failure> {
+    let mut scenario =
+        Scenario::from_file(&args.scenario).map_err(|e| Failure::new(exit_code::DATA, e))?;
+    output::warn_about(&scenario);
     let overrides = Overrides {
         rate: match args.drive.rate {
             Some(RateArg::Fixed(rate)) => Some(rate),
@@ -274,20 +333,16 @@ fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
             scenario.name
         )));
     }
-    // Bad expressions are found before anything runs, not after every arm has.
-    let spec = Spec::parse(&scenario.slo, &scenario.guards).map_err(|e| usage(e.to_string()))?;
-    let errors = ErrorClasses::parse(&args.errors).map_err(|m| usage(format!("--errors: {m}")))?;
-    let judge = Settings {
-        confidence: args.confidence,
-        errors,
-        ..Settings::default()
-    };
-    let alpha = judge.alpha();
-    let backend = match args.backend {
+    Ok(scenario)
+}
+
+/// The backend: local, or mirrord with its config (`routable`: a `--url` or a Kafka scenario).
+fn backend_of(args: &VerifyArgs, routable: bool) -> Result<Backend, Failure> {
+    Ok(match args.backend {
         BackendArg::Local => Backend::Local,
         BackendArg::Mirrord => {
             let config = args.mirrord_config.clone().ok_or_else(|| usage("--backend mirrord needs --mirrord-config FILE (a steal config with a header filter on {{ key }})".into()))?;
-            if url.is_none() && scenario.kafka.is_none() {
+            if !routable {
                 return Err(usage("--backend mirrord needs --url: the service URL in the cluster that the load goes to".into()));
             }
             Backend::Mirrord(MirrordOptions {
@@ -297,7 +352,11 @@ fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
                 namespace: args.target_namespace.clone(),
             })
         }
-    };
+    })
+}
+
+/// The patches, read and labelled (file stem or `--label`, clashes numbered).
+fn patches_of(args: &VerifyArgs) -> Result<Vec<Patch>, Failure> {
     if args.patches.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         return Err(usage(
             "--patch - reads standard input, which can be read once: give it once".into(),
@@ -313,57 +372,21 @@ fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     crate::orchestrate::patch::dedupe_labels(&mut patches);
-    let results_dir = args.results_dir.join(format!(
-        "{}-{}",
-        output::timestamp(),
-        output::slug(&scenario.name)
-    ));
-    Ok(VerifyPlan {
-        repo: args.repo.clone(),
-        base: args.base.clone(),
-        patches,
-        settings: ArmSettings {
-            backend,
-            command: args.command.clone(),
-            env: Vec::new(),
-            url,
-            ready_path: args.ready_path.clone(),
-            ready_timeout: args.ready_timeout,
-            start_timeout: args.start_timeout,
-            grace: args.grace,
-            results_dir,
-            tag_header: args.drive.tag_header.clone(),
-            insecure_tls: scenario.http.insecure_tls,
-            kafka: None,
+    Ok(patches)
+}
+
+/// The arms' order; a repro script cannot run in alternating blocks.
+fn order_of(args: &VerifyArgs) -> Result<ArmOrder, Failure> {
+    Ok(match args.arms {
+        ArmsArg::Sequential => ArmOrder::Sequential,
+        ArmsArg::Concurrent => ArmOrder::Concurrent,
+        ArmsArg::Alternating if args.repro.is_some() => {
+            return Err(usage(
+                "--repro runs the script once per arm: use --arms sequential or concurrent".into(),
+            ));
+        }
+        ArmsArg::Alternating => ArmOrder::Alternating {
+            blocks: args.blocks as usize,
         },
-        knobs: DriverKnobs {
-            threads: args.drive.threads.map(|n| n as usize),
-            pacing_window: args.drive.pacing_window,
-            max_send_lag: args.drive.max_send_lag,
-            max_requests: args.drive.max_requests,
-            max_rate: args.drive.max_rate,
-            // Not before the arm has the requests its verdict's quantile bounds need.
-            brake: args.stop_error_rate.0.map(|limit| Brake {
-                limit,
-                min_requests: spec.quantile_requests(alpha),
-            }),
-        },
-        order: match args.arms {
-            ArmsArg::Sequential => ArmOrder::Sequential,
-            ArmsArg::Concurrent => ArmOrder::Concurrent,
-            ArmsArg::Alternating if args.repro.is_some() => {
-                return Err(usage(
-                    "--repro runs the script once per arm: use --arms sequential or concurrent"
-                        .into(),
-                ));
-            }
-            ArmsArg::Alternating => ArmOrder::Alternating {
-                blocks: args.blocks as usize,
-            },
-        },
-        repro: args.repro.clone(),
-        scenario,
-        spec,
-        judge,
     })
 }

@@ -1,6 +1,7 @@
 //! The demo's files, embedded in the binary: the checkout service's repository, the patches an
 //! AI-SRE might propose, and the two alert scenarios.
 
+use super::DemoError;
 use crate::orchestrate::Patch;
 use std::path::Path;
 use std::process::Command;
@@ -88,10 +89,11 @@ impl Case {
 /// Creates the demo repository in `dir`: `git init` and one commit of [`REPO_FILES`].
 ///
 /// # Errors
-/// A message with git's own when a step fails.
-pub fn create_repo(dir: &Path) -> Result<(), String> {
+/// [`DemoError::Git`] with git's own message when a step fails.
+pub fn create_repo(dir: &Path) -> Result<(), DemoError> {
     for (name, text) in REPO_FILES {
-        std::fs::write(dir.join(name), text).map_err(|e| format!("cannot write {name}: {e}"))?;
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|source| DemoError::io(path.display(), source))?;
     }
     let steps: [&[&str]; 3] = [
         &["init", "--quiet"],
@@ -113,13 +115,13 @@ pub fn create_repo(dir: &Path) -> Result<(), String> {
             .arg(dir)
             .args(args)
             .output()
-            .map_err(|e| format!("git is not available: {e}"))?;
+            .map_err(|e| DemoError::Git(format!("git is not available: {e}")))?;
         if !output.status.success() {
-            return Err(format!(
+            return Err(DemoError::Git(format!(
                 "git {}: {}",
                 args.join(" "),
                 String::from_utf8_lossy(&output.stderr).trim()
-            ));
+            )));
         }
     }
     Ok(())

@@ -162,9 +162,10 @@ async fn price(addr: &str, sku: &str, seq: &str) -> std::io::Result<Vec<u8>> {
 /// Reads checkout.json from the working directory.
 ///
 /// # Errors
-/// A message naming the file and what is wrong.
-pub fn read_config() -> Result<CheckoutConfig, String> {
+/// [`DemoError::Config`](super::DemoError::Config) naming what is wrong.
+pub fn read_config() -> Result<CheckoutConfig, super::DemoError> {
+    let config = |message: String| super::DemoError::Config(message);
     let text = std::fs::read_to_string("checkout.json")
-        .map_err(|e| format!("cannot read checkout.json: {e}"))?;
-    serde_json::from_str(&text).map_err(|e| format!("checkout.json: {e}"))
+        .map_err(|e| config(format!("cannot read it: {e}")))?;
+    serde_json::from_str(&text).map_err(|e| config(e.to_string()))
 }

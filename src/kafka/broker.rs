@@ -18,12 +18,15 @@ impl TopicSpec {
     /// Parses `NAME` or `NAME:PARTITIONS` (default `default_partitions`).
     ///
     /// # Errors
-    /// A message naming the bad part.
-    pub fn parse(text: &str, default_partitions: i32) -> Result<TopicSpec, String> {
+    /// [`TopicSpecError`] naming the bad part.
+    pub fn parse(text: &str, default_partitions: i32) -> Result<TopicSpec, TopicSpecError> {
         let (name, partitions) = match text.rsplit_once(':') {
             Some((name, n)) => {
                 let partitions = n.parse::<i32>().ok().filter(|p| *p > 0).ok_or_else(|| {
-                    format!("'{n}' in '{text}' is not a positive partition count")
+                    TopicSpecError::Partitions {
+                        count: n.to_string(),
+                        text: text.to_string(),
+                    }
                 })?;
                 (name, partitions)
             }
@@ -31,15 +34,29 @@ impl TopicSpec {
         };
         let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
         if name.is_empty() || name.len() > 249 || !name.chars().all(valid) {
-            return Err(format!(
-                "'{name}' is not a Kafka topic name: use 1 to 249 of a-z A-Z 0-9 . _ -"
-            ));
+            return Err(TopicSpecError::Name(name.to_string()));
         }
         Ok(TopicSpec {
             name: name.into(),
             partitions,
         })
     }
+}
+
+/// Why a `--topic NAME[:PARTITIONS]` value is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TopicSpecError {
+    /// A partition count that is not a positive integer.
+    #[error("'{count}' in '{text}' is not a positive partition count")]
+    Partitions {
+        /// The count as written.
+        count: String,
+        /// The whole value.
+        text: String,
+    },
+    /// A name Kafka refuses.
+    #[error("'{0}' is not a Kafka topic name: use 1 to 249 of a-z A-Z 0-9 . _ -")]
+    Name(String),
 }
 
 /// A running embedded broker; dropping it stops the broker.

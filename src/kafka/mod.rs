@@ -62,6 +62,20 @@ pub enum KafkaError {
 }
 
 impl KafkaError {
+    /// The process exit code: 69 no broker, 65 a topic or group that is not there, 64 bad
+    /// flags, 70 a client failure.
+    pub fn exit_code(&self) -> i32 {
+        use crate::exit_code::{DATA, INTERNAL, UNAVAILABLE, USAGE};
+        match self {
+            KafkaError::Unreachable { .. } => UNAVAILABLE,
+            KafkaError::UnknownTopic { .. }
+            | KafkaError::NoMatch { .. }
+            | KafkaError::NeverCommitted { .. } => DATA,
+            KafkaError::Usage(_) => USAGE,
+            KafkaError::Client { .. } => INTERNAL,
+        }
+    }
+
     pub(crate) fn client(what: impl Into<String>, e: impl std::fmt::Display) -> KafkaError {
         KafkaError::Client {
             what: what.into(),

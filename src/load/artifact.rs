@@ -297,6 +297,17 @@ pub enum ArtifactError {
     },
 }
 
+impl ArtifactError {
+    /// The process exit code: 65 for a file that cannot be read as an artifact, 70 for one
+    /// that cannot be written.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ArtifactError::Write { .. } => crate::exit_code::INTERNAL,
+            _ => crate::exit_code::DATA,
+        }
+    }
+}
+
 impl RunArtifact {
     /// Reads and checks an artifact.
     ///

@@ -69,6 +69,19 @@ pub enum LoadError {
     Internal(String),
 }
 
+impl LoadError {
+    /// The process exit code: 69 unreachable, 64 a cap or a scenario without a target, 70 a
+    /// driver failure.
+    pub fn exit_code(&self) -> i32 {
+        use crate::exit_code::{INTERNAL, UNAVAILABLE, USAGE};
+        match self {
+            LoadError::Unreachable { .. } => UNAVAILABLE,
+            LoadError::Cap(_) | LoadError::Scenario(_) => USAGE,
+            LoadError::Internal(_) => INTERNAL,
+        }
+    }
+}
+
 /// A run ready to start: target checked, plan built.
 pub struct PreparedRun {
     config: LoadConfig,

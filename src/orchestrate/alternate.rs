@@ -99,11 +99,9 @@ fn pooled(
     spec: &ArmSpec,
     blocks: &[RunArtifact],
 ) -> Result<Measured, ArmFailure> {
-    let artifact = pool(blocks).map_err(|e| ArmFailure::Load(e.to_string()))?;
+    let artifact = pool(blocks)?;
     let path = artifact_path(plan, &spec.label);
-    artifact
-        .write(&path)
-        .map_err(|e| ArmFailure::Load(e.to_string()))?;
+    artifact.write(&path)?;
     Ok(Measured::Load {
         artifact: Box::new(artifact),
         path,

@@ -103,8 +103,74 @@ pub enum ArmFailure {
     Backend { message: String, tail: String },
     #[error("interrupted")]
     Interrupted,
-    #[error("load failed: {0}")]
-    Load(String),
+    /// The load could not be driven, measured or recorded.
+    #[error("load failed: {message}")]
+    Load {
+        /// Whose fault, for the exit code.
+        cause: LoadCause,
+        /// What happened.
+        message: String,
+    },
+}
+
+/// Why an arm's load failed, kept apart for the exit code (the failure itself is cloned into
+/// every verdict that mentions it, so it keeps the message rather than the source error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadCause {
+    /// The target or the Kafka cluster did not answer (69).
+    Unreachable,
+    /// A cap or the scenario refused the plan (64).
+    Refused,
+    /// The data cannot be used: messages that cannot be built, blocks that do not pool (65).
+    Data,
+    /// A driver or file-system failure (70).
+    Internal,
+}
+
+impl ArmFailure {
+    /// A load failure of `cause`.
+    pub fn load(cause: LoadCause, message: impl std::fmt::Display) -> ArmFailure {
+        ArmFailure::Load {
+            cause,
+            message: message.to_string(),
+        }
+    }
+
+    /// The process exit code when the baseline failed so: 69 for a service, a backend or a
+    /// target that is unavailable, 65 for data that cannot be used, 64 for a refused plan.
+    pub fn exit_code(&self) -> i32 {
+        use crate::exit_code::{DATA, INTERNAL, UNAVAILABLE, USAGE};
+        match self {
+            ArmFailure::Load { cause, .. } => match cause {
+                LoadCause::Unreachable => UNAVAILABLE,
+                LoadCause::Refused => USAGE,
+                LoadCause::Data => DATA,
+                LoadCause::Internal => INTERNAL,
+            },
+            _ => UNAVAILABLE,
+        }
+    }
+}
+
+impl From<crate::load::LoadError> for ArmFailure {
+    fn from(e: crate::load::LoadError) -> ArmFailure {
+        let cause = match e.exit_code() {
+            crate::exit_code::UNAVAILABLE => LoadCause::Unreachable,
+            crate::exit_code::USAGE => LoadCause::Refused,
+            _ => LoadCause::Internal,
+        };
+        ArmFailure::load(cause, e)
+    }
+}
+
+impl From<crate::load::ArtifactError> for ArmFailure {
+    fn from(e: crate::load::ArtifactError) -> ArmFailure {
+        let cause = match e {
+            crate::load::ArtifactError::Write { .. } => LoadCause::Internal,
+            _ => LoadCause::Data,
+        };
+        ArmFailure::load(cause, e)
+    }
 }
 
 impl ArmFailure {
@@ -126,7 +192,7 @@ impl ArmFailure {
             ArmFailure::Backend { .. } => {
                 "The backend failed, not the service: fix mirrord or the cluster (its message is above) and rerun"
             }
-            ArmFailure::Load(_) | ArmFailure::Interrupted => "Retry once the cause is fixed",
+            ArmFailure::Load { .. } | ArmFailure::Interrupted => "Retry once the cause is fixed",
             _ => "Make it start and answer on its port before retrying",
         }
     }
@@ -191,9 +257,7 @@ pub async fn drive(
         max_requests: knobs.max_requests,
         max_rate: knobs.max_rate,
     };
-    let prepared = PreparedRun::new(config)
-        .await
-        .map_err(|e| ArmFailure::Load(e.to_string()))?;
+    let prepared = PreparedRun::new(config).await?;
     hooks.watch_load(prepared.stop_signal());
     let watch = knobs.brake.map(|brake| {
         let (progress, stop) = (prepared.progress(), prepared.stop_signal());
@@ -215,12 +279,10 @@ pub async fn drive(
         }
         None => None,
     };
-    let artifact = artifact.map_err(|e| ArmFailure::Load(e.to_string()))?;
+    let artifact = artifact?;
     let path = artifact_path.to_path_buf();
     hooks.emit(measured(&arm.spec.label, &artifact));
-    artifact
-        .write(&path)
-        .map_err(|e| ArmFailure::Load(e.to_string()))?;
+    artifact.write(&path)?;
     if let Some(code) = arm.process.try_exited() {
         return Err(ArmFailure::Crashed {
             code,
@@ -263,4 +325,37 @@ pub async fn stop(arm: StartedArm, grace: Duration, hooks: &Arc<Hooks>) -> Ended
     hooks.forget_group(pgid);
     hooks.emit(Event::ArmEnded { arm: arm_label });
     ended
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{ArtifactError, LoadError};
+
+    #[test]
+    fn a_failed_load_keeps_whose_fault_it_was() {
+        let unreachable = ArmFailure::from(LoadError::Unreachable {
+            target: "http://127.0.0.1:9".into(),
+            source: std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+        });
+        assert_eq!(unreachable.exit_code(), crate::exit_code::UNAVAILABLE);
+        assert!(unreachable.to_string().contains("127.0.0.1:9"));
+        let cap = ArmFailure::from(LoadError::Cap("above --max-rate".into()));
+        assert_eq!(cap.exit_code(), crate::exit_code::USAGE);
+        let damaged = ArmFailure::from(ArtifactError::Parse {
+            path: "block-2.json".into(),
+            message: "histogram: bad base64".into(),
+        });
+        assert_eq!(damaged.exit_code(), crate::exit_code::DATA);
+        let unwritable = ArmFailure::from(ArtifactError::Write {
+            path: "/results/baseline.json".into(),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        });
+        assert_eq!(unwritable.exit_code(), crate::exit_code::INTERNAL);
+        let crashed = ArmFailure::Crashed {
+            code: 1,
+            tail: String::new(),
+        };
+        assert_eq!(crashed.exit_code(), crate::exit_code::UNAVAILABLE);
+    }
 }

@@ -6,7 +6,7 @@
 //! only this arm consumes, and the probe watches the user's group on the temporary topics that
 //! appeared after the arm's session began (never the `-fallback-` topic of the deployed app).
 
-use super::arm::{ArmFailure, ArmSettings, KafkaArms, Role, StartedArm};
+use super::arm::{ArmFailure, ArmSettings, KafkaArms, LoadCause, Role, StartedArm};
 use super::events::{Event, Hooks};
 use crate::kafka::broker::TopicSpec;
 use crate::kafka::lag::{matching_topics, sample_for};
@@ -48,7 +48,7 @@ const FALLBACK_MARK: &str = "-fallback-";
 /// With queue splitting, the temporary topics that exist before an arm's session starts.
 ///
 /// # Errors
-/// [`ArmFailure::Load`] when the cluster does not answer.
+/// [`ArmFailure::Load`] ([`LoadCause::Unreachable`]) when the cluster does not answer.
 pub async fn topics_before(settings: &ArmSettings) -> Result<Vec<String>, ArmFailure> {
     let Some((bootstrap, split)) = settings
         .kafka
@@ -61,8 +61,8 @@ pub async fn topics_before(settings: &ArmSettings) -> Result<Vec<String>, ArmFai
         matching_topics(&bootstrap, &split.pattern, CLUSTER_TIMEOUT)
     })
     .await
-    .map_err(|e| ArmFailure::Load(e.to_string()))?
-    .map_err(|e| ArmFailure::Load(e.to_string()))
+    .map_err(|e| ArmFailure::load(LoadCause::Internal, e))?
+    .map_err(|e| ArmFailure::load(LoadCause::Unreachable, e))
 }
 
 /// The topics an arm's probe leaves out: the fallback topics, and those in `before`.
@@ -132,7 +132,7 @@ pub async fn drive(
     results: &Path,
     hooks: &Arc<Hooks>,
 ) -> Result<(RunArtifact, PathBuf), ArmFailure> {
-    let load = |e: String| ArmFailure::Load(e);
+    let unreachable = |e: &dyn std::fmt::Display| ArmFailure::load(LoadCause::Unreachable, e);
     let (k, bootstrap) = (&kafka.scenario, kafka.bootstrap.as_str());
     let label = arm.spec.label.clone();
     let (topic, group, watched, pattern, exclude) = match &kafka.split {
@@ -148,7 +148,8 @@ pub async fn drive(
             Some(not_this_session(&arm.topics_before)),
         ),
     };
-    let shapes = MessageShape::from_scenario(k).map_err(load)?;
+    let shapes =
+        MessageShape::from_scenario(k).map_err(|e| ArmFailure::load(LoadCause::Data, e))?;
     let config = ProduceConfig {
         bootstrap: bootstrap.into(),
         topic: topic.clone(),
@@ -171,15 +172,15 @@ pub async fn drive(
         interval: k.lag_interval,
         timeout: CLUSTER_TIMEOUT,
     })
-    .map_err(|e| load(e.to_string()))?;
+    .map_err(|e| unreachable(&e))?;
     // Set by the first signal, as the HTTP load's stop is.
     let stop = hooks.flag();
     let total = scenario.load.warmup + scenario.load.duration;
     let steady = k.steady_after.unwrap_or(scenario.load.warmup);
     let sampled = sample_for(probe, total, steady, Arc::clone(&stop));
     let (artifact, series) = tokio::join!(produce(&config, Arc::clone(&stop)), sampled);
-    let mut artifact = artifact.map_err(|e| load(e.to_string()))?;
-    let (probe, series) = series.map_err(|e| load(e.to_string()))?;
+    let mut artifact = artifact.map_err(|e| unreachable(&e))?;
+    let (probe, series) = series.map_err(|e| unreachable(&e))?;
     if kafka.split.is_some() {
         await_forwarding(&arm.spec.label, probe, &mut artifact, hooks).await;
     }
@@ -187,7 +188,7 @@ pub async fn drive(
         section.lag = Some(series);
     }
     let path = results.join(format!("{}.json", arm.spec.label));
-    artifact.write(&path).map_err(|e| load(e.to_string()))?;
+    artifact.write(&path)?;
     if let Some(code) = arm.process.try_exited() {
         return Err(ArmFailure::Crashed {
             code,

@@ -58,15 +58,15 @@ fn foreign_lines(tag_header: &str) -> Vec<String> {
 /// `{{ get_env(name="X", default="Y") }}`.
 ///
 /// # Errors
-/// A message naming an expression it cannot render (mirrord would try; fixproof must know the
-/// result to check it).
-pub fn render(text: &str, key: &str) -> Result<String, String> {
+/// [`ConfigTextError`] naming an expression it cannot render (mirrord would try; fixproof must
+/// know the result to check it).
+pub fn render(text: &str, key: &str) -> Result<String, ConfigTextError> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(open) = rest.find("{{") {
         out.push_str(&rest[..open]);
         let after = &rest[open + 2..];
-        let close = after.find("}}").ok_or("an unclosed '{{'")?;
+        let close = after.find("}}").ok_or(ConfigTextError::Unclosed)?;
         let expr = after[..close].trim();
         out.push_str(&render_expr(expr, key)?);
         rest = &after[close + 2..];
@@ -75,32 +75,60 @@ pub fn render(text: &str, key: &str) -> Result<String, String> {
     Ok(out)
 }
 
-fn render_expr(expr: &str, key: &str) -> Result<String, String> {
+fn render_expr(expr: &str, key: &str) -> Result<String, ConfigTextError> {
     if expr == "key" {
         return Ok(key.to_string());
     }
     let args = expr
         .strip_prefix("get_env(")
         .and_then(|e| e.strip_suffix(')'))
-        .ok_or_else(|| format!("unsupported template '{{{{ {expr} }}}}': fixproof renders {{{{ key }}}} and get_env(...)"))?;
+        .ok_or_else(|| ConfigTextError::Unsupported(expr.to_string()))?;
     let mut name = None;
     let mut default = None;
     for part in args.split(',') {
         let (k, v) = part
             .split_once('=')
-            .ok_or_else(|| format!("bad get_env argument '{part}'"))?;
+            .ok_or_else(|| ConfigTextError::GetEnvArgument(part.to_string()))?;
         let v = v.trim().trim_matches(|c| c == '"' || c == '\'').to_string();
         match k.trim() {
             "name" => name = Some(v),
             "default" => default = Some(v),
-            other => return Err(format!("unknown get_env argument '{other}'")),
+            other => return Err(ConfigTextError::GetEnvArgument(other.to_string())),
         }
     }
-    let name = name.ok_or("get_env needs name=")?;
+    let name = name.ok_or(ConfigTextError::GetEnvName)?;
     std::env::var(&name)
         .ok()
         .or(default)
-        .ok_or_else(|| format!("get_env: {name} is not set and has no default"))
+        .ok_or(ConfigTextError::Unset(name))
+}
+
+/// Why a mirrord config's text cannot be read as mirrord would read it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigTextError {
+    /// `{{` without `}}`.
+    #[error("an unclosed '{{{{'")]
+    Unclosed,
+    /// A Tera expression other than `{{ key }}` and `get_env(…)`.
+    #[error(
+        "unsupported template '{{{{ {0} }}}}': fixproof renders {{{{ key }}}} and get_env(...)"
+    )]
+    Unsupported(String),
+    /// A `get_env` argument other than `name=` and `default=`.
+    #[error("bad get_env argument '{0}': use get_env(name=\"X\", default=\"Y\")")]
+    GetEnvArgument(String),
+    /// `get_env` without `name=`.
+    #[error("get_env needs name=")]
+    GetEnvName,
+    /// `get_env` of an unset variable without a default.
+    #[error("get_env: {0} is not set and has no default")]
+    Unset(String),
+    /// The rendered text does not parse as its format.
+    #[error("{0}")]
+    Syntax(String),
+    /// `mirrord verify-config` judged the config `Fail`; its errors.
+    #[error("mirrord verify-config: {0}")]
+    VerifyConfig(String),
 }
 
 /// What a config is checked for.
@@ -145,10 +173,11 @@ pub fn check(
         path: shown.clone(),
         message,
     };
+    let unreadable = |e: ConfigTextError| invalid(e.to_string());
     let format = Format::of(path).ok_or_else(|| {
         invalid("mirrord reads .json, .toml, .yaml and .yml configs: give the file one of those extensions".into())
     })?;
-    let mut config = parse(&render(&text, key).map_err(invalid)?, format).map_err(invalid)?;
+    let mut config = parse(&render(&text, key).map_err(unreadable)?, format).map_err(unreadable)?;
     let refuse = |config: &Value, (message, fix): (String, Fix)| MirrordError::Unsafe {
         path: shown.clone(),
         message: format!(
@@ -344,8 +373,13 @@ pub fn inherited_mirrord_vars() -> Vec<String> {
 /// lets the config leave the target out: without it, a missing target counts as targetless.
 ///
 /// # Errors
-/// The errors it printed for a config it judged `Fail`.
-pub fn verify_config(bin: &str, path: &Path, key: &str, target_given: bool) -> Result<(), String> {
+/// [`ConfigTextError::VerifyConfig`] with the errors it printed for a config it judged `Fail`.
+pub fn verify_config(
+    bin: &str,
+    path: &Path,
+    key: &str,
+    target_given: bool,
+) -> Result<(), ConfigTextError> {
     let mut command = std::process::Command::new(bin);
     command.arg("verify-config");
     if target_given {
@@ -357,9 +391,11 @@ pub fn verify_config(bin: &str, path: &Path, key: &str, target_given: bool) -> R
         return Ok(());
     };
     match report.get("type").and_then(Value::as_str) {
-        Some("Fail") => Err(report
-            .get("errors")
-            .map_or("verify-config failed".into(), Value::to_string)),
+        Some("Fail") => Err(ConfigTextError::VerifyConfig(
+            report
+                .get("errors")
+                .map_or("verify-config failed".into(), Value::to_string),
+        )),
         _ => Ok(()),
     }
 }

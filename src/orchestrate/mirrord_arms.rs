@@ -54,9 +54,9 @@ pub(super) fn check_mirrord(
         }
         let config = spec.mirrord_config.as_deref().unwrap_or(&options.config);
         mirrord::verify_config(&options.bin, config, &spec.key, options.target.is_some()).map_err(
-            |message| MirrordError::Invalid {
+            |e| MirrordError::Invalid {
                 path: config.display().to_string(),
-                message: format!("mirrord verify-config: {message}"),
+                message: e.to_string(),
             },
         )?;
     }

@@ -13,6 +13,7 @@
 //! - **Refusals show the fix.** [`corrected`] renders the config with a fix applied, with the
 //!   run's key back as `{{ key }}`, for every refusal to print.
 
+use super::mirrord::ConfigTextError;
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -39,12 +40,13 @@ impl Format {
 /// Parses rendered config text.
 ///
 /// # Errors
-/// The parser's message.
-pub fn parse(text: &str, format: Format) -> Result<Value, String> {
+/// [`ConfigTextError::Syntax`] with the parser's message.
+pub fn parse(text: &str, format: Format) -> Result<Value, ConfigTextError> {
+    let syntax = |e: &dyn std::fmt::Display| ConfigTextError::Syntax(e.to_string());
     match format {
-        Format::Json => serde_json::from_str(text).map_err(|e| e.to_string()),
-        Format::Toml => toml::from_str::<Value>(text).map_err(|e| e.to_string()),
-        Format::Yaml => serde_yaml::from_str::<Value>(text).map_err(|e| e.to_string()),
+        Format::Json => serde_json::from_str(text).map_err(|e| syntax(&e)),
+        Format::Toml => toml::from_str::<Value>(text).map_err(|e| syntax(&e)),
+        Format::Yaml => serde_yaml::from_str::<Value>(text).map_err(|e| syntax(&e)),
     }
 }
 

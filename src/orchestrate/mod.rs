@@ -44,7 +44,7 @@ pub mod watchdog;
 #[doc(hidden)]
 pub mod workspace;
 
-pub use arm::{ArmFailure, ArmSettings, Backend, DriverKnobs, KafkaArms, SplitWatch};
+pub use arm::{ArmFailure, ArmSettings, Backend, DriverKnobs, KafkaArms, LoadCause, SplitWatch};
 pub use budget::Budget;
 pub use events::{Event, Events, Hooks, Silent};
 pub use patch::Patch;

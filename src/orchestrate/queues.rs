@@ -11,7 +11,7 @@ use serde_json::Value;
 ///
 /// # Errors
 /// The reason and the fix, one sentence.
-pub fn check(split_queues: &Value, key: &str, tag_header: &str) -> Result<(), String> {
+pub(crate) fn check(split_queues: &Value, key: &str, tag_header: &str) -> Result<(), String> {
     let queues: Vec<(String, &Value)> = match split_queues {
         Value::Object(map) => map.iter().map(|(id, q)| (id.clone(), q)).collect(),
         Value::Array(list) => list

@@ -107,8 +107,9 @@ pub enum VerifyError {
 
 impl VerifyError {
     /// The process exit code (DESIGN.md "Exit codes"): 65 for a patch that does not apply,
-    /// 69 for a missing component or a baseline that cannot run, 64 for other usage errors,
-    /// the signal's code when stopped.
+    /// 69 for a missing component or a baseline that cannot run (65 when its data cannot be
+    /// used, 64 when its plan is refused), 64 for other usage errors, the signal's code when
+    /// stopped.
     pub fn exit_code(&self) -> i32 {
         use crate::exit_code::{DATA, UNAVAILABLE, USAGE};
         match self {
@@ -116,8 +117,8 @@ impl VerifyError {
                 WorkspaceError::PatchDoesNotApply { .. } | WorkspaceError::Patch(_),
             ) => DATA,
             VerifyError::Workspace(WorkspaceError::GitMissing(_))
-            | VerifyError::Mirrord(MirrordError::Missing { .. })
-            | VerifyError::Baseline { .. } => UNAVAILABLE,
+            | VerifyError::Mirrord(MirrordError::Missing { .. }) => UNAVAILABLE,
+            VerifyError::Baseline { failure } => failure.exit_code(),
             VerifyError::Workspace(_) | VerifyError::Mirrord(_) | VerifyError::Cap(_) => USAGE,
             VerifyError::Stopped(signal) => signal.exit_code(),
             VerifyError::Verdict(e) => e.exit_code(),

@@ -215,7 +215,7 @@ fn lag_plot(body: &mut String, data: &PlotData) {
             notes.push(format!(
                 "No trend line for '{}': {}.",
                 t(&arm.label),
-                t(why)
+                t(&why.to_string())
             ));
         }
     }
@@ -356,7 +356,7 @@ mod tests {
         let lag = LagPlot {
             points: vec![(0.0, 10.0), (1.0, 12.0)],
             steady_from_s: 0.0,
-            trend: Err("the lag series has 2 steady-state samples".into()),
+            trend: Err(crate::verdict::lag::LagError::TooFewSamples { have: 2, need: 6 }),
         };
         let arm = ArmSeries {
             label: "<b>".into(),

@@ -8,7 +8,7 @@
 
 mod lag;
 
-pub use lag::lag_over_time;
+pub(crate) use lag::lag_over_time;
 
 use super::series::ArmSeries;
 use crate::verdict::evidence::BootstrapEvidence;
@@ -126,7 +126,7 @@ fn legend_line(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)
 }
 
 /// The latency of every arm by percentile on a log 1 / (1 − q) axis, with the SLO thresholds.
-pub fn percentiles(arms: &[ArmSeries], thresholds: &[Threshold]) -> Result<String, String> {
+pub(crate) fn percentiles(arms: &[ArmSeries], thresholds: &[Threshold]) -> Result<String, String> {
     let title = "Latency by percentile";
     svg(title, |root| {
         let all = arms.iter().flat_map(|a| a.percentiles.iter());
@@ -178,7 +178,7 @@ fn legend<'a, X: Ranged, Y: Ranged>(
 }
 
 /// p50 (dashed) and p99 (solid) of every arm per measured interval.
-pub fn latency_over_time(arms: &[ArmSeries]) -> Result<String, String> {
+pub(crate) fn latency_over_time(arms: &[ArmSeries]) -> Result<String, String> {
     let title = "p50 and p99 per interval";
     svg(title, |root| {
         let points = || arms.iter().flat_map(|a| a.timeline.iter());
@@ -218,7 +218,7 @@ pub fn latency_over_time(arms: &[ArmSeries]) -> Result<String, String> {
 }
 
 /// The error rate of every arm per measured interval, in %.
-pub fn errors_over_time(arms: &[ArmSeries]) -> Result<String, String> {
+pub(crate) fn errors_over_time(arms: &[ArmSeries]) -> Result<String, String> {
     let title = "Error rate per interval";
     svg(title, |root| {
         let points = || arms.iter().flat_map(|a| a.timeline.iter());
@@ -251,7 +251,7 @@ pub fn errors_over_time(arms: &[ArmSeries]) -> Result<String, String> {
 
 /// The exact bootstrap distribution (CDF) of p99(candidate) − p99(baseline), with its
 /// two-sided interval shaded, the estimate and zero marked.
-pub fn bootstrap_difference(b: &BootstrapEvidence) -> Result<String, String> {
+pub(crate) fn bootstrap_difference(b: &BootstrapEvidence) -> Result<String, String> {
     let title = "Bootstrap distribution of the p99 difference (candidate - baseline)";
     let d = &b.difference;
     svg(title, |root| {

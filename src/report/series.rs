@@ -9,7 +9,7 @@
 use crate::load::RunArtifact;
 use crate::load::artifact::{LagSeries, TimelinePoint};
 use crate::verdict::SourceKind;
-use crate::verdict::lag::{LagTrend, trend};
+use crate::verdict::lag::{LagError, LagTrend, trend};
 use crate::verdict::model::ArmRecord;
 use hdrhistogram::Histogram;
 use std::path::{Path, PathBuf};
@@ -58,7 +58,7 @@ pub struct LagPlot {
     /// Where the steady-state window starts, s: the samples before it are the warm-up.
     pub steady_from_s: f64,
     /// The Theil–Sen line over the steady-state window, or why there is none.
-    pub trend: Result<LagTrend, String>,
+    pub trend: Result<LagTrend, LagError>,
 }
 
 /// The arms that could be read, and a sentence for each that could not.

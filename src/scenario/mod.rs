@@ -17,7 +17,7 @@ pub mod template;
 pub mod units;
 mod validate;
 
-pub use error::ScenarioError;
+pub use error::{ScenarioError, TemplateError, UrlError, ValueError};
 pub use kafka::{KafkaMessage, KafkaScenario};
 pub use target::{Scheme, Target};
 pub use template::{Context, RenderContext, Template};
@@ -73,14 +73,12 @@ impl HttpVersion {
     ///
     /// # Errors
     /// A message listing the accepted values.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, ValueError> {
         match text {
             "auto" => Ok(Self::Auto),
             "1.1" | "1" | "http1" => Ok(Self::Http1),
             "2" | "h2" | "http2" => Ok(Self::Http2),
-            other => Err(format!(
-                "unknown HTTP version '{other}': use \"auto\", \"1.1\" or \"2\""
-            )),
+            other => Err(ValueError::HttpVersion(other.to_string())),
         }
     }
 }

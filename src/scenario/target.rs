@@ -1,5 +1,7 @@
 //! The target URL: scheme, authority, socket host and port, and a base path.
 
+use super::UrlError;
+
 /// `http` or `https`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
@@ -37,31 +39,29 @@ impl Target {
     ///
     /// # Errors
     /// A message naming what is missing and an example.
-    pub fn parse(url: &str) -> Result<Target, String> {
-        let uri: http::Uri = url.parse().map_err(|e| {
-            format!("'{url}' is not a URL ({e}): write it like 'http://127.0.0.1:8080'")
-        })?;
+    pub fn parse(url: &str) -> Result<Target, UrlError> {
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| UrlError::Syntax {
+                url: url.to_string(),
+                reason: e.to_string(),
+            })?;
         let scheme = match uri.scheme_str() {
             Some("http") => Scheme::Http,
             Some("https") => Scheme::Https,
             Some(other) => {
-                return Err(format!(
-                    "'{url}': scheme '{other}' is not supported: use http:// or https://"
-                ));
+                return Err(UrlError::Scheme {
+                    url: url.to_string(),
+                    scheme: other.to_string(),
+                });
             }
-            None => {
-                return Err(format!(
-                    "'{url}' has no scheme: write it like 'http://{url}'"
-                ));
-            }
+            None => return Err(UrlError::NoScheme(url.to_string())),
         };
         let authority = uri
             .authority()
-            .ok_or_else(|| format!("'{url}' has no host"))?;
+            .ok_or_else(|| UrlError::NoHost(url.to_string()))?;
         if authority.as_str().contains('@') {
-            return Err(format!(
-                "'{url}': credentials in the URL are not supported: set an authorization header"
-            ));
+            return Err(UrlError::Credentials(url.to_string()));
         }
         let host = authority
             .host()
@@ -130,21 +130,25 @@ mod tests {
         assert!(
             Target::parse("127.0.0.1:8080")
                 .unwrap_err()
+                .to_string()
                 .contains("scheme")
         );
         assert!(
             Target::parse("ftp://x/")
                 .unwrap_err()
+                .to_string()
                 .contains("not supported")
         );
         assert!(
             Target::parse("http://u:p@x/")
                 .unwrap_err()
+                .to_string()
                 .contains("credentials")
         );
         assert!(
             Target::parse("http://exa mple/")
                 .unwrap_err()
+                .to_string()
                 .contains("not a URL")
         );
     }

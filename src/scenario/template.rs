@@ -4,6 +4,7 @@
 //! per-request RNG that the plan seeds from (scenario seed, sequence number), so the same seed
 //! yields the same requests for every arm, whatever the shard that sends them.
 
+use super::TemplateError;
 use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
@@ -55,7 +56,7 @@ impl Template {
     ///
     /// # Errors
     /// A message that quotes the offending expression and lists the supported ones.
-    pub fn parse(text: &str, context: Context) -> Result<Template, String> {
+    pub fn parse(text: &str, context: Context) -> Result<Template, TemplateError> {
         let mut parts = Vec::new();
         let mut rest = text;
         while let Some(open) = rest.find("{{") {
@@ -65,7 +66,7 @@ impl Template {
             let after = &rest[open + 2..];
             let close = after
                 .find("}}")
-                .ok_or_else(|| format!("unclosed '{{{{' in '{text}': close it with '}}}}'"))?;
+                .ok_or_else(|| TemplateError::Unclosed(text.to_string()))?;
             parts.push(Part::Expr(parse_expr(after[..close].trim(), context)?));
             rest = &after[close + 2..];
         }
@@ -145,9 +146,7 @@ fn escape_into(value: &str, context: Context, out: &mut Vec<u8>) {
     }
 }
 
-const SUPPORTED: &str = "use {{seq}}, {{uuid}}, {{random_int(a,b)}} or {{choice('a','b')}}";
-
-fn parse_expr(expr: &str, context: Context) -> Result<Expr, String> {
+fn parse_expr(expr: &str, context: Context) -> Result<Expr, TemplateError> {
     match expr {
         "seq" => return Ok(Expr::Seq),
         "uuid" => return Ok(Expr::Uuid),
@@ -156,31 +155,31 @@ fn parse_expr(expr: &str, context: Context) -> Result<Expr, String> {
     let (name, args) = expr
         .strip_suffix(')')
         .and_then(|e| e.split_once('('))
-        .ok_or_else(|| format!("unknown template '{{{{{expr}}}}}': {SUPPORTED}"))?;
+        .ok_or_else(|| TemplateError::Unknown(expr.to_string()))?;
     match name.trim() {
         "random_int" => parse_random_int(expr, args),
         "choice" => parse_choice(expr, args, context),
-        _ => Err(format!(
-            "unknown template function '{}' in '{{{{{expr}}}}}': {SUPPORTED}",
-            name.trim()
-        )),
+        _ => Err(TemplateError::UnknownFunction {
+            name: name.trim().to_string(),
+            expr: expr.to_string(),
+        }),
     }
 }
 
-fn parse_random_int(expr: &str, args: &str) -> Result<Expr, String> {
+fn parse_random_int(expr: &str, args: &str) -> Result<Expr, TemplateError> {
     let bounds: Vec<Result<i64, _>> = args.split(',').map(|a| a.trim().parse::<i64>()).collect();
     match bounds.as_slice() {
         [Ok(low), Ok(high)] if low <= high => Ok(Expr::RandomInt(*low, *high)),
-        [Ok(low), Ok(high)] => Err(format!(
-            "'{{{{{expr}}}}}': the lower bound {low} is above the upper bound {high}"
-        )),
-        _ => Err(format!(
-            "'{{{{{expr}}}}}' needs two integers, e.g. {{{{random_int(1,5000)}}}}"
-        )),
+        [Ok(low), Ok(high)] => Err(TemplateError::BoundsReversed {
+            expr: expr.to_string(),
+            low: *low,
+            high: *high,
+        }),
+        _ => Err(TemplateError::NotTwoIntegers(expr.to_string())),
     }
 }
 
-fn parse_choice(expr: &str, args: &str, context: Context) -> Result<Expr, String> {
+fn parse_choice(expr: &str, args: &str, context: Context) -> Result<Expr, TemplateError> {
     let mut options = Vec::new();
     let mut rest = args.trim();
     while !rest.is_empty() {
@@ -188,24 +187,20 @@ fn parse_choice(expr: &str, args: &str, context: Context) -> Result<Expr, String
             .chars()
             .next()
             .filter(|c| *c == '\'' || *c == '"')
-            .ok_or_else(|| {
-                format!("'{{{{{expr}}}}}': quote every option, e.g. {{{{choice('a','b')}}}}")
-            })?;
+            .ok_or_else(|| TemplateError::Unquoted(expr.to_string()))?;
         let end = rest[1..]
             .find(quote)
-            .ok_or_else(|| format!("'{{{{{expr}}}}}': an option's quote is not closed"))?;
+            .ok_or_else(|| TemplateError::UnclosedQuote(expr.to_string()))?;
         let option = &rest[1..1 + end];
         if context == Context::Header && option.chars().any(char::is_control) {
-            return Err(format!(
-                "'{{{{{expr}}}}}': a header value cannot contain control characters"
-            ));
+            return Err(TemplateError::ControlCharacter(expr.to_string()));
         }
         options.push(option.to_string());
         rest = rest[end + 2..].trim_start();
         rest = rest.strip_prefix(',').map_or(rest, str::trim_start);
     }
     if options.is_empty() {
-        return Err(format!("'{{{{{expr}}}}}' needs at least one option"));
+        return Err(TemplateError::NoOption(expr.to_string()));
     }
     Ok(Expr::Choice(options))
 }
@@ -277,36 +272,43 @@ mod tests {
         assert!(
             Template::parse("{{seq", Context::Path)
                 .unwrap_err()
+                .to_string()
                 .contains("unclosed")
         );
         assert!(
             Template::parse("{{now}}", Context::Path)
                 .unwrap_err()
+                .to_string()
                 .contains("unknown template")
         );
         assert!(
             Template::parse("{{random_int(5,1)}}", Context::Path)
                 .unwrap_err()
+                .to_string()
                 .contains("above")
         );
         assert!(
             Template::parse("{{random_int(a,1)}}", Context::Path)
                 .unwrap_err()
+                .to_string()
                 .contains("two integers")
         );
         assert!(
             Template::parse("{{choice(a)}}", Context::Path)
                 .unwrap_err()
+                .to_string()
                 .contains("quote")
         );
         assert!(
             Template::parse("{{choice()}}", Context::Path)
                 .unwrap_err()
+                .to_string()
                 .contains("at least one")
         );
         assert!(
             Template::parse("{{lower(x)}}", Context::Path)
                 .unwrap_err()
+                .to_string()
                 .contains("'lower'")
         );
     }

@@ -1,5 +1,6 @@
 //! Rates ("200/s", "30k/min") and durations ("60s", "1m30s", "250ms") as users write them.
 
+use super::ValueError;
 use std::time::Duration;
 
 /// A request rate in requests per second, always finite and positive.
@@ -11,11 +12,11 @@ impl Rate {
     ///
     /// # Errors
     /// When `per_second` is not a finite positive number.
-    pub fn per_second(per_second: f64) -> Result<Self, String> {
+    pub fn per_second(per_second: f64) -> Result<Self, ValueError> {
         if per_second.is_finite() && per_second > 0.0 {
             Ok(Rate(per_second))
         } else {
-            Err(format!("rate must be positive, got {per_second}/s"))
+            Err(ValueError::RateNotPositive(format!("{per_second}/s")))
         }
     }
 
@@ -37,12 +38,12 @@ impl std::fmt::Display for Rate {
 /// ```
 /// use fixproof::scenario::parse_rate;
 /// assert_eq!(parse_rate("30k/min").unwrap().get(), 500.0);
-/// assert!(parse_rate("0/s").unwrap_err().contains("must be positive"));
+/// assert!(parse_rate("0/s").unwrap_err().to_string().contains("must be positive"));
 /// ```
 ///
 /// # Errors
 /// A message that names the accepted forms.
-pub fn parse_rate(text: &str) -> Result<Rate, String> {
+pub fn parse_rate(text: &str) -> Result<Rate, ValueError> {
     let text = text.trim();
     let (number, unit) = text.split_once('/').unwrap_or((text, "s"));
     let seconds_per_unit = match unit.trim() {
@@ -51,9 +52,10 @@ pub fn parse_rate(text: &str) -> Result<Rate, String> {
         "m" | "min" | "minute" => 60.0,
         "h" | "hour" => 3600.0,
         other => {
-            return Err(format!(
-                "unknown rate unit '/{other}' in '{text}': use /s, /min, /h or /ms, e.g. '200/s'"
-            ));
+            return Err(ValueError::RateUnit {
+                unit: other.to_string(),
+                text: text.to_string(),
+            });
         }
     };
     let number = number.trim();
@@ -66,9 +68,9 @@ pub fn parse_rate(text: &str) -> Result<Rate, String> {
     };
     let value: f64 = digits
         .parse()
-        .map_err(|_| format!("'{text}' is not a rate: write it like '200/s' or '30k/min'"))?;
+        .map_err(|_| ValueError::NotARate(text.to_string()))?;
     Rate::per_second(value * multiplier / seconds_per_unit)
-        .map_err(|_| format!("rate must be positive, got {text}"))
+        .map_err(|_| ValueError::RateNotPositive(text.to_string()))
 }
 
 /// Parses a duration such as `60s`, `1m30s`, `250ms` or `2h`; a bare number means seconds.
@@ -80,14 +82,15 @@ pub fn parse_rate(text: &str) -> Result<Rate, String> {
 ///
 /// # Errors
 /// A message with an example of the accepted form.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, ValueError> {
     let text = text.trim();
     if let Ok(seconds) = text.parse::<f64>() {
         return Duration::try_from_secs_f64(seconds)
-            .map_err(|_| format!("duration must be a non-negative number of seconds, got {text}"));
+            .map_err(|_| ValueError::DurationNotPositive(text.to_string()));
     }
-    humantime::parse_duration(text).map_err(|e| {
-        format!("'{text}' is not a duration ({e}): write it like '60s', '1m30s' or '250ms'")
+    humantime::parse_duration(text).map_err(|e| ValueError::NotADuration {
+        text: text.to_string(),
+        reason: e.to_string(),
     })
 }
 
@@ -124,14 +127,30 @@ mod tests {
 
     #[test]
     fn bad_rates_say_why() {
-        assert!(parse_rate("0/s").unwrap_err().contains("must be positive"));
-        assert!(parse_rate("-5/s").unwrap_err().contains("must be positive"));
+        assert!(
+            parse_rate("0/s")
+                .unwrap_err()
+                .to_string()
+                .contains("must be positive")
+        );
+        assert!(
+            parse_rate("-5/s")
+                .unwrap_err()
+                .to_string()
+                .contains("must be positive")
+        );
         assert!(
             parse_rate("5/day")
                 .unwrap_err()
+                .to_string()
                 .contains("unknown rate unit")
         );
-        assert!(parse_rate("fast").unwrap_err().contains("not a rate"));
+        assert!(
+            parse_rate("fast")
+                .unwrap_err()
+                .to_string()
+                .contains("not a rate")
+        );
     }
 
     #[test]
@@ -143,6 +162,7 @@ mod tests {
         assert!(
             parse_duration("soon")
                 .unwrap_err()
+                .to_string()
                 .contains("not a duration")
         );
         assert!(parse_duration("-1").is_err());

@@ -340,9 +340,10 @@ fn throughput(ctx: &Context<'_>, guard: &Guard) -> Outcome {
 fn lag_series(ctx: &Context<'_>, guard: &Guard) -> Result<Compared, String> {
     let estimate = |arm: &super::arm::Arm| -> Result<(NormalEstimate, u64), String> {
         let values = match guard.metric {
-            Metric::ConsumeRate => super::lag::consume_rates(arm.lag.as_ref())?,
-            _ => super::lag::levels(arm.lag.as_ref())?,
-        };
+            Metric::ConsumeRate => super::lag::consume_rates(arm.lag.as_ref()),
+            _ => super::lag::levels(arm.lag.as_ref()),
+        }
+        .map_err(|e| e.to_string())?;
         let estimate = super::lag::batched(&values).ok_or_else(|| {
             format!(
                 "{} needs at least two steady-state lag samples per arm",

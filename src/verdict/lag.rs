@@ -65,10 +65,35 @@ impl LagTrend {
 /// The trend of a series' steady-state window at `confidence` (the verdict's).
 ///
 /// # Errors
-/// A sentence: too few steady-state samples, or a statistics failure.
-pub fn trend(series: &LagSeries, confidence: f64) -> Result<LagTrend, String> {
+/// [`LagError`]: too few steady-state samples, or a statistics failure.
+pub fn trend(series: &LagSeries, confidence: f64) -> Result<LagTrend, LagError> {
     let w = window(series)?;
-    fit(&w.times, &w.values, confidence).map_err(|e| e.to_string())
+    Ok(fit(&w.times, &w.values, confidence)?)
+}
+
+/// Why a lag series gives no measurement.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LagError {
+    /// The artifact has no lag series.
+    #[error("no Kafka lag series in this artifact (run `fixproof kafka lag`)")]
+    NoSeries,
+    /// Fewer steady-state samples than the fit needs.
+    #[error("the lag series has {have} steady-state samples; the trend needs at least {need}")]
+    TooFewSamples {
+        /// Samples after the warm-up.
+        have: usize,
+        /// [`MIN_POINTS`].
+        need: usize,
+    },
+    /// The fit failed.
+    #[error("{0}")]
+    Stats(#[from] StatsError),
+    /// An SLO that is not about lag.
+    #[error("'{0}' is not a Kafka SLO this fixproof evaluates")]
+    NotKafka(String),
+    /// `drain_time` compared with something other than a duration.
+    #[error("drain_time needs a duration such as 5m")]
+    DrainTimeUnit,
 }
 
 fn fit(times: &[f64], values: &[f64], confidence: f64) -> Result<LagTrend, StatsError> {
@@ -90,13 +115,13 @@ struct Window {
 }
 
 /// The steady-state window, with at least [`MIN_POINTS`] samples.
-fn window(series: &LagSeries) -> Result<Window, String> {
+fn window(series: &LagSeries) -> Result<Window, LagError> {
     let points: Vec<LagPoint> = series.measured().copied().collect();
     if points.len() < MIN_POINTS {
-        return Err(format!(
-            "the lag series has {} steady-state samples; the trend needs at least {MIN_POINTS}",
-            points.len()
-        ));
+        return Err(LagError::TooFewSamples {
+            have: points.len(),
+            need: MIN_POINTS,
+        });
     }
     let times = points.iter().map(|p| p.at_ms as f64 / 1000.0).collect();
     let values = points.iter().map(|p| p.lag as f64).collect();
@@ -147,23 +172,22 @@ pub fn stopped(points: &[LagPoint]) -> Option<String> {
 /// Measures a Kafka SLO on one arm's series; `Err` says why it cannot be measured.
 ///
 /// # Errors
-/// A sentence: no series, too few samples, or a statistics failure.
+/// [`LagError`]: no series, too few samples, or a statistics failure.
 pub fn measure(
     series: Option<&LagSeries>,
     slo: &Slo,
     confidence: f64,
-) -> Result<LagMeasure, String> {
-    let series = series.ok_or(NO_SERIES)?;
+) -> Result<LagMeasure, LagError> {
+    let series = series.ok_or(LagError::NoSeries)?;
     let Window {
         times,
         values,
         points,
     } = window(series)?;
     let stopped = stopped(&points);
-    let fail = |e: StatsError| e.to_string();
-    let mk = mann_kendall(&values).map_err(fail)?;
-    let upper = fit(&times, &values, confidence).map_err(fail)?;
-    let lower = theil_sen(&times, &values, confidence, Sides::Lower).map_err(fail)?;
+    let mk = mann_kendall(&values)?;
+    let upper = fit(&times, &values, confidence)?;
+    let lower = theil_sen(&times, &values, confidence, Sides::Lower)?;
     let end = values.last().copied().unwrap_or(0.0);
     let estimate = |value: f64, lower: Option<f64>, upper: Option<f64>| ArmEstimate {
         value: Some(value),
@@ -213,10 +237,7 @@ pub fn measure(
             stopped: None,
         })?,
         _ => {
-            return Err(format!(
-                "'{}' is not a Kafka SLO this fixproof evaluates",
-                slo.text
-            ));
+            return Err(LagError::NotKafka(slo.text.clone()));
         }
     };
     if let Some(why) = stopped {
@@ -281,7 +302,7 @@ pub fn increment_upper(times: &[f64], values: &[f64], confidence: f64) -> Option
 ///
 /// # Errors
 /// A sentence when there is no series.
-pub fn consume_rates(series: Option<&LagSeries>) -> Result<Vec<f64>, String> {
+pub fn consume_rates(series: Option<&LagSeries>) -> Result<Vec<f64>, LagError> {
     steady(series, |p| p.consume_rate_per_s)
 }
 
@@ -289,7 +310,7 @@ pub fn consume_rates(series: Option<&LagSeries>) -> Result<Vec<f64>, String> {
 ///
 /// # Errors
 /// A sentence when there is no series.
-pub fn levels(series: Option<&LagSeries>) -> Result<Vec<f64>, String> {
+pub fn levels(series: Option<&LagSeries>) -> Result<Vec<f64>, LagError> {
     steady(series, |p| Some(p.lag as f64))
 }
 
@@ -297,15 +318,13 @@ pub fn levels(series: Option<&LagSeries>) -> Result<Vec<f64>, String> {
 fn steady(
     series: Option<&LagSeries>,
     value: impl Fn(&LagPoint) -> Option<f64>,
-) -> Result<Vec<f64>, String> {
+) -> Result<Vec<f64>, LagError> {
     Ok(series
-        .ok_or(NO_SERIES)?
+        .ok_or(LagError::NoSeries)?
         .measured()
         .filter_map(value)
         .collect())
 }
-
-const NO_SERIES: &str = "no Kafka lag series in this artifact (run `fixproof kafka lag`)";
 
 fn satisfies(op: Op, value: f64, threshold: f64) -> bool {
     match op {
@@ -326,9 +345,9 @@ fn drain_time(
     op: Op,
     threshold: Threshold,
     mk: &crate::stats::trend::MannKendall,
-) -> Result<DrainEstimate, String> {
+) -> Result<DrainEstimate, LagError> {
     let Threshold::Micros(budget) = threshold else {
-        return Err("drain_time needs a duration such as 5m".into());
+        return Err(LagError::DrainTimeUnit);
     };
     let us = |speed: f64| {
         if end <= 0.0 {

@@ -62,7 +62,7 @@ pub use model::{Decision, Verdict};
 pub use outcome::{Outcome, OutcomeError};
 pub use parse::{parse_guard, parse_slo};
 pub use rank::{Comparison, rank};
-pub use settings::{ErrorClasses, Settings};
+pub use settings::{ErrorClasses, Settings, StatusClassError};
 pub use spec::Spec;
 
 use crate::load::artifact::ToolInfo;

@@ -53,20 +53,6 @@ fn parse_line(line: &str, default_unit: Option<&str>) -> Result<u64, String> {
     }
 }
 
-/// Checks a `--unit` value.
-///
-/// # Errors
-/// A message naming the accepted units.
-pub fn check_unit(unit: &str) -> Result<String, String> {
-    let lower = unit.trim().to_ascii_lowercase();
-    match duration_unit(&lower) {
-        Some(_) => Ok(lower),
-        None => Err(format!(
-            "'{unit}' is not a duration unit: use ns, us, ms, s, m or h"
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,7 +94,5 @@ mod tests {
                 .contains("unknown unit 'parsecs'")
         );
         assert!(parse_samples("", None).unwrap().is_empty());
-        assert_eq!(check_unit("MS").unwrap(), "ms");
-        assert!(check_unit("kg").is_err());
     }
 }

@@ -21,12 +21,17 @@ impl Default for ErrorClasses {
     }
 }
 
+/// A `--errors` value other than `4xx`, `5xx` or both.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a status class: use 4xx, 5xx or 4xx,5xx")]
+pub struct StatusClassError(pub String);
+
 impl ErrorClasses {
     /// Parses `5xx`, `4xx,5xx` (any order, case-insensitive).
     ///
     /// # Errors
     /// A message naming the accepted classes.
-    pub fn parse(text: &str) -> Result<ErrorClasses, String> {
+    pub fn parse(text: &str) -> Result<ErrorClasses, StatusClassError> {
         let mut classes = ErrorClasses {
             client: false,
             server: false,
@@ -36,9 +41,7 @@ impl ErrorClasses {
                 "4xx" => classes.client = true,
                 "5xx" => classes.server = true,
                 _ => {
-                    return Err(format!(
-                        "'{part}' is not a status class: use 4xx, 5xx or 4xx,5xx"
-                    ));
+                    return Err(StatusClassError(part.to_string()));
                 }
             }
         }
@@ -162,6 +165,7 @@ mod tests {
         assert!(
             ErrorClasses::parse("3xx")
                 .unwrap_err()
+                .to_string()
                 .contains("not a status class")
         );
         assert_eq!(

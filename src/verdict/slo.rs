@@ -151,7 +151,7 @@ fn no_kafka() -> String {
 fn kafka(ctx: &Context<'_>, arm: &Arm, slo: &Slo) -> Result<Measured, Unmeasured> {
     if let (Metric::ConsumeRate, Condition::Bound { op, threshold }) = (&slo.metric, slo.condition)
     {
-        let rates = super::lag::consume_rates(arm.lag.as_ref())?;
+        let rates = super::lag::consume_rates(arm.lag.as_ref()).map_err(|e| e.to_string())?;
         let estimate = super::lag::batched(&rates)
             .ok_or("consume_rate needs at least two steady-state lag samples")?;
         let n = rates.len() as u64;
@@ -164,7 +164,8 @@ fn kafka(ctx: &Context<'_>, arm: &Arm, slo: &Slo) -> Result<Measured, Unmeasured
             1.0,
         ));
     }
-    let m = super::lag::measure(arm.lag.as_ref(), slo, ctx.settings.confidence)?;
+    let m = super::lag::measure(arm.lag.as_ref(), slo, ctx.settings.confidence)
+        .map_err(|e| e.to_string())?;
     Ok(Measured {
         estimate: m.estimate,
         met: m.met,

@@ -118,8 +118,8 @@ fn load_config(path: &Path, key: &str) -> Result<Value, String> {
             path.display()
         )
     })?;
-    let config =
-        parse(&render(&text, key)?, format).map_err(|e| format!("Invalid config file: {e}"))?;
+    let config = parse(&render(&text, key).map_err(|e| e.to_string())?, format)
+        .map_err(|e| format!("Invalid config file: {e}"))?;
     if let Some(map) = config.as_object() {
         if let Some(unknown) = map.keys().find(|k| !TOP_LEVEL.contains(&k.as_str())) {
             return Err(format!("Invalid config file: unknown field `{unknown}`"));

@@ -22,7 +22,7 @@ fn ends(t: &LagTrend) -> [(f64, f64); 2] {
 
 /// The lag of every arm that has a lag series (colors by position among all `arms`, as in the
 /// other plots), with its trend line.
-pub fn lag_over_time(arms: &[ArmSeries]) -> Result<String, String> {
+pub(crate) fn lag_over_time(arms: &[ArmSeries]) -> Result<String, String> {
     svg(TITLE, |root| {
         let lags = || arms.iter().filter_map(|a| a.lag.as_ref());
         let trends = || lags().filter_map(|l| l.trend.as_ref().ok());
@@ -108,7 +108,7 @@ mod tests {
         }
     }
 
-    fn lag(per_s: f64, trend: Result<LagTrend, String>) -> LagPlot {
+    fn lag(per_s: f64, trend: Result<LagTrend, crate::verdict::lag::LagError>) -> LagPlot {
         LagPlot {
             points: (0..20)
                 .map(|i| (i as f64, 500.0 + per_s * i as f64))
@@ -128,7 +128,10 @@ mod tests {
             to_s: 19.0,
         };
         let arms = [
-            arm("baseline", Some(lag(35.0, Err("too few".into())))),
+            arm(
+                "baseline",
+                Some(lag(35.0, Err(crate::verdict::lag::LagError::NoSeries))),
+            ),
             arm("http-only", None),
             arm("candidate", Some(lag(-30.0, Ok(fit)))),
         ];

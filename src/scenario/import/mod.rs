@@ -22,7 +22,6 @@ mod shapes;
 mod time;
 
 pub use headers::placeholder;
-pub use time::parse_rfc3339_us;
 
 use super::{Scenario, ScenarioError};
 use document::{Document, LoadDoc, RequestDoc};

@@ -9,7 +9,7 @@
 ///
 /// # Errors
 /// A message quoting the text and the expected form.
-pub fn parse_rfc3339_us(text: &str) -> Result<i64, String> {
+pub(crate) fn parse_rfc3339_us(text: &str) -> Result<i64, String> {
     let bad = || format!("'{text}' is not a date-time like 2023-03-30T00:00:54.250Z");
     let bytes = text.trim().as_bytes();
     if bytes.len() < 20 || !matches!(bytes[10], b'T' | b't' | b' ') {
@@ -86,7 +86,7 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 ///
 /// # Errors
 /// When the number is negative or not finite.
-pub fn epoch_number_us(value: f64) -> Result<i64, String> {
+pub(crate) fn epoch_number_us(value: f64) -> Result<i64, String> {
     if !(value.is_finite() && value >= 0.0) {
         return Err(format!("'{value}' is not a timestamp"));
     }

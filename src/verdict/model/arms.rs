@@ -1,0 +1,98 @@
+//! The arms' side of a verdict: how each was run and measured, its data quality, and the
+//! patch a candidate carried.
+
+use super::Reason;
+use crate::verdict::arm::SourceKind;
+use serde::{Deserialize, Serialize};
+
+/// The data-quality gate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct DataQuality {
+    /// No problem found.
+    pub passed: bool,
+    /// What is wrong, one reason each.
+    pub problems: Vec<Reason>,
+}
+
+/// Counts of an artifact arm (sample files have none).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ArmCounts {
+    /// Slots planned in the measured window.
+    pub planned: u64,
+    /// Requests sent.
+    pub sent: u64,
+    /// Responses received.
+    pub completed: u64,
+    /// Errors, as `settings.errors` defines them.
+    pub errors: u64,
+    /// 4xx responses.
+    pub status_4xx: u64,
+    /// 5xx responses.
+    pub status_5xx: u64,
+    /// Timeouts.
+    pub timeouts: u64,
+    /// Connect, reset and other transport errors.
+    pub transport_errors: u64,
+    /// Requests in flight at the end.
+    pub incomplete: u64,
+    /// Slots never sent.
+    pub missed: u64,
+}
+
+/// The patch a candidate ran, as `verify` records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct PatchRecord {
+    /// The file as given, or `stdin`.
+    pub path: String,
+    /// Of the patch's bytes, hex.
+    pub sha256: String,
+    /// `diff` (a unified diff) or `files` (a file-set JSON: whole files before and after).
+    pub format: String,
+    /// The file-set patch's `summary`: what the patch does, in its author's words.
+    pub summary: Option<String>,
+    /// The file-set patch's `hypothesis`: why its author thinks it fixes the alert.
+    pub hypothesis: Option<String>,
+}
+
+/// One arm as the verdict records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ArmRecord {
+    /// The run's label, or the sample file's stem.
+    pub label: String,
+    /// The file, as given.
+    pub path: String,
+    /// Artifact or sample file.
+    pub source: SourceKind,
+    /// The run's tag value.
+    pub key: Option<String>,
+    /// The run's id.
+    pub run_id: Option<String>,
+    /// The scenario's name.
+    pub scenario: Option<String>,
+    /// Planned rate.
+    pub rate_per_s: Option<f64>,
+    /// Measured window.
+    pub duration_s: Option<f64>,
+    /// Whether the driver kept the plan.
+    pub valid: bool,
+    /// Why not.
+    pub problems: Vec<String>,
+    /// Requests with an outcome (sample files: values).
+    pub requests: u64,
+    /// Requests with a latency.
+    pub timed_requests: u64,
+    /// Outcome counts (artifacts only).
+    pub counts: Option<ArmCounts>,
+    /// A candidate's patch (set by `verify`; `compare` knows none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch: Option<PatchRecord>,
+}
+
+/// Both arms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Arms {
+    /// The unpatched service.
+    pub baseline: ArmRecord,
+    /// The patched service.
+    pub candidate: ArmRecord,
+}
