@@ -6,6 +6,7 @@ use crate::exit_code;
 use crate::kafka::broker::TopicSpec;
 use crate::kafka::{self, Broker, KafkaError, LagConfig, LagProbe};
 use crate::load::RunArtifact;
+use crate::load::live::StopSignal;
 use crate::orchestrate::Shutdown;
 use crate::orchestrate::signal::Signal;
 use anyhow::Context as _;
@@ -135,6 +136,13 @@ pub(super) fn stop_on_signals(doing: &'static str) -> Result<Arc<Shutdown>, Fail
     Shutdown::listen(doing).map_err(|e| Failure::new(exit_code::INTERNAL, e))
 }
 
+/// The stop of a producer or probe run, set by the first signal (as an HTTP load's is).
+pub(super) fn load_stop(shutdown: &Shutdown) -> Arc<StopSignal> {
+    let stop = Arc::new(StopSignal::default());
+    shutdown.watch_load(Arc::clone(&stop));
+    stop
+}
+
 /// A run stopped early by Ctrl-C exits 130, as before; SIGTERM and SIGHUP end it normally.
 pub(super) fn stopped_exit(shutdown: &Shutdown) -> i32 {
     match shutdown.signal() {
@@ -159,7 +167,7 @@ async fn lag(args: LagArgs) -> Result<i32, Failure> {
     })
     .map_err(failure)?;
     let shutdown = stop_on_signals("stopping the probe and writing the artifact")?;
-    let stop = shutdown.flag();
+    let stop = load_stop(&shutdown);
     let sampled = kafka::lag::sample_for(probe, args.duration, args.warmup, Arc::clone(&stop));
     let (probe, series) = sampled.await.map_err(failure)?;
     let artifact = kafka::lag_artifact(&args.bootstrap, &args.label, series);

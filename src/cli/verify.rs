@@ -275,7 +275,7 @@ fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
             results_dir,
             tag_header: args.drive.tag_header.clone(),
             insecure_tls: scenario.http.insecure_tls,
-            kafka: None,
+            workload: crate::orchestrate::Workload::Http,
         },
         knobs: DriverKnobs {
             threads: args.drive.threads.map(|n| n as usize),

@@ -15,9 +15,9 @@ use super::verify::VerifyArgs;
 use crate::exit_code;
 use crate::orchestrate::VerifyPlan;
 #[cfg(feature = "kafka")]
-use crate::orchestrate::{ArmOrder, Backend};
+use crate::orchestrate::{ArmOrder, Backend, Workload};
 
-/// Fills `plan.settings.kafka` for a Kafka scenario; returns the embedded broker to keep alive
+/// Sets `plan.settings.workload` for a Kafka scenario; returns the embedded broker to keep alive
 /// until the verification ends.
 ///
 /// # Errors
@@ -31,16 +31,16 @@ pub fn kafka_arms(
         return Ok(None);
     };
     if matches!(plan.settings.backend, Backend::Mirrord(_)) {
-        plan.settings.kafka = Some(split_arms(plan, args, k)?);
+        plan.settings.workload = Workload::Kafka(Box::new(split_arms(plan, args, k)?));
         return Ok(None);
     }
     if let Some(bootstrap) = &args.kafka_bootstrap {
         eprintln!("fixproof: Kafka at {bootstrap}; each arm gets its own topic and consumer group");
-        plan.settings.kafka = Some(crate::orchestrate::KafkaArms {
+        plan.settings.workload = Workload::Kafka(Box::new(crate::orchestrate::KafkaArms {
             bootstrap: bootstrap.clone(),
             scenario: k,
             split: None,
-        });
+        }));
         return Ok(None);
     }
     let labels: Vec<&str> = plan.patches.iter().map(|p| p.label.as_str()).collect();
@@ -50,7 +50,7 @@ pub fn kafka_arms(
         "fixproof: embedded Kafka at {}; each arm gets its own topic and consumer group",
         arms.bootstrap
     );
-    plan.settings.kafka = Some(arms);
+    plan.settings.workload = Workload::Kafka(Box::new(arms));
     Ok(Some(broker))
 }
 

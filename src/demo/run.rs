@@ -8,7 +8,7 @@ use super::service::PRICING_ENV;
 use super::table::Row;
 use crate::orchestrate::process::{Launch, ServiceProcess, free_port};
 use crate::orchestrate::{
-    ArmOrder, ArmSettings, Backend, DriverKnobs, Hooks, KafkaArms, VerifyPlan,
+    ArmOrder, ArmSettings, Backend, DriverKnobs, Hooks, VerifyPlan, Workload,
 };
 use crate::scenario::Scenario;
 use crate::verdict::{Outcome, Settings, Spec};
@@ -158,7 +158,7 @@ async fn run_case(
     command.extend(service.iter().map(|a| a.to_string()));
     let patches = case.patches();
     let labels: Vec<&str> = patches.iter().map(|p| p.label.as_str()).collect();
-    let (_broker, kafka) = kafka_broker(&scenario, &labels)?;
+    let (_broker, workload) = kafka_broker(&scenario, &labels)?;
     let plan = VerifyPlan {
         repo: repo.to_path_buf(),
         base: "HEAD".into(),
@@ -175,7 +175,7 @@ async fn run_case(
             results_dir: results.clone(),
             tag_header: http::HeaderName::from_static(crate::load::DEFAULT_TAG_HEADER),
             insecure_tls: false,
-            kafka,
+            workload,
         },
         knobs: knobs(),
         order: ArmOrder::Sequential,
@@ -209,8 +209,8 @@ fn knobs() -> DriverKnobs {
     }
 }
 
-/// The broker to keep alive during a case, and the arms' Kafka settings.
-type WithBroker<B> = (Option<B>, Option<KafkaArms>);
+/// The broker to keep alive during a case, and what the arms are measured with.
+type WithBroker<B> = (Option<B>, Workload);
 
 /// An embedded broker with a topic per arm for a Kafka scenario, and the arms' Kafka settings.
 #[cfg(feature = "kafka")]
@@ -219,11 +219,11 @@ fn kafka_broker(
     candidates: &[&str],
 ) -> Result<WithBroker<crate::kafka::Broker>, DemoError> {
     let Some(k) = &scenario.kafka else {
-        return Ok((None, None));
+        return Ok((None, Workload::Http));
     };
     let (broker, arms) = crate::orchestrate::kafka_arm::embedded(k, candidates)
         .map_err(|e| DemoError::Broker(e.to_string()))?;
-    Ok((Some(broker), Some(arms)))
+    Ok((Some(broker), Workload::Kafka(Box::new(arms))))
 }
 
 #[cfg(not(feature = "kafka"))]
@@ -232,6 +232,6 @@ fn kafka_broker(scenario: &Scenario, _candidates: &[&str]) -> Result<WithBroker<
         Some(_) => Err(DemoError::Broker(
             "this fixproof was built without the kafka feature".into(),
         )),
-        None => Ok((None, None)),
+        None => Ok((None, Workload::Http)),
     }
 }

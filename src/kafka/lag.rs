@@ -5,11 +5,11 @@
 
 use super::{KafkaError, client_config, fetch_metadata, list, require_topic, topic_names};
 use crate::load::artifact::{LagPoint, LagSeries};
+use crate::load::live::StopSignal;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 use regex::Regex;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Which group and topics to watch, and how often.
@@ -229,7 +229,7 @@ pub async fn sample_for(
     mut probe: LagProbe,
     duration: Duration,
     warmup: Duration,
-    stop: Arc<AtomicBool>,
+    stop: Arc<StopSignal>,
 ) -> Result<(LagProbe, LagSeries), KafkaError> {
     let task = tokio::task::spawn_blocking(move || {
         probe.origin = Instant::now();
@@ -237,7 +237,7 @@ pub async fn sample_for(
         let mut points = Vec::new();
         let end = probe.origin + duration;
         let mut next = probe.origin;
-        while next <= end && !stop.load(Ordering::Relaxed) {
+        while next <= end && !stop.is_stopped() {
             match probe.sample() {
                 Ok(point) => points.push(point),
                 Err(e) if points.is_empty() => return Err(e),

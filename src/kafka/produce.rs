@@ -1,17 +1,27 @@
-//! The fixed-rate producer: the seeded plan's slots become messages sent at their intended
-//! times, each tagged `x-verifier-run: KEY` (and `x-verifier-seq`), with the acknowledgement
-//! latency measured from the intended time (no coordinated omission) into HdrHistograms.
+//! The fixed-rate producer: the seeded plan's slots become messages, each tagged
+//! `x-verifier-run: KEY` (and `x-verifier-seq`), paced by the same rule as HTTP requests
+//! ([`crate::load::pace`]), measured by the same recorder and built into an artifact by the
+//! same builder: acknowledgement latency from the due time (no coordinated omission), send
+//! lag, the timeline, and one validity rule set. Memory is bounded by the messages in flight:
+//! a message's task is reaped as soon as it is acknowledged.
 
-use super::record::{Ack, ProduceRecorder};
+use super::record::{Deliveries, HIGHEST_US};
 use super::{KafkaError, MessageShape, client_config, require_topic};
-use crate::load::plan::Plan;
-use crate::load::{RunArtifact, SEQ_HEADER};
+use crate::load::RunArtifact;
+use crate::load::SEQ_HEADER;
+use crate::load::artifact::KafkaSection;
+use crate::load::assemble::{RunMeta, assemble};
+use crate::load::live::StopSignal;
+use crate::load::pace::Window;
+use crate::load::plan::{Plan, Slot};
+use crate::load::recorder::{Recorder, Timing};
+use crate::load::tally::Outcome;
 use crate::scenario::{LoadProfile, RenderContext};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::task::JoinSet;
 
 /// What to produce, where, and how it is labelled.
 #[derive(Debug, Clone)]
@@ -31,17 +41,28 @@ pub struct ProduceConfig {
     pub message_timeout: Duration,
     /// Timeline interval.
     pub interval: Duration,
+    /// The pacer's window, as for HTTP (see [`crate::load::pace`]).
+    pub pacing_window: Duration,
 }
 
+/// The run's measurements, shared with the delivery tasks.
+struct State {
+    recorder: Recorder,
+    deliveries: Deliveries,
+}
+
+type Shared = Arc<Mutex<State>>;
+
 /// Produces the plan of `config` and returns the run artifact (with its Kafka section, lag
-/// absent). Setting `stop` ends the run early; the artifact says it was interrupted.
+/// absent). `stop` — the same signal that stops an HTTP load — ends the run early; the
+/// artifact says it was interrupted.
 ///
 /// # Errors
 /// [`KafkaError::Unreachable`] when no broker answers, [`KafkaError::UnknownTopic`],
 /// [`KafkaError::Client`] when the producer cannot be created.
 pub async fn produce(
     config: &ProduceConfig,
-    stop: Arc<AtomicBool>,
+    stop: Arc<StopSignal>,
 ) -> Result<RunArtifact, KafkaError> {
     let producer: FutureProducer = client_config(&config.bootstrap)
         .set(
@@ -52,22 +73,90 @@ pub async fn produce(
         .create()
         .map_err(|e| KafkaError::client("cannot create the Kafka producer", e))?;
     let (bootstrap, topic, timeout) = (&config.bootstrap, &config.topic, config.connect_timeout);
-    let client = producer.client();
     // A short blocking call before the run starts.
-    require_topic(client, bootstrap, topic, timeout)?;
+    require_topic(producer.client(), bootstrap, topic, timeout)?;
     let weights: Vec<u32> = config.shapes.iter().map(|s| s.weight).collect();
     let plan = Plan::new(&config.load, &weights);
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let interval_ns = (config.interval.as_nanos() as u64).max(1_000_000);
+    let state: Shared = Arc::new(Mutex::new(State {
+        recorder: Recorder::new(
+            config.shapes.len(),
+            plan.warmup_ns(),
+            interval_ns,
+            HIGHEST_US,
+        ),
+        deliveries: Deliveries::default(),
+    }));
     let origin = Instant::now();
-    let recorder = Arc::new(Mutex::new(ProduceRecorder::new(&plan, config)));
-    let mut pending = Vec::new();
+    let window = Window::new(config.pacing_window);
+    let mut slots = plan.slots().peekable();
+    let mut in_flight = JoinSet::new();
     let mut interrupted = false;
-    for slot in plan.slots() {
-        if stop.load(Ordering::Relaxed) {
-            interrupted = true;
+    // The wake the pacer scheduled last (not when it actually woke).
+    let mut scheduled = 0;
+    loop {
+        if stop.is_stopped() {
+            interrupted = slots.peek().is_some();
             break;
         }
-        tokio::time::sleep_until((origin + Duration::from_nanos(slot.at_ns)).into()).await;
+        let now = origin.elapsed().as_nanos() as u64;
+        for (slot, due_ns) in window.release(&mut slots, scheduled, now) {
+            send(
+                &producer,
+                config,
+                &plan,
+                &state,
+                &mut in_flight,
+                (slot, due_ns, origin),
+            );
+        }
+        // Acknowledged messages leave the set at once: memory follows what is in flight.
+        while in_flight.try_join_next().is_some() {}
+        lock(&state).recorder.timeline.close_ready(now);
+        let Some(wake) = window.next_wake(slots.peek(), now) else {
+            break;
+        };
+        scheduled = wake;
+        tokio::time::sleep_until((origin + Duration::from_nanos(wake)).into()).await;
+    }
+    // Every message is acknowledged or failed within message.timeout.ms of its send; one
+    // still in flight after that counts as incomplete.
+    let grace = config.message_timeout + Duration::from_secs(1);
+    let _ = tokio::time::timeout(grace, async {
+        while in_flight.join_next().await.is_some() {}
+    })
+    .await;
+    // The rest are aborted; awaiting them drops their futures and their share of the state.
+    in_flight.abort_all();
+    while in_flight.join_next().await.is_some() {}
+    let State {
+        recorder,
+        deliveries,
+    } = take(state);
+    let mut artifact = assemble(
+        &meta(config, &plan, started_at, interrupted),
+        vec![recorder.finish()],
+    );
+    artifact.kafka = Some(KafkaSection {
+        bootstrap: config.bootstrap.clone(),
+        produce: Some(deliveries.stats(&config.topic)),
+        lag: None,
+    });
+    Ok(artifact)
+}
+
+/// Renders `slot`'s message, hands it to the client and records its end when it comes.
+fn send(
+    producer: &FutureProducer,
+    config: &ProduceConfig,
+    plan: &Plan,
+    state: &Shared,
+    in_flight: &mut JoinSet<()>,
+    (slot, due_ns, origin): (Slot, u64, Instant),
+) {
+    let topic = &config.topic;
+    {
         let shape = &config.shapes[slot.shape as usize];
         let mut ctx = RenderContext {
             seq: slot.seq,
@@ -97,43 +186,113 @@ pub async fn produce(
             record = record.key(key);
         }
         let sent_ns = origin.elapsed().as_nanos() as u64;
-        lock(&recorder).sent(&slot);
+        {
+            let mut s = lock(state);
+            s.recorder.released(&slot);
+            s.recorder.sent(&slot);
+            s.deliveries.sent();
+        }
         match producer.send_result(record) {
             Ok(delivery) => {
-                let recorder = Arc::clone(&recorder);
-                pending.push(tokio::spawn(async move {
-                    let outcome = match delivery.await {
-                        Ok(Ok(_)) => Ok(()),
-                        Ok(Err((e, _))) => Err(error_name(&e)),
-                        Err(_) => Err("Canceled".to_string()),
+                let state = Arc::clone(state);
+                in_flight.spawn(async move {
+                    let error = match delivery.await {
+                        Ok(Ok(_)) => None,
+                        Ok(Err((e, _))) => Some(error_name(&e)),
+                        Err(_) => Some("Canceled".to_string()),
                     };
-                    let done_ns = origin.elapsed().as_nanos() as u64;
-                    lock(&recorder).finished(&slot, Ack { sent_ns, done_ns }, outcome);
-                }));
+                    finished(&state, &slot, (due_ns, sent_ns), origin, error);
+                });
             }
             Err((e, _)) => {
-                let done_ns = origin.elapsed().as_nanos() as u64;
-                let ack = Ack { sent_ns, done_ns };
-                lock(&recorder).finished(&slot, ack, Err(error_name(&e)));
+                let error = Some(error_name(&e));
+                finished(state, &slot, (due_ns, sent_ns), origin, error);
             }
         }
     }
-    // Every message is acknowledged or failed within message.timeout.ms of its send.
-    let grace = config.message_timeout + Duration::from_secs(1);
-    let _ = tokio::time::timeout(grace, async {
-        for task in pending {
-            let _ = task.await;
-        }
-    })
-    .await;
-    let recorder = std::mem::replace(&mut *lock(&recorder), ProduceRecorder::new(&plan, config));
-    Ok(recorder.finish(config, &plan, started_at, interrupted))
 }
 
-fn lock(recorder: &Mutex<ProduceRecorder>) -> std::sync::MutexGuard<'_, ProduceRecorder> {
-    recorder
+/// Records a message's end: its acknowledgement, or librdkafka's name for its failure.
+fn finished(
+    state: &Shared,
+    slot: &Slot,
+    (due_ns, sent_ns): (u64, u64),
+    origin: Instant,
+    error: Option<String>,
+) {
+    let done_ns = origin.elapsed().as_nanos() as u64;
+    let timing = Timing {
+        due_ns,
+        sent_ns,
+        done_ns,
+        queued_ns: None,
+    };
+    let outcome = match error {
+        None => Outcome::Acknowledged,
+        Some(_) => Outcome::Other,
+    };
+    let mut s = lock(state);
+    s.recorder.finished(slot, timing, outcome);
+    s.deliveries.finished(error);
+}
+
+/// The run's facts for the artifact builder.
+fn meta<'a>(
+    config: &'a ProduceConfig,
+    plan: &'a Plan,
+    started_at: String,
+    interrupted: bool,
+) -> RunMeta<'a> {
+    RunMeta {
+        label: config.label.clone(),
+        tag: (config.tag_header.clone(), config.tag_value.clone()),
+        target: format!("kafka://{}/{}", config.bootstrap, config.topic),
+        scenario: (config.scenario.clone(), String::new()),
+        protocol: "kafka",
+        load: &config.load,
+        shapes: config
+            .shapes
+            .iter()
+            .map(|s| (s.name.clone(), "PRODUCE".to_string()))
+            .collect(),
+        closed_loop: None,
+        max_in_flight: 0,
+        timeout: config.message_timeout,
+        interval: config.interval,
+        pacing_window: config.pacing_window,
+        max_send_lag: None,
+        plan,
+        threads: 1,
+        started_at,
+        interrupted,
+        stopped: None,
+        highest_us: HIGHEST_US,
+    }
+}
+
+fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    state
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The state once every task is gone.
+fn take(state: Shared) -> State {
+    match Arc::try_unwrap(state) {
+        Ok(mutex) => mutex
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+        Err(shared) => {
+            let mut s = lock(&shared);
+            std::mem::replace(
+                &mut *s,
+                State {
+                    recorder: Recorder::new(0, 0, 1_000_000_000, HIGHEST_US),
+                    deliveries: Deliveries::default(),
+                },
+            )
+        }
+    }
 }
 
 /// librdkafka's name for a failure ("MessageTimedOut", "QueueFull", …).

@@ -158,6 +158,36 @@ pub struct Counts {
     pub warmup_excluded: u64,
 }
 
+/// An HTTP status class, the one definition every count of 4xx or 5xx uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusClass {
+    /// 4xx.
+    Client,
+    /// 5xx.
+    Server,
+}
+
+impl StatusClass {
+    /// `code` is of this class.
+    pub fn contains(self, code: u16) -> bool {
+        match self {
+            StatusClass::Client => (400..500).contains(&code),
+            StatusClass::Server => (500..600).contains(&code),
+        }
+    }
+}
+
+impl Counts {
+    /// Responses of `class` (the artifact keeps codes as strings, as JSON keys are).
+    pub fn status_class(&self, class: StatusClass) -> u64 {
+        self.status
+            .iter()
+            .filter(|(code, _)| code.parse().is_ok_and(|c| class.contains(c)))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
 /// Requests that got no response.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorCounts {

@@ -1,28 +1,51 @@
-//! Merging the shards' recorders into the run artifact, and judging the run's validity.
+//! The one artifact builder: merging the recorders of a run — the HTTP driver's shards, or the
+//! Kafka producer's one — into the run artifact, and judging the run's validity by one rule
+//! set.
 
 use super::artifact::{
-    EarlyStop, PlanInfo, RequestStats, RunArtifact, RunInfo, SCHEMA_VERSION, Timeline,
+    EarlyStop, PlanInfo, RequestStats, RunArtifact, RunInfo, SCHEMA_VERSION, StatusClass, Timeline,
     TimelinePoint, ToolInfo, Validity,
 };
-use super::driver::LoadConfig;
 use super::histogram::{Distribution, decompress, new_histogram};
 use super::live::StopCause;
 use super::plan::Plan;
 use super::recorder::{Measures, Recorded};
-use super::shard::Protocol;
 use super::tally::Tally;
 use super::timeline::ClosedInterval;
-use crate::scenario::{Target, format_duration};
+use crate::scenario::{LoadProfile, format_duration};
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// Run facts that are not measurements.
+/// Run facts that are not measurements, whatever the workload.
 pub struct RunMeta<'a> {
-    pub config: &'a LoadConfig,
-    pub target: &'a Target,
+    /// The arm's label.
+    pub label: String,
+    /// The tag header's name and this run's value.
+    pub tag: (String, String),
+    /// Where the load went: an HTTP origin, `kafka://bootstrap/topic`.
+    pub target: String,
+    /// The scenario's name and SHA-256.
+    pub scenario: (String, String),
+    /// `http/1.1`, `h2`, `kafka`.
+    pub protocol: &'static str,
+    /// The load profile the plan was made of.
+    pub load: &'a LoadProfile,
+    /// Name and method (`PRODUCE` for Kafka) of each shape, in the plan's order.
+    pub shapes: Vec<(String, String)>,
+    /// `Some(connections)` for a closed loop: no plan to keep.
+    pub closed_loop: Option<usize>,
+    /// Requests (or messages) in flight at most.
+    pub max_in_flight: usize,
+    /// A request's (or message's) timeout.
+    pub timeout: Duration,
+    /// The timeline's interval.
+    pub interval: Duration,
+    /// The pacer's window: how far apart its wakes are.
+    pub pacing_window: Duration,
+    /// `--max-send-lag`: send lag above it invalidates the run.
+    pub max_send_lag: Option<Duration>,
     pub plan: &'a Plan,
-    pub protocol: Protocol,
     pub threads: usize,
     pub started_at: String,
     pub interrupted: bool,
@@ -39,8 +62,7 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
     let mut all = new_measures();
     let mut service_time = new_histogram(meta.highest_us);
     let mut send_lag = new_histogram(meta.highest_us);
-    let scenario = &meta.config.scenario;
-    let mut shapes: Vec<Measures> = scenario.requests.iter().map(|_| new_measures()).collect();
+    let mut shapes: Vec<Measures> = meta.shapes.iter().map(|_| new_measures()).collect();
     // Intervals stay compressed until their point is built, one at a time: memory does not grow
     // with the length of the run.
     let mut intervals: BTreeMap<u64, Vec<ClosedInterval>> = BTreeMap::new();
@@ -58,7 +80,7 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
         }
     }
     let tally = &all.tally;
-    let closed_loop = meta.config.closed_loop.is_some();
+    let closed_loop = meta.closed_loop.is_some();
     let planned = if closed_loop {
         tally.sent
     } else {
@@ -73,30 +95,21 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
         }
         _ => planned,
     };
-    let load = &scenario.load;
+    let load = meta.load;
     let validity = validity(meta, tally, planned_until, &send_lag);
     RunArtifact {
         schema_version: SCHEMA_VERSION,
         tool: ToolInfo::current(),
         run: RunInfo {
             id: uuid::Uuid::new_v4().to_string(),
-            label: meta.config.label.clone(),
-            tag_header: meta.config.tag.header.to_string(),
-            tag_value: meta
-                .config
-                .tag
-                .value
-                .to_str()
-                .unwrap_or_default()
-                .to_string(),
-            target: meta.target.origin(),
+            label: meta.label.clone(),
+            tag_header: meta.tag.0.clone(),
+            tag_value: meta.tag.1.clone(),
+            target: meta.target.clone(),
             started_at: meta.started_at.clone(),
-            scenario: scenario.name.clone(),
-            scenario_sha256: scenario.sha256.clone(),
-            protocol: match meta.protocol {
-                Protocol::Http1 => "http/1.1".into(),
-                Protocol::Http2 => "h2".into(),
-            },
+            scenario: meta.scenario.0.clone(),
+            scenario_sha256: meta.scenario.1.clone(),
+            protocol: meta.protocol.into(),
             threads: meta.threads,
             interrupted: meta.interrupted,
             stopped: meta.stopped.as_ref().map(|(cause, at_ns)| EarlyStop {
@@ -117,11 +130,8 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
             warmup_s: load.warmup.as_secs_f64(),
             seed: load.seed,
             planned,
-            max_in_flight: meta
-                .config
-                .closed_loop
-                .unwrap_or(scenario.http.max_in_flight),
-            timeout_ms: u64::try_from(scenario.http.timeout.as_millis()).unwrap_or(u64::MAX),
+            max_in_flight: meta.closed_loop.unwrap_or(meta.max_in_flight),
+            timeout_ms: u64::try_from(meta.timeout.as_millis()).unwrap_or(u64::MAX),
         },
         counts: tally.to_counts(planned_until),
         latency: Distribution::of(&all.latency),
@@ -156,10 +166,10 @@ fn round(x: f64) -> f64 {
 
 fn by_request(meta: &RunMeta<'_>, shapes: Vec<Measures>) -> BTreeMap<String, RequestStats> {
     let mut merged: BTreeMap<String, (String, Measures)> = BTreeMap::new();
-    for (shape, measures) in meta.config.scenario.requests.iter().zip(shapes) {
+    for ((name, method), measures) in meta.shapes.iter().zip(shapes) {
         let entry = merged
-            .entry(shape.name.clone())
-            .or_insert_with(|| (shape.method.to_string(), Measures::new(meta.highest_us)));
+            .entry(name.clone())
+            .or_insert_with(|| (method.clone(), Measures::new(meta.highest_us)));
         merge(&mut entry.1, &measures);
     }
     merged
@@ -180,10 +190,10 @@ fn by_request(meta: &RunMeta<'_>, shapes: Vec<Measures>) -> BTreeMap<String, Req
 }
 
 fn timeline(meta: &RunMeta<'_>, intervals: BTreeMap<u64, Vec<ClosedInterval>>) -> Timeline {
-    let interval_ms = u64::try_from(meta.config.interval.as_millis())
+    let interval_ms = u64::try_from(meta.interval.as_millis())
         .unwrap_or(1000)
         .max(1);
-    let warmup_ms = u64::try_from(meta.config.scenario.load.warmup.as_millis()).unwrap_or(0);
+    let warmup_ms = u64::try_from(meta.load.warmup.as_millis()).unwrap_or(0);
     let mut histogram = new_histogram(meta.highest_us);
     let points = intervals
         .into_iter()
@@ -202,8 +212,8 @@ fn timeline(meta: &RunMeta<'_>, intervals: BTreeMap<u64, Vec<ClosedInterval>>) -
                 sent: tally.sent,
                 completed: tally.completed,
                 ok: tally.ok,
-                status_4xx: tally.status_in(400, 500),
-                status_5xx: tally.status_in(500, 600),
+                status_4xx: tally.status_class(StatusClass::Client),
+                status_5xx: tally.status_class(StatusClass::Server),
                 errors: tally.errors.total(),
                 missed: tally.missed,
                 latency: Distribution::of(&histogram),
@@ -227,11 +237,11 @@ fn validity(
     planned: u64,
     send_lag: &Histogram<u64>,
 ) -> Validity {
-    let warmup_s = meta.config.scenario.load.warmup.as_secs_f64();
+    let warmup_s = meta.load.warmup.as_secs_f64();
     // The measured window: until the stop, for a run stopped on purpose.
     let duration = match &meta.stopped {
         Some((_, at_ns)) => (*at_ns as f64 / 1e9 - warmup_s).max(1e-3),
-        None => meta.config.scenario.load.duration.as_secs_f64(),
+        None => meta.load.duration.as_secs_f64(),
     };
     let achieved = round(tally.sent as f64 / duration);
     let lag_p99 = if send_lag.is_empty() {
@@ -248,14 +258,14 @@ fn validity(
     } else if tally.errors.connect == tally.sent {
         problems.push(format!(
             "every connection to {} was refused or failed",
-            meta.target.origin()
+            meta.target
         ));
     }
-    if meta.config.closed_loop.is_none() {
+    if meta.closed_loop.is_none() {
         let planned_rate = planned as f64 / duration;
         // At a stop on purpose, one pacer wake's slots may or may not have gone out.
         let at_stop = if meta.stopped.is_some() {
-            1.0 + planned_rate * 1.35 * meta.config.pacing_window.as_secs_f64()
+            1.0 + planned_rate * 1.35 * meta.pacing_window.as_secs_f64()
         } else {
             0.0
         };
@@ -267,7 +277,7 @@ fn validity(
                 tally.sent
             ));
         }
-        let limit = meta.config.max_send_lag;
+        let limit = meta.max_send_lag;
         if let Some(limit) =
             limit.filter(|l| lag_p99 > u64::try_from(l.as_micros()).unwrap_or(u64::MAX))
         {
@@ -280,7 +290,7 @@ fn validity(
         if tally.missed > 0 {
             problems.push(format!(
                 "{} slots missed: no free connection and a full queue (max_in_flight {}); raise http.max_in_flight or lower the rate",
-                tally.missed, meta.config.scenario.http.max_in_flight
+                tally.missed, meta.max_in_flight
             ));
         }
     }

@@ -188,11 +188,33 @@ impl PreparedRun {
             let at_ns = duration_ns(at.saturating_duration_since(origin));
             (cause, at_ns)
         });
+        let config = &self.config;
+        let scenario = &config.scenario;
         let meta = RunMeta {
-            config: &self.config,
-            target: &self.target,
+            label: config.label.clone(),
+            tag: (
+                config.tag.header.to_string(),
+                config.tag.value.to_str().unwrap_or_default().to_string(),
+            ),
+            target: self.target.origin(),
+            scenario: (scenario.name.clone(), scenario.sha256.clone()),
+            protocol: match self.protocol {
+                Protocol::Http1 => "http/1.1",
+                Protocol::Http2 => "h2",
+            },
+            load: &scenario.load,
+            shapes: scenario
+                .requests
+                .iter()
+                .map(|r| (r.name.clone(), r.method.to_string()))
+                .collect(),
+            closed_loop: config.closed_loop,
+            max_in_flight: scenario.http.max_in_flight,
+            timeout: scenario.http.timeout,
+            interval: config.interval,
+            pacing_window: config.pacing_window,
+            max_send_lag: config.max_send_lag,
             plan: &self.plan,
-            protocol: self.protocol,
             threads: self.cpus.len(),
             started_at,
             interrupted: self.stop.is_stopped() && cause.is_none(),
@@ -255,8 +277,7 @@ impl PreparedRun {
             // (early by up to ¾, late by up to 0.6 plus timer noise), and a wake costs far
             // more CPU than a request (the thread and the target go idle and are woken again),
             // so the fewer the better.
-            granularity_ns: duration_ns(self.config.pacing_window) / 20 * 27,
-            lead_ns: duration_ns(self.config.pacing_window) / 4 * 3,
+            window: super::pace::Window::new(self.config.pacing_window),
             highest_us: self.highest_us(),
             origin,
             stop: self.stop.clone(),

@@ -25,7 +25,7 @@
 
 mod affinity;
 pub mod artifact;
-mod assemble;
+pub(crate) mod assemble;
 mod closed;
 mod connect;
 mod deadline;
@@ -39,12 +39,13 @@ mod kafka_artifact;
 #[doc(hidden)]
 pub mod live;
 mod local;
+pub(crate) mod pace;
 pub mod plan;
 mod pool;
 mod probe;
 #[doc(hidden)]
 pub mod record;
-mod recorder;
+pub(crate) mod recorder;
 #[doc(hidden)]
 pub mod request;
 mod shard;

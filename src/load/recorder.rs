@@ -140,7 +140,10 @@ impl Recorder {
     /// Send lag is the distance between the intended time and the actual send either way, so
     /// its p99 bounds early and late sends alike, rounding included.
     pub fn finished(&mut self, slot: &Slot, timing: Timing, outcome: Outcome) {
-        let timed = matches!(outcome, Outcome::Status(_) | Outcome::Timeout);
+        let timed = matches!(
+            outcome,
+            Outcome::Status(_) | Outcome::Timeout | Outcome::Acknowledged
+        );
         let start_ns = timing.due_ns.min(timing.sent_ns);
         let latency_us = micros(timing.done_ns.saturating_sub(start_ns));
         self.timeline

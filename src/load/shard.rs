@@ -26,6 +26,7 @@ use super::exchange::{Conn, execute};
 use super::http2::H2Pool;
 use super::live::{ShardProgress, StopSignal};
 use super::local::Local;
+use super::pace::Window;
 use super::plan::{Plan, Slot};
 use super::recorder::{Recorded, Recorder};
 use super::request::PreparedShape;
@@ -72,11 +73,8 @@ pub struct ShardConfig {
     pub timeout: Duration,
     pub grace: Duration,
     pub interval_ns: u64,
-    /// The pacer sleeps at least this long between wakes (1.35 × `LoadConfig::max_send_lag`)...
-    pub granularity_ns: u64,
-    /// ...and releases the slots due up to this long after each wake (¾ of it): a send is
-    /// at most `lead_ns` early and `granularity_ns - lead_ns` (plus timer noise) late.
-    pub lead_ns: u64,
+    /// The pacing rule: how far apart the wakes are and how far ahead each releases.
+    pub window: Window,
     pub highest_us: u64,
     pub origin: Instant,
     pub stop: Arc<StopSignal>,
@@ -226,13 +224,8 @@ async fn pace(shard: &Shard) -> std::io::Result<()> {
             break;
         }
         if cfg.mode == Mode::Paced {
-            // The window leans early: a wake releases every slot due up to `lead_ns` ahead,
-            // so a send is at most ¾ of `max_send_lag` early and 0.6 of it late (plus timer
-            // noise): timer noise only ever makes sends later, so the early side takes the
-            // larger share. Neither counts as latency (see `Recorder::finished`).
-            let horizon = now + cfg.lead_ns;
-            while let Some(slot) = slots.next_if(|s| s.at_ns <= horizon) {
-                release(shard, slot, scheduled, now);
+            for (slot, due_ns) in cfg.window.release(&mut slots, scheduled, now) {
+                release(shard, slot, due_ns, now);
             }
         }
         if let Some(p99) = shard.recorder.borrow_mut().timeline.close_ready(now) {
@@ -240,10 +233,12 @@ async fn pace(shard: &Shard) -> std::io::Result<()> {
         }
         settle(shard, now).await;
         let timeout = shard.deadlines.expire(now);
-        let wake = match (cfg.mode, slots.peek()) {
-            (Mode::Paced, None) => break,
-            (Mode::Paced, Some(next)) => next.at_ns.max(now + cfg.granularity_ns),
-            (Mode::Closed { .. }, _) => cfg.plan.end_ns(),
+        let wake = match cfg.mode {
+            Mode::Paced => match cfg.window.next_wake(slots.peek(), now) {
+                Some(wake) => wake,
+                None => break,
+            },
+            Mode::Closed { .. } => cfg.plan.end_ns(),
         };
         let wake = wake.min(timeout).min(tick(shard, now));
         scheduled = wake;
@@ -275,7 +270,7 @@ fn tick(shard: &Shard, now: u64) -> u64 {
     let busy =
         shard.idle.borrow_mut().len() < shard.cfg.workers || !shard.queue.borrow_mut().is_empty();
     if busy {
-        now + shard.cfg.granularity_ns
+        now + shard.cfg.window.granularity_ns
     } else {
         now + TICK_NS
     }
@@ -294,12 +289,11 @@ async fn settle(shard: &Shard, now: u64) {
     }
 }
 
-/// Hands `slot` to a worker or queues it; `scheduled` is the wake that releases it, `now` when
-/// it actually woke.
-fn release(shard: &Shard, slot: Slot, scheduled: u64, now: u64) {
+/// Hands `slot`, due at `due_ns`, to a worker or queues it; `now` is when the pacer woke.
+fn release(shard: &Shard, slot: Slot, due_ns: u64, now: u64) {
     let job = Job {
         slot,
-        due_ns: slot.at_ns.max(scheduled),
+        due_ns,
         queued_ns: None,
     };
     let mut recorder = shard.recorder.borrow_mut();

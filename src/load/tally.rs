@@ -1,6 +1,6 @@
 //! Request counts kept by each shard and merged at the end.
 
-use super::artifact::{Counts, ErrorCounts};
+use super::artifact::{Counts, ErrorCounts, StatusClass};
 
 /// How one request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +15,8 @@ pub enum Outcome {
     Reset,
     /// Anything else (TLS, protocol, a request that could not be built).
     Other,
+    /// Acknowledged without a status: a Kafka message the broker accepted.
+    Acknowledged,
 }
 
 /// Counts of one shard, request shape or interval.
@@ -45,6 +47,10 @@ impl Tally {
                     None => self.status.push((code, 1)),
                 }
             }
+            Outcome::Acknowledged => {
+                self.completed += 1;
+                self.ok += 1;
+            }
             Outcome::Timeout => self.errors.timeout += 1,
             Outcome::Connect => self.errors.connect += 1,
             Outcome::Reset => self.errors.reset += 1,
@@ -69,11 +75,11 @@ impl Tally {
         self.warmup_excluded += other.warmup_excluded;
     }
 
-    /// Responses whose status lies in `low..high`.
-    pub fn status_in(&self, low: u16, high: u16) -> u64 {
+    /// Responses of `class`.
+    pub fn status_class(&self, class: StatusClass) -> u64 {
         self.status
             .iter()
-            .filter(|(c, _)| (low..high).contains(c))
+            .filter(|(c, _)| class.contains(*c))
             .map(|(_, n)| n)
             .sum()
     }
@@ -115,7 +121,9 @@ mod tests {
             t.add(o);
         }
         assert_eq!((t.completed, t.ok, t.errors.total()), (3, 2, 2));
-        assert_eq!(t.status_in(500, 600), 1);
+        assert_eq!(t.status_class(StatusClass::Server), 1);
+        assert_eq!(t.status_class(StatusClass::Client), 0);
+        assert_eq!(t.to_counts(5).status_class(StatusClass::Server), 1);
         let mut u = t.clone();
         u.merge(&t);
         assert_eq!(u.to_counts(10).status["200"], 4);

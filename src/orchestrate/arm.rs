@@ -2,7 +2,6 @@
 //! ready, drive the scenario at it with the arm's key as the tag, and tear it down.
 
 use super::events::{Event, Hooks};
-pub use super::kafka_settings::{KafkaArms, SplitWatch};
 use super::mirrord::MirrordOptions;
 use super::process::{Ended, ServiceProcess};
 pub use super::start::start;
@@ -78,8 +77,8 @@ pub struct ArmSettings {
     pub tag_header: http::HeaderName,
     /// Accept self-signed certificates.
     pub insecure_tls: bool,
-    /// Kafka scenarios: readiness is "still running", not an HTTP answer.
-    pub kafka: Option<KafkaArms>,
+    /// What the arms are measured with: HTTP requests, or Kafka messages and lag.
+    pub workload: super::Workload,
 }
 
 /// Why an arm produced no measurement.
@@ -307,12 +306,7 @@ pub fn measured(label: &str, artifact: &RunArtifact) -> Event {
         rate_per_s: artifact.validity.achieved_rate_per_s,
         p99_ms: artifact.latency.summary.p99_us as f64 / 1000.0,
         errors: c.errors.total(),
-        status_5xx: c
-            .status
-            .iter()
-            .filter(|(code, _)| code.starts_with('5'))
-            .map(|(_, n)| n)
-            .sum::<u64>(),
+        status_5xx: c.status_class(crate::load::artifact::StatusClass::Server),
         problems: artifact.validity.problems.clone(),
     }
 }

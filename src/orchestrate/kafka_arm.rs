@@ -6,12 +6,14 @@
 //! only this arm consumes, and the probe watches the user's group on the temporary topics that
 //! appeared after the arm's session began (never the `-fallback-` topic of the deployed app).
 
-use super::arm::{ArmFailure, ArmSettings, KafkaArms, LoadCause, Role, StartedArm};
+use super::arm::{ArmFailure, LoadCause, Role, StartedArm};
 use super::events::{Event, Hooks};
+use super::workload::KafkaArms;
 use crate::kafka::broker::TopicSpec;
 use crate::kafka::lag::{matching_topics, sample_for};
 use crate::kafka::{Broker, KafkaError, LagConfig, LagProbe, MessageShape, ProduceConfig, produce};
 use crate::load::RunArtifact;
+use crate::load::live::StopSignal;
 use crate::scenario::{KafkaScenario, Scenario};
 use regex::Regex;
 use std::path::{Path, PathBuf};
@@ -49,14 +51,11 @@ const FALLBACK_MARK: &str = "-fallback-";
 ///
 /// # Errors
 /// [`ArmFailure::Load`] ([`LoadCause::Unreachable`]) when the cluster does not answer.
-pub async fn topics_before(settings: &ArmSettings) -> Result<Vec<String>, ArmFailure> {
-    let Some((bootstrap, split)) = settings
-        .kafka
-        .as_ref()
-        .and_then(|k| Some((k.bootstrap.clone(), k.split.clone()?)))
-    else {
+pub async fn topics_before(k: &KafkaArms) -> Result<Vec<String>, ArmFailure> {
+    let Some(split) = k.split.clone() else {
         return Ok(Vec::new());
     };
+    let bootstrap = k.bootstrap.clone();
     tokio::task::spawn_blocking(move || {
         matching_topics(&bootstrap, &split.pattern, CLUSTER_TIMEOUT)
     })
@@ -129,7 +128,7 @@ pub async fn drive(
     arm: &mut StartedArm,
     scenario: &Scenario,
     kafka: &KafkaArms,
-    results: &Path,
+    (pacing_window, results): (Duration, &Path),
     hooks: &Arc<Hooks>,
 ) -> Result<(RunArtifact, PathBuf), ArmFailure> {
     let unreachable = |e: &dyn std::fmt::Display| ArmFailure::load(LoadCause::Unreachable, e);
@@ -162,6 +161,7 @@ pub async fn drive(
         connect_timeout: CLUSTER_TIMEOUT,
         message_timeout: Duration::from_secs(5),
         interval: Duration::from_secs(1),
+        pacing_window,
     };
     let probe = LagProbe::connect(LagConfig {
         bootstrap: bootstrap.into(),
@@ -173,8 +173,9 @@ pub async fn drive(
         timeout: CLUSTER_TIMEOUT,
     })
     .map_err(|e| unreachable(&e))?;
-    // Set by the first signal, as the HTTP load's stop is.
-    let stop = hooks.flag();
+    // Stopped by the first signal, as the HTTP load is.
+    let stop = Arc::new(StopSignal::default());
+    hooks.watch_load(Arc::clone(&stop));
     let total = scenario.load.warmup + scenario.load.duration;
     let steady = k.steady_after.unwrap_or(scenario.load.warmup);
     let sampled = sample_for(probe, total, steady, Arc::clone(&stop));

@@ -22,7 +22,7 @@ pub(super) fn check_mirrord(
     }
     let wanted = mirrord::CheckFor {
         concurrent: plan.order != ArmOrder::Sequential,
-        kafka: plan.settings.kafka.is_some(),
+        kafka: plan.settings.workload.consumes_queue(),
     };
     let mut notes = Vec::new();
     for spec in specs {

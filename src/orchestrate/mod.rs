@@ -20,7 +20,6 @@ mod judging;
 #[cfg(feature = "kafka")]
 #[doc(hidden)]
 pub mod kafka_arm;
-mod kafka_settings;
 #[doc(hidden)]
 pub mod mirrord;
 mod mirrord_arms;
@@ -41,12 +40,14 @@ mod start;
 pub mod verify;
 #[doc(hidden)]
 pub mod watchdog;
+mod workload;
 #[doc(hidden)]
 pub mod workspace;
 
-pub use arm::{ArmFailure, ArmSettings, Backend, DriverKnobs, KafkaArms, LoadCause, SplitWatch};
+pub use arm::{ArmFailure, ArmSettings, Backend, DriverKnobs, LoadCause};
 pub use budget::Budget;
 pub use events::{Event, Events, Hooks, Silent};
 pub use patch::Patch;
 pub use signal::Shutdown;
 pub use verify::{ArmOrder, ArmResult, Measured, VerifyError, VerifyPlan, VerifyRun, verify};
+pub use workload::{KafkaArms, SplitWatch, Workload};

@@ -18,7 +18,7 @@
 //! place. Load connections are opened only after that. On the local backend, driving the
 //! service's own loopback port, the answer is proof enough.
 
-use super::arm::{ArmFailure, ArmSettings, ArmSpec, Backend, KafkaArms, StartedArm};
+use super::arm::{ArmFailure, ArmSettings, ArmSpec, Backend, StartedArm};
 use super::events::{Event, Hooks};
 use super::mirrord;
 use super::process::{Launch, ServiceProcess, free_port};
@@ -157,10 +157,7 @@ async fn once(
         message,
     };
     let port = free_port().map_err(|e| spawn_error(e.to_string()))?;
-    #[cfg(feature = "kafka")]
-    let topics_before = super::kafka_arm::topics_before(settings).await?;
-    #[cfg(not(feature = "kafka"))]
-    let topics_before = Vec::new();
+    let topics_before = settings.workload.before_start().await?;
     let launch = launch(spec, settings, port);
     let mirrord = matches!(settings.backend, Backend::Mirrord(_));
     let mut process = ServiceProcess::spawn(&launch, mirrord.then_some("Ready!"))
@@ -255,7 +252,7 @@ async fn wait_ready(
 ) -> Result<(), Attempt> {
     let started = Instant::now();
     let deadline = started + settings.ready_timeout;
-    if settings.kafka.is_some() {
+    if !settings.workload.takes_requests() {
         // A consumer has no port to probe: ready when it is still running a moment later.
         tokio::time::sleep(Duration::from_millis(500)).await;
         return match process.try_exited() {
@@ -314,18 +311,7 @@ fn launch(spec: &ArmSpec, settings: &ArmSettings, port: u16) -> Launch {
         ("FIXPROOF_RUN_KEY".to_string(), spec.key.clone()),
         ("FIXPROOF_ROLE".to_string(), spec.role.name().to_string()),
     ]);
-    if let Some(KafkaArms {
-        bootstrap,
-        scenario: k,
-        split: None,
-    }) = &settings.kafka
-    {
-        env.extend([
-            ("FIXPROOF_KAFKA_BOOTSTRAP".to_string(), bootstrap.clone()),
-            ("FIXPROOF_KAFKA_TOPIC".to_string(), k.arm_topic(&spec.label)),
-            ("FIXPROOF_KAFKA_GROUP".to_string(), k.arm_group(&spec.label)),
-        ]);
-    }
+    env.extend(settings.workload.env(&spec.label));
     let log = settings.results_dir.join(format!("{}.log", spec.label));
     match &settings.backend {
         Backend::Local => Launch {

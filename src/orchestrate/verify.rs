@@ -285,23 +285,17 @@ async fn measure(
     let path = artifact_path(plan, &started.spec.label);
     let outcome = match &plan.repro {
         Some(command) => repro(&started, command).await,
-        #[cfg(feature = "kafka")]
-        None if plan.settings.kafka.is_some() => {
-            let results = &plan.settings.results_dir;
-            let kafka = plan.settings.kafka.as_ref().expect("checked by the guard");
-            super::kafka_arm::drive(&mut started, &plan.scenario, kafka, results, hooks)
+        None => {
+            let places = (path.as_path(), plan.settings.results_dir.as_path());
+            let workload = &plan.settings.workload;
+            workload
+                .drive(&mut started, &plan.scenario, &plan.knobs, places, hooks)
                 .await
                 .map(|(artifact, path)| Measured::Load {
                     artifact: Box::new(artifact),
                     path,
                 })
         }
-        None => arm::drive(&mut started, &plan.scenario, &plan.knobs, &path, hooks)
-            .await
-            .map(|(artifact, path)| Measured::Load {
-                artifact: Box::new(artifact),
-                path,
-            }),
     };
     arm::stop(started, plan.settings.grace, hooks).await;
     if hooks.is_stopping() {

@@ -8,7 +8,7 @@
 use super::VerdictError;
 use super::settings::ErrorClasses;
 use crate::load::RunArtifact;
-use crate::load::artifact::{Counts, EarlyStop, LagSeries, TimelinePoint};
+use crate::load::artifact::{Counts, EarlyStop, LagSeries, StatusClass, TimelinePoint};
 use crate::load::histogram::Distribution;
 use crate::stats::WeightedSample;
 use serde::{Deserialize, Serialize};
@@ -43,21 +43,11 @@ pub struct Outcomes {
 
 impl Outcomes {
     fn from_counts(counts: &Counts) -> Outcomes {
-        let class = |low: u16| -> u64 {
-            let codes = counts
-                .status
-                .iter()
-                .filter_map(|(code, n)| Some((code.parse::<u16>().ok()?, *n)));
-            codes
-                .filter(|(code, _)| (low..low + 100).contains(code))
-                .map(|(_, n)| n)
-                .sum()
-        };
         let e = &counts.errors;
         Outcomes {
             completed: counts.completed,
-            status_4xx: class(400),
-            status_5xx: class(500),
+            status_4xx: counts.status_class(StatusClass::Client),
+            status_5xx: counts.status_class(StatusClass::Server),
             timeouts: e.timeout,
             transport: e.connect + e.reset + e.other,
             incomplete: counts.incomplete,

@@ -296,6 +296,15 @@ fn a_good_patch_passes_through_an_agent_cleanup_window_and_a_delayed_steal() {
     );
     let load: Vec<_> = routed.iter().filter(|r| r.is_load()).collect();
     assert!(load.len() > 700, "{} load requests", load.len());
+    let early = routed
+        .iter()
+        .filter(|r| r.to == "deployed" && r.tag.is_some() && !r.is_load())
+        .count();
+    eprintln!(
+        "{} tagged load requests, {} tagged probes answered by the deployed copy before the steal",
+        load.len(),
+        early
+    );
     for r in &load {
         assert_eq!(
             Some(&r.to),

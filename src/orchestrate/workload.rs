@@ -1,0 +1,131 @@
+//! What an arm is measured with: the seam between `orchestrate` and the two workloads.
+//! `orchestrate` starts an arm, readies it, drives it and tears it down through its
+//! [`Workload`], and knows nothing else of either: HTTP requests paced at the arm's URL, or
+//! Kafka messages produced to the arm's topic while its consumer group's lag is sampled.
+
+use super::arm::{ArmFailure, DriverKnobs, StartedArm};
+use super::events::Hooks;
+use crate::load::RunArtifact;
+use crate::scenario::Scenario;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What an arm is measured with.
+#[derive(Debug, Clone, Default)]
+pub enum Workload {
+    /// Requests to the arm's URL; the arm is ready when a tagged probe reaches it.
+    #[default]
+    Http,
+    /// Messages to the arm's topic; the arm (a consumer) is ready when it is still running a
+    /// moment after its start.
+    Kafka(Box<KafkaArms>),
+}
+
+/// Kafka scenarios: where each arm's messages go and whose lag is watched. Plain data, so
+/// that a build without the `kafka` feature still has the type.
+#[derive(Debug, Clone)]
+pub struct KafkaArms {
+    /// The cluster's bootstrap address.
+    pub bootstrap: String,
+    /// The scenario's Kafka part: topic, group, messages, lag interval.
+    pub scenario: crate::scenario::KafkaScenario,
+    /// mirrord: the real topic, the group and the operator's temporary topics; `None` on the
+    /// local backend, where each arm's command gets its own topic and group in its environment.
+    pub split: Option<SplitWatch>,
+}
+
+/// With mirrord's queue splitting, the arm's messages go to the real topic tagged with its key;
+/// the operator forwards them to a temporary topic that the arm consumes with `group`. The
+/// probe watches the topics matching `pattern` that appeared after the arm's session began.
+#[derive(Debug, Clone)]
+pub struct SplitWatch {
+    /// The real topic the tagged messages go to.
+    pub topic: String,
+    /// The consumer group whose lag is watched.
+    pub group: String,
+    /// The temporary topics the operator creates per session.
+    pub pattern: regex::Regex,
+}
+
+impl Workload {
+    /// The arm answers tagged HTTP probes (and a mirrord config must route them).
+    pub fn takes_requests(&self) -> bool {
+        matches!(self, Workload::Http)
+    }
+
+    /// The arm consumes a queue (and a mirrord config must split it).
+    pub fn consumes_queue(&self) -> bool {
+        matches!(self, Workload::Kafka(_))
+    }
+
+    /// The environment the arm's command gets besides fixproof's own: on the local backend, a
+    /// Kafka arm's own topic and group.
+    pub(crate) fn env(&self, label: &str) -> Vec<(String, String)> {
+        match self {
+            Workload::Kafka(arms) if arms.split.is_none() => vec![
+                ("FIXPROOF_KAFKA_BOOTSTRAP".into(), arms.bootstrap.clone()),
+                (
+                    "FIXPROOF_KAFKA_TOPIC".into(),
+                    arms.scenario.arm_topic(label),
+                ),
+                (
+                    "FIXPROOF_KAFKA_GROUP".into(),
+                    arms.scenario.arm_group(label),
+                ),
+            ],
+            _ => Vec::new(),
+        }
+    }
+
+    /// What must be known before the arm starts: with queue splitting, the temporary topics
+    /// of earlier sessions, which the arm's probe then leaves out.
+    ///
+    /// # Errors
+    /// [`ArmFailure::Load`] when the cluster does not answer.
+    pub(crate) async fn before_start(&self) -> Result<Vec<String>, ArmFailure> {
+        match self {
+            Workload::Http => Ok(Vec::new()),
+            #[cfg(feature = "kafka")]
+            Workload::Kafka(k) => super::kafka_arm::topics_before(k).await,
+            #[cfg(not(feature = "kafka"))]
+            Workload::Kafka(_) => Err(without_kafka()),
+        }
+    }
+
+    /// Drives the started arm and writes its artifact: `path` for HTTP, the arm's label in
+    /// `results` for Kafka.
+    ///
+    /// # Errors
+    /// [`ArmFailure::Crashed`] when the service died during the run, [`ArmFailure::Load`]
+    /// otherwise.
+    pub(crate) async fn drive(
+        &self,
+        arm: &mut StartedArm,
+        scenario: &Scenario,
+        knobs: &DriverKnobs,
+        (path, results): (&Path, &Path),
+        hooks: &Arc<Hooks>,
+    ) -> Result<(RunArtifact, PathBuf), ArmFailure> {
+        match self {
+            Workload::Http => super::arm::drive(arm, scenario, knobs, path, hooks).await,
+            #[cfg(feature = "kafka")]
+            Workload::Kafka(k) => {
+                let places = (knobs.pacing_window, results);
+                super::kafka_arm::drive(arm, scenario, k, places, hooks).await
+            }
+            #[cfg(not(feature = "kafka"))]
+            Workload::Kafka(_) => {
+                let _ = results;
+                Err(without_kafka())
+            }
+        }
+    }
+}
+
+#[cfg(not(feature = "kafka"))]
+fn without_kafka() -> ArmFailure {
+    ArmFailure::load(
+        super::arm::LoadCause::Refused,
+        "this fixproof was built without the kafka feature",
+    )
+}
