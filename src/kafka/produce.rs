@@ -10,12 +10,13 @@ use super::{KafkaError, MessageShape, client_config, require_topic};
 use crate::load::RunArtifact;
 use crate::load::SEQ_HEADER;
 use crate::load::artifact::KafkaSection;
-use crate::load::assemble::{RunMeta, assemble};
+use crate::load::assemble::{RunMeta, Schedule, assemble};
 use crate::load::live::StopSignal;
 use crate::load::pace::Window;
 use crate::load::plan::{Plan, Slot};
 use crate::load::recorder::{Recorder, Timing};
 use crate::load::tally::Outcome;
+use crate::load::timer::HrTimer;
 use crate::scenario::{LoadProfile, RenderContext};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
@@ -89,6 +90,9 @@ pub async fn produce(
         deliveries: Deliveries::default(),
     }));
     let origin = Instant::now();
+    // The shard's own high-resolution timer: tokio's has millisecond granularity.
+    let timer = HrTimer::new(origin)
+        .map_err(|e| KafkaError::client("cannot create the pacer's timer", e))?;
     let window = Window::new(config.pacing_window);
     let mut slots = plan.slots().peekable();
     let mut in_flight = JoinSet::new();
@@ -100,7 +104,7 @@ pub async fn produce(
             interrupted = slots.peek().is_some();
             break;
         }
-        let now = origin.elapsed().as_nanos() as u64;
+        let now = timer.now_ns();
         for (slot, due_ns) in window.release(&mut slots, scheduled, now) {
             send(
                 &producer,
@@ -118,7 +122,10 @@ pub async fn produce(
             break;
         };
         scheduled = wake;
-        tokio::time::sleep_until((origin + Duration::from_nanos(wake)).into()).await;
+        timer
+            .sleep_until(wake)
+            .await
+            .map_err(|e| KafkaError::client("the pacer's timer failed", e))?;
     }
     // Every message is acknowledged or failed within message.timeout.ms of its send; one
     // still in flight after that counts as incomplete.
@@ -249,7 +256,7 @@ fn meta<'a>(
         target: format!("kafka://{}/{}", config.bootstrap, config.topic),
         scenario: (config.scenario.clone(), String::new()),
         protocol: "kafka",
-        load: &config.load,
+        schedule: Schedule::of(&config.load),
         shapes: config
             .shapes
             .iter()
@@ -261,7 +268,7 @@ fn meta<'a>(
         interval: config.interval,
         pacing_window: config.pacing_window,
         max_send_lag: None,
-        plan,
+        plan: Some(plan),
         threads: 1,
         started_at,
         interrupted,

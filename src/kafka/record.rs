@@ -1,14 +1,13 @@
 //! What the producer measures beyond the run's one recorder ([`crate::load::recorder`]): its
 //! deliveries by librdkafka's own error names, warm-up included; and the artifact of a
-//! lag-only run.
+//! lag-only run, through the same builder.
 
 use crate::load::RunArtifact;
-use crate::load::artifact::{
-    Counts, KafkaSection, LagSeries, PlanInfo, ProduceStats, RunInfo, SCHEMA_VERSION, Timeline,
-    ToolInfo, Validity,
-};
-use crate::load::histogram::{Distribution, new_histogram};
+use crate::load::artifact::{KafkaSection, LagSeries, ProduceStats};
+use crate::load::assemble::{RunMeta, Schedule, assemble};
+use crate::load::recorder::Recorder;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// Highest recordable latency: a minute, in µs.
 pub(super) const HIGHEST_US: u64 = 60_000_000;
@@ -47,59 +46,48 @@ impl Deliveries {
     }
 }
 
-/// The artifact of a lag-only run (`fixproof kafka lag`): no messages, the lag series.
+/// The artifact of a lag-only run (`fixproof kafka lag`): nothing sent, the lag series; built
+/// by the one artifact builder like every other run.
 pub fn lag_artifact(bootstrap: &str, label: &str, series: LagSeries) -> RunArtifact {
-    let empty = || Distribution::of(&new_histogram(HIGHEST_US));
-    let span_s = series.points.last().map_or(0, |p| p.at_ms) as f64 / 1000.0;
-    let warmup_s = series.warmup_ms as f64 / 1000.0;
-    RunArtifact {
-        schema_version: SCHEMA_VERSION,
-        tool: ToolInfo::current(),
-        run: RunInfo {
-            id: uuid::Uuid::new_v4().to_string(),
-            label: label.into(),
-            tag_header: String::new(),
-            tag_value: String::new(),
-            target: format!("kafka://{bootstrap}/{}", series.topics.join(",")),
-            started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-            scenario: format!("kafka-lag-{}", series.group),
-            scenario_sha256: String::new(),
-            protocol: "kafka".into(),
-            threads: 1,
-            interrupted: false,
-            stopped: None,
-            driver_cpu_ms: 0,
-        },
-        plan: PlanInfo {
-            arrival: "none".into(),
-            rate_per_s: None,
-            duration_s: (span_s - warmup_s).max(0.0),
-            warmup_s,
+    let span_ms = series.points.last().map_or(0, |p| p.at_ms);
+    let warmup = Duration::from_millis(series.warmup_ms);
+    let interval = Duration::from_millis(series.interval_ms.max(1));
+    let meta = RunMeta {
+        label: label.into(),
+        tag: (String::new(), String::new()),
+        target: format!("kafka://{bootstrap}/{}", series.topics.join(",")),
+        scenario: (format!("kafka-lag-{}", series.group), String::new()),
+        protocol: "kafka",
+        schedule: Schedule {
+            arrival: "none",
+            duration: Duration::from_millis(span_ms).saturating_sub(warmup),
+            warmup,
             seed: 0,
-            planned: 0,
-            max_in_flight: 0,
-            timeout_ms: 0,
         },
-        counts: Counts::default(),
-        latency: empty(),
-        latency_without_driver_delay: None,
-        service_time: empty(),
-        send_lag: empty(),
-        by_request: BTreeMap::new(),
-        timeline: Timeline {
-            interval_ms: series.interval_ms,
-            points: Vec::new(),
-        },
-        validity: Validity {
-            valid: true,
-            achieved_rate_per_s: 0.0,
-            send_lag_p99_us: 0,
-            problems: Vec::new(),
-        },
-        kafka: Some(KafkaSection {
-            bootstrap: bootstrap.into(),
-            produce: None,
-            lag: Some(series),
-        }),
-    }
+        shapes: Vec::new(),
+        closed_loop: None,
+        max_in_flight: 0,
+        timeout: Duration::ZERO,
+        interval,
+        pacing_window: Duration::ZERO,
+        max_send_lag: None,
+        plan: None,
+        threads: 1,
+        started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        interrupted: false,
+        stopped: None,
+        highest_us: HIGHEST_US,
+    };
+    let nothing = Recorder::new(0, 0, duration_ns(interval), HIGHEST_US).finish();
+    let mut artifact = assemble(&meta, vec![nothing]);
+    artifact.kafka = Some(KafkaSection {
+        bootstrap: bootstrap.into(),
+        produce: None,
+        lag: Some(series),
+    });
+    artifact
+}
+
+fn duration_ns(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }

@@ -29,8 +29,8 @@ pub struct RunMeta<'a> {
     pub scenario: (String, String),
     /// `http/1.1`, `h2`, `kafka`.
     pub protocol: &'static str,
-    /// The load profile the plan was made of.
-    pub load: &'a LoadProfile,
+    /// The arrival process and the windows the plan was made of.
+    pub schedule: Schedule,
     /// Name and method (`PRODUCE` for Kafka) of each shape, in the plan's order.
     pub shapes: Vec<(String, String)>,
     /// `Some(connections)` for a closed loop: no plan to keep.
@@ -45,13 +45,39 @@ pub struct RunMeta<'a> {
     pub pacing_window: Duration,
     /// `--max-send-lag`: send lag above it invalidates the run.
     pub max_send_lag: Option<Duration>,
-    pub plan: &'a Plan,
+    /// The plan of what was sent; `None` for a run that sends nothing (a lag probe alone).
+    pub plan: Option<&'a Plan>,
     pub threads: usize,
     pub started_at: String,
     pub interrupted: bool,
     /// A stop on purpose, and when (ns after the plan's origin).
     pub stopped: Option<(StopCause, u64)>,
     pub highest_us: u64,
+}
+
+/// The arrival process and the windows of a run, as the artifact records them.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    /// `constant`, `poisson`, … (`none` for a run that sends nothing).
+    pub arrival: &'static str,
+    /// The measured window, after the warm-up.
+    pub duration: Duration,
+    /// The warm-up.
+    pub warmup: Duration,
+    /// The plan's seed.
+    pub seed: u64,
+}
+
+impl Schedule {
+    /// The schedule of `load`.
+    pub fn of(load: &LoadProfile) -> Schedule {
+        Schedule {
+            arrival: load.arrival.kind(),
+            duration: load.duration,
+            warmup: load.warmup,
+            seed: load.seed,
+        }
+    }
 }
 
 /// The achieved rate may differ from the plan by this fraction.
@@ -81,21 +107,22 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
     }
     let tally = &all.tally;
     let closed_loop = meta.closed_loop.is_some();
-    let planned = if closed_loop {
-        tally.sent
-    } else {
-        meta.plan.planned()
+    let planned = match meta.plan {
+        None => 0,
+        Some(_) if closed_loop => tally.sent,
+        Some(plan) => plan.planned(),
     };
     // A run stopped on purpose is judged against the slots planned until the stop.
-    let planned_until = match &meta.stopped {
-        Some((_, at_ns)) if !closed_loop => {
-            let warmup = meta.plan.warmup_ns();
+    let planned_until = match (&meta.stopped, meta.plan) {
+        (Some((_, at_ns)), Some(plan)) if !closed_loop => {
+            let warmup = plan.warmup_ns();
             let until = |s: &super::plan::Slot| s.at_ns >= warmup && s.at_ns < *at_ns;
-            meta.plan.slots().filter(until).count() as u64
+            plan.slots().filter(until).count() as u64
         }
         _ => planned,
     };
-    let load = meta.load;
+    let load = meta.schedule;
+    let paced = !closed_loop && meta.plan.is_some();
     let validity = validity(meta, tally, planned_until, &send_lag);
     RunArtifact {
         schema_version: SCHEMA_VERSION,
@@ -123,9 +150,9 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
             arrival: if closed_loop {
                 "closed_loop".into()
             } else {
-                load.arrival.kind().into()
+                load.arrival.into()
             },
-            rate_per_s: (!closed_loop).then(|| round(planned as f64 / load.duration.as_secs_f64())),
+            rate_per_s: paced.then(|| round(planned as f64 / load.duration.as_secs_f64())),
             duration_s: load.duration.as_secs_f64(),
             warmup_s: load.warmup.as_secs_f64(),
             seed: load.seed,
@@ -193,7 +220,7 @@ fn timeline(meta: &RunMeta<'_>, intervals: BTreeMap<u64, Vec<ClosedInterval>>) -
     let interval_ms = u64::try_from(meta.interval.as_millis())
         .unwrap_or(1000)
         .max(1);
-    let warmup_ms = u64::try_from(meta.load.warmup.as_millis()).unwrap_or(0);
+    let warmup_ms = u64::try_from(meta.schedule.warmup.as_millis()).unwrap_or(0);
     let mut histogram = new_histogram(meta.highest_us);
     let points = intervals
         .into_iter()
@@ -237,11 +264,11 @@ fn validity(
     planned: u64,
     send_lag: &Histogram<u64>,
 ) -> Validity {
-    let warmup_s = meta.load.warmup.as_secs_f64();
+    let warmup_s = meta.schedule.warmup.as_secs_f64();
     // The measured window: until the stop, for a run stopped on purpose.
     let duration = match &meta.stopped {
         Some((_, at_ns)) => (*at_ns as f64 / 1e9 - warmup_s).max(1e-3),
-        None => meta.load.duration.as_secs_f64(),
+        None => meta.schedule.duration.as_secs_f64(),
     };
     let achieved = round(tally.sent as f64 / duration);
     let lag_p99 = if send_lag.is_empty() {
@@ -253,7 +280,8 @@ fn validity(
     if meta.interrupted {
         problems.push("interrupted before the end of the plan".to_string());
     }
-    if tally.sent == 0 {
+    let sends = meta.plan.is_some();
+    if sends && tally.sent == 0 {
         problems.push("no request was sent".to_string());
     } else if tally.errors.connect == tally.sent {
         problems.push(format!(
@@ -261,7 +289,7 @@ fn validity(
             meta.target
         ));
     }
-    if meta.closed_loop.is_none() {
+    if sends && meta.closed_loop.is_none() {
         let planned_rate = planned as f64 / duration;
         // At a stop on purpose, one pacer wake's slots may or may not have gone out.
         let at_stop = if meta.stopped.is_some() {

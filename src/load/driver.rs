@@ -3,7 +3,7 @@
 
 use super::affinity::allowed_cpus;
 use super::artifact::RunArtifact;
-use super::assemble::{RunMeta, assemble};
+use super::assemble::{RunMeta, Schedule, assemble};
 use super::connect::Connector;
 use super::live::{ShardProgress, StopSignal};
 use super::plan::Plan;
@@ -202,7 +202,7 @@ impl PreparedRun {
                 Protocol::Http1 => "http/1.1",
                 Protocol::Http2 => "h2",
             },
-            load: &scenario.load,
+            schedule: Schedule::of(&scenario.load),
             shapes: scenario
                 .requests
                 .iter()
@@ -214,7 +214,7 @@ impl PreparedRun {
             interval: config.interval,
             pacing_window: config.pacing_window,
             max_send_lag: config.max_send_lag,
-            plan: &self.plan,
+            plan: Some(&self.plan),
             threads: self.cpus.len(),
             started_at,
             interrupted: self.stop.is_stopped() && cause.is_none(),

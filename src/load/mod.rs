@@ -53,7 +53,7 @@ mod shard;
 pub mod tally;
 mod tick;
 mod timeline;
-mod timer;
+pub(crate) mod timer;
 
 pub use affinity::disable_transparent_huge_pages;
 pub use artifact::{ArtifactError, RunArtifact};
