@@ -127,20 +127,10 @@ pub async fn produce(
             .await
             .map_err(|e| KafkaError::client("the pacer's timer failed", e))?;
     }
-    // Every message is acknowledged or failed within message.timeout.ms of its send; one
-    // still in flight after that counts as incomplete.
-    let grace = config.message_timeout + Duration::from_secs(1);
-    let _ = tokio::time::timeout(grace, async {
-        while in_flight.join_next().await.is_some() {}
-    })
-    .await;
-    // The rest are aborted; awaiting them drops their futures and their share of the state.
-    in_flight.abort_all();
-    while in_flight.join_next().await.is_some() {}
     let State {
         recorder,
         deliveries,
-    } = take(state);
+    } = drain(state, in_flight, config.message_timeout).await;
     let mut artifact = assemble(
         &meta(config, &plan, started_at, interrupted),
         vec![recorder.finish()],
@@ -151,6 +141,21 @@ pub async fn produce(
         lag: None,
     });
     Ok(artifact)
+}
+
+/// Waits for the messages in flight and returns the run's state. Every message is
+/// acknowledged or failed within `message_timeout` of its send; one still in flight after
+/// that is aborted and counts as incomplete.
+async fn drain(state: Shared, mut in_flight: JoinSet<()>, message_timeout: Duration) -> State {
+    let grace = message_timeout + Duration::from_secs(1);
+    let _ = tokio::time::timeout(grace, async {
+        while in_flight.join_next().await.is_some() {}
+    })
+    .await;
+    // Awaiting the aborted tasks drops their futures and their share of the state.
+    in_flight.abort_all();
+    while in_flight.join_next().await.is_some() {}
+    take(state)
 }
 
 /// Renders `slot`'s message, hands it to the client and records its end when it comes.
