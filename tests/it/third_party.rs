@@ -291,6 +291,9 @@ fn a_baseline_whose_errors_run_away_is_judged_and_reproduces_the_alert() {
         .arg("--patch")
         .arg(case.path("fallback.json"))
         .args(["--slo", "error_rate < 5%", "--arms", "concurrent"])
+        // The stopped baseline has some 300 timed requests: a p99 guard on them is honest but
+        // often unresolved on a busy machine, and this test is about the stop, not the tail.
+        .args(["--guard", "p50 <= baseline + max(10%, 5ms)"])
         .arg("--results-dir")
         .arg(case.path("results"))
         .args(["--", "python3", "checkout.py"])
