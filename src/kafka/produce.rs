@@ -271,7 +271,6 @@ fn meta<'a>(
         max_in_flight: 0,
         timeout: config.message_timeout,
         interval: config.interval,
-        pacing_window: config.pacing_window,
         max_send_lag: None,
         plan: Some(plan),
         threads: 1,

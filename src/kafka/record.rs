@@ -69,7 +69,6 @@ pub fn lag_artifact(bootstrap: &str, label: &str, series: LagSeries) -> RunArtif
         max_in_flight: 0,
         timeout: Duration::ZERO,
         interval,
-        pacing_window: Duration::ZERO,
         max_send_lag: None,
         plan: None,
         threads: 1,

@@ -212,7 +212,6 @@ impl PreparedRun {
             max_in_flight: scenario.http.max_in_flight,
             timeout: scenario.http.timeout,
             interval: config.interval,
-            pacing_window: config.pacing_window,
             max_send_lag: config.max_send_lag,
             plan: Some(&self.plan),
             threads: self.cpus.len(),

@@ -233,7 +233,9 @@ fn a_paced_response_is_timed_when_it_arrives_not_at_the_next_tick() {
     let service = &a.service_time.summary;
     assert!(service.p50_us >= 2_000, "service p50 {}", service.p50_us);
     assert!(service.p50_us < 6_000, "service p50 {}", service.p50_us);
-    assert!(service.p99_us < 12_000, "service p99 {}", service.p99_us);
+    // The tail only has to stay clear of the 27 ms tick: a scheduling hiccup of a busy
+    // machine reaches 13 ms now and then.
+    assert!(service.p99_us < 20_000, "service p99 {}", service.p99_us);
     // Latency differs from service time only by how late the send was.
     let latency = &a.latency.summary;
     assert!(

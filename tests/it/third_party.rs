@@ -291,9 +291,10 @@ fn a_baseline_whose_errors_run_away_is_judged_and_reproduces_the_alert() {
         .arg("--patch")
         .arg(case.path("fallback.json"))
         .args(["--slo", "error_rate < 5%", "--arms", "concurrent"])
-        // The stopped baseline has some 300 timed requests: a p99 guard on them is honest but
-        // often unresolved on a busy machine, and this test is about the stop, not the tail.
-        .args(["--guard", "p50 <= baseline + max(10%, 5ms)"])
+        // A p99 guard, so the brake waits for the 299 requests its bound needs; a wide one, as
+        // the p99 of a stopped arm's few hundred requests is often unresolved against 10 %,
+        // and this test is about the stop, not the tail.
+        .args(["--guard", "p99 <= baseline + max(50%, 50ms)"])
         .arg("--results-dir")
         .arg(case.path("results"))
         .args(["--", "python3", "checkout.py"])
