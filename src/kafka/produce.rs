@@ -1,6 +1,6 @@
 //! The fixed-rate producer: the seeded plan's slots become messages, each tagged
 //! `x-verifier-run: KEY` (and `x-verifier-seq`), paced by the same rule as HTTP requests
-//! ([`crate::load::pace`]), measured by the same recorder and built into an artifact by the
+//! (`load::pace`), measured by the same recorder and built into an artifact by the
 //! same builder: acknowledgement latency from the due time (no coordinated omission), send
 //! lag, the timeline, and one validity rule set. Memory is bounded by the messages in flight:
 //! a message's task is reaped as soon as it is acknowledged.
@@ -42,7 +42,7 @@ pub struct ProduceConfig {
     pub message_timeout: Duration,
     /// Timeline interval.
     pub interval: Duration,
-    /// The pacer's window, as for HTTP (see [`crate::load::pace`]).
+    /// The pacer's window, as for HTTP (see `load::pace`).
     pub pacing_window: Duration,
 }
 

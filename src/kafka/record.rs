@@ -1,4 +1,4 @@
-//! What the producer measures beyond the run's one recorder ([`crate::load::recorder`]): its
+//! What the producer measures beyond the run's one recorder (`load::recorder`): its
 //! deliveries by librdkafka's own error names, warm-up included; and the artifact of a
 //! lag-only run, through the same builder.
 
