@@ -16,7 +16,7 @@ use crate::load::pace::Window;
 use crate::load::plan::{Plan, Slot};
 use crate::load::recorder::{Recorder, Timing};
 use crate::load::tally::Outcome;
-use crate::load::timer::HrTimer;
+use crate::load::timer::{HrTimer, duration_ns};
 use crate::scenario::{LoadProfile, RenderContext};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
@@ -79,7 +79,7 @@ pub async fn produce(
     let weights: Vec<u32> = config.shapes.iter().map(|s| s.weight).collect();
     let plan = Plan::new(&config.load, &weights);
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let interval_ns = (config.interval.as_nanos() as u64).max(1_000_000);
+    let interval_ns = duration_ns(config.interval).max(1_000_000);
     let state: Shared = Arc::new(Mutex::new(State {
         recorder: Recorder::new(
             config.shapes.len(),

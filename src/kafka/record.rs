@@ -6,6 +6,7 @@ use crate::load::RunArtifact;
 use crate::load::artifact::{KafkaSection, LagSeries, ProduceStats};
 use crate::load::assemble::{RunMeta, Schedule, assemble};
 use crate::load::recorder::Recorder;
+use crate::load::timer::duration_ns;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -85,8 +86,4 @@ pub fn lag_artifact(bootstrap: &str, label: &str, series: LagSeries) -> RunArtif
         lag: Some(series),
     });
     artifact
-}
-
-fn duration_ns(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }

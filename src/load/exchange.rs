@@ -7,9 +7,10 @@ use super::http2::H2Error;
 use super::live::ShardProgress;
 use super::plan::Slot;
 use super::recorder::Timing;
-use super::shard::{Job, Shard, duration_ns};
+use super::shard::{Job, Shard};
 use super::tally::Outcome;
 use super::tick::TickStream;
+use super::timer::duration_ns;
 use crate::scenario::RenderContext;
 use std::io;
 

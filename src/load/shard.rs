@@ -31,7 +31,7 @@ use super::plan::{Plan, Slot};
 use super::recorder::{Recorded, Recorder};
 use super::request::PreparedShape;
 use super::tick::{ClockMap, Ticker};
-use super::timer::HrTimer;
+use super::timer::{HrTimer, duration_ns};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -361,10 +361,6 @@ async fn finish(shard: &Shard, mut workers: tokio::task::JoinSet<()>) {
         workers.abort_all();
         while workers.join_next().await.is_some() {}
     }
-}
-
-pub(super) fn duration_ns(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 async fn next_job(shard: &Shard, id: usize) -> Option<Job> {

@@ -34,6 +34,11 @@ pub(super) fn clock_ns(clock: libc::clockid_t) -> i128 {
     timespec_ns(&ts)
 }
 
+/// `d` in nanoseconds, saturating.
+pub(crate) fn duration_ns(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
 fn monotonic_ns() -> u64 {
     clock_ns(libc::CLOCK_MONOTONIC) as u64
 }
