@@ -21,6 +21,7 @@
 //! | [`multiple`] | Holm–Bonferroni adjusted p-values |
 //! | [`design`] | design effect and effective n from per-block aggregates |
 //! | [`sample_size`] | approximate sample sizes (power, minimum n for a quantile bound) |
+//! | [`sequential`] | anytime-valid bounds and tests for stopping early, α spending, looks |
 //!
 //! Inputs are plain numbers: histograms arrive as `(value, count)` pairs (HdrHistogram
 //! "highest equivalent values", in microseconds), proportions as counts, series as slices.
@@ -50,6 +51,7 @@ pub mod quantile;
 pub mod rank_exact;
 pub mod sample;
 pub mod sample_size;
+pub mod sequential;
 pub mod special;
 mod ties;
 pub mod trend;
