@@ -124,7 +124,7 @@ pub fn binomial_isf(prob: f64, n: u64, p: f64) -> Result<u64, StatsError> {
 }
 
 /// Smallest k in 0..=n for which a monotone predicate holds (it holds at n).
-fn smallest_satisfying(
+pub(crate) fn smallest_satisfying(
     n: u64,
     mut holds: impl FnMut(u64) -> Result<bool, StatsError>,
 ) -> Result<u64, StatsError> {

@@ -22,6 +22,7 @@
 //! values, since one p-value falls and the other rises along them. A baseline that finished
 //! earlier enters with its own uncertainty: its figures are not constants.
 
+use super::super::binomial::smallest_satisfying;
 use super::super::quantile::QuantileLevel;
 use super::super::{StatsError, WeightedSample, check_open_unit};
 use super::bernoulli::{BetaMixture, Counts, NullTests};
@@ -182,16 +183,15 @@ fn first(
     n: usize,
     holds: impl Fn(usize) -> Result<bool, StatsError>,
 ) -> Result<Option<usize>, StatsError> {
-    let (mut lo, mut hi) = (0, n);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if holds(mid)? {
-            hi = mid;
+    // The search treats index n as holding; only a real index is an answer.
+    let i = smallest_satisfying(n as u64, |k| {
+        if k as usize >= n {
+            Ok(true)
         } else {
-            lo = mid + 1;
+            holds(k as usize)
         }
-    }
-    Ok((lo < n).then_some(lo))
+    })? as usize;
+    Ok((i < n).then_some(i))
 }
 
 /// The first histogram index whose value is at least `x`.
