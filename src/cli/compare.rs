@@ -82,7 +82,7 @@ pub fn run(args: CompareArgs) -> Result<i32, Failure> {
             patch: None,
         })
         .collect();
-    let outcome = judge(&baseline, candidates, &spec, &settings, &[]).map_err(failure)?;
+    let outcome = judge(&baseline, candidates, &spec, &settings, &[], None).map_err(failure)?;
     Ok(present::print(&outcome, args.format, false))
 }
 

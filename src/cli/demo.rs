@@ -19,6 +19,10 @@ pub struct DemoArgs {
     /// Measured duration of every arm (the bundled scenarios say 10s).
     #[arg(short, long, value_parser = super::parse::positive_duration)]
     pub duration: Option<Duration>,
+    /// Stop each arm as soon as its verdict is decided (as `verify` does); `off` runs the
+    /// fixed design, every arm the whole duration.
+    #[arg(long, value_enum, default_value = "on", value_name = "on|off")]
+    pub sequential: super::verify::Switch,
 }
 
 pub async fn run(args: DemoArgs) -> Result<i32, Failure> {
@@ -29,6 +33,7 @@ pub async fn run(args: DemoArgs) -> Result<i32, Failure> {
             .results_dir
             .join(format!("{}-demo", output::timestamp())),
         duration: args.duration,
+        sequential: args.sequential == super::verify::Switch::On,
     };
     let shutdown = Shutdown::listen("stopping the load and the services").map_err(internal)?;
     let hooks = Hooks::new(shutdown, Arc::new(present::Stderr));

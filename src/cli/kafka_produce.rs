@@ -142,6 +142,7 @@ fn produce_config(args: &ProduceArgs) -> Result<ProduceRun, Failure> {
                 duration: args.duration.unwrap_or(Duration::from_secs(30)),
                 warmup: args.warmup.unwrap_or_default(),
                 seed: args.seed.unwrap_or(1),
+                min_requests: None,
             }
         }
     };

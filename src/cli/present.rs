@@ -86,6 +86,28 @@ fn line(event: &Event) -> Option<String> {
                 "  {arm}: {requests} requests at {rate_per_s}/s, p99 {p99_ms:.1} ms, {errors} errors, {status_5xx} 5xx{invalid}"
             )
         }
+        Event::Looked {
+            arm,
+            requests,
+            conditions,
+            ..
+        } => {
+            let states: Vec<String> = conditions
+                .iter()
+                .map(|c| match c.decision.as_str() {
+                    "open" => format!(
+                        "{} open (p {:.2}/{:.2})",
+                        c.expression, c.p_violated, c.p_met
+                    ),
+                    word => format!("{} {word}", c.expression),
+                })
+                .collect();
+            format!(
+                "  {arm}: {} requests: {}",
+                crate::verdict::human::count(*requests),
+                states.join(", ")
+            )
+        }
         Event::Stopped { arm, message } => format!("  {arm}: {message}"),
         Event::Warning { arm, message } => format!("  {arm}: warning: {message}"),
         Event::ArmStarted { .. } | Event::ArmEnded { .. } | Event::Decided { .. } => return None,

@@ -8,7 +8,8 @@ use crate::exit_code;
 use crate::orchestrate::mirrord::MirrordOptions;
 use crate::orchestrate::runaway::Brake;
 use crate::orchestrate::{
-    ArmOrder, ArmSettings, Backend, DriverKnobs, Hooks, Patch, Shutdown, VerifyPlan,
+    ArmOrder, ArmSettings, Backend, DEFAULT_MIN_REQUESTS, DriverKnobs, Hooks, Patch,
+    SequentialArms, Shutdown, VerifyPlan,
 };
 use crate::scenario::{Overrides, Scenario, Target};
 use crate::verdict::{ErrorClasses, Settings, Spec};
@@ -34,6 +35,12 @@ pub enum ArmsArg {
     /// All services up at once, the load in ABBA blocks (see --blocks), each arm's blocks
     /// pooled: drift hits every arm alike (with mirrord: needs the operator).
     Alternating,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +107,19 @@ pub struct VerifyArgs {
     /// Arm order.
     #[arg(long, value_enum, default_value = "sequential")]
     pub arms: ArmsArg,
+    /// Stop each arm as soon as its verdict is decided (anytime-valid looks after every
+    /// measurement block), with the scenario's duration as the maximum; `off` runs every arm
+    /// the whole duration and judges it by the fixed design.
+    #[arg(long, value_enum, default_value = "on", value_name = "on|off")]
+    pub sequential: Switch,
+    /// The longest an arm is measured with sequential arms (default the scenario's
+    /// `load.duration`, which it replaces).
+    #[arg(long, value_parser = parse::positive_duration, conflicts_with = "duration")]
+    pub max_duration: Option<Duration>,
+    /// Sequential arms: no look decides before an arm has this many requests (default the
+    /// scenario's `load.min_requests`, else 200).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub min_requests: Option<u64>,
     /// Blocks per arm with --arms alternating.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=100))]
     pub blocks: u64,
@@ -288,8 +308,15 @@ fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
                 limit,
                 min_requests: spec.quantile_requests(alpha),
             }),
+            interval: None,
         },
         order: order_of(args)?,
+        sequential: (args.sequential == Switch::On).then(|| SequentialArms {
+            min_requests: args
+                .min_requests
+                .or(scenario.load.min_requests)
+                .unwrap_or(DEFAULT_MIN_REQUESTS),
+        }),
         repro: args.repro.clone(),
         scenario,
         spec,
@@ -313,7 +340,7 @@ fn scenario_of(args: &VerifyArgs) -> Result<Scenario, Failure> {
             }
             None => None,
         },
-        duration: args.drive.duration,
+        duration: args.max_duration.or(args.drive.duration),
         warmup: args.drive.warmup,
         seed: args.drive.seed,
         ..Overrides::default()

@@ -23,8 +23,11 @@ pub struct DemoOptions {
     pub exe: PathBuf,
     /// The folder the demo writes its results into (created).
     pub results: PathBuf,
-    /// Measured duration of every arm, instead of the bundled scenarios' 10 s.
+    /// Measured duration of every arm (the maximum, with sequential arms), instead of the
+    /// bundled scenarios' 10 s.
     pub duration: Option<Duration>,
+    /// Stop each arm once decided (`verify`'s default); `false` runs the fixed design.
+    pub sequential: bool,
 }
 
 /// What the caller is told as the demo goes.
@@ -179,6 +182,11 @@ async fn run_case(
         },
         knobs: knobs(),
         order: ArmOrder::Sequential,
+        sequential: options
+            .sequential
+            .then_some(crate::orchestrate::SequentialArms {
+                min_requests: crate::orchestrate::DEFAULT_MIN_REQUESTS,
+            }),
         repro: None,
         spec: Spec::parse(&scenario.slo, &scenario.guards).map_err(|e| bundled(e.to_string()))?,
         judge: Settings::default(),
@@ -206,6 +214,7 @@ fn knobs() -> DriverKnobs {
             limit: 0.5,
             min_requests: 299,
         }),
+        interval: None,
     }
 }
 

@@ -214,39 +214,57 @@ fn by_request(meta: &RunMeta<'_>, shapes: Vec<Measures>) -> BTreeMap<String, Req
         .collect()
 }
 
+/// What a timeline point needs besides its intervals: the interval, the warm-up and the
+/// histograms' range.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PointShape {
+    pub interval_ms: u64,
+    pub warmup_ms: u64,
+    pub highest_us: u64,
+}
+
+impl PointShape {
+    pub(crate) fn of(interval: Duration, warmup: Duration, highest_us: u64) -> PointShape {
+        PointShape {
+            interval_ms: u64::try_from(interval.as_millis()).unwrap_or(1000).max(1),
+            warmup_ms: u64::try_from(warmup.as_millis()).unwrap_or(0),
+            highest_us,
+        }
+    }
+
+    /// The point of interval `index` from every shard's part of it.
+    pub(crate) fn point(&self, index: u64, parts: &[ClosedInterval]) -> TimelinePoint {
+        let mut tally = Tally::default();
+        let mut histogram = new_histogram(self.highest_us);
+        for part in parts {
+            tally.merge(&part.tally);
+            if let Ok(h) = decompress(&part.histogram) {
+                add(&mut histogram, &h);
+            }
+        }
+        TimelinePoint {
+            start_ms: index * self.interval_ms,
+            warmup: index * self.interval_ms < self.warmup_ms,
+            sent: tally.sent,
+            completed: tally.completed,
+            ok: tally.ok,
+            status_4xx: tally.status_class(StatusClass::Client),
+            status_5xx: tally.status_class(StatusClass::Server),
+            errors: tally.errors.total(),
+            missed: tally.missed,
+            latency: Distribution::of(&histogram),
+        }
+    }
+}
+
 fn timeline(meta: &RunMeta<'_>, intervals: BTreeMap<u64, Vec<ClosedInterval>>) -> Timeline {
-    let interval_ms = u64::try_from(meta.interval.as_millis())
-        .unwrap_or(1000)
-        .max(1);
-    let warmup_ms = u64::try_from(meta.schedule.warmup.as_millis()).unwrap_or(0);
-    let mut histogram = new_histogram(meta.highest_us);
+    let shape = PointShape::of(meta.interval, meta.schedule.warmup, meta.highest_us);
     let points = intervals
         .into_iter()
-        .map(|(index, parts)| {
-            let mut tally = Tally::default();
-            histogram.reset();
-            for part in &parts {
-                tally.merge(&part.tally);
-                if let Ok(h) = decompress(&part.histogram) {
-                    add(&mut histogram, &h);
-                }
-            }
-            TimelinePoint {
-                start_ms: index * interval_ms,
-                warmup: index * interval_ms < warmup_ms,
-                sent: tally.sent,
-                completed: tally.completed,
-                ok: tally.ok,
-                status_4xx: tally.status_class(StatusClass::Client),
-                status_5xx: tally.status_class(StatusClass::Server),
-                errors: tally.errors.total(),
-                missed: tally.missed,
-                latency: Distribution::of(&histogram),
-            }
-        })
+        .map(|(index, parts)| shape.point(index, &parts))
         .collect();
     Timeline {
-        interval_ms,
+        interval_ms: shape.interval_ms,
         points,
     }
 }

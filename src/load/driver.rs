@@ -151,6 +151,16 @@ impl PreparedRun {
         self.progress.clone()
     }
 
+    /// The timeline as it closes, for looks during the run.
+    pub fn feed(&self) -> super::live::IntervalFeed {
+        let shape = super::assemble::PointShape::of(
+            self.config.interval,
+            self.config.scenario.load.warmup,
+            self.highest_us(),
+        );
+        super::live::IntervalFeed::new(self.progress.clone(), shape)
+    }
+
     /// The plan's measured slots (none are planned for a closed loop).
     pub fn plan(&self) -> &Plan {
         &self.plan

@@ -8,6 +8,7 @@ fn profile(arrival: Arrival, duration_ms: u64, warmup_ms: u64, seed: u64) -> Loa
         duration: Duration::from_millis(duration_ms),
         warmup: Duration::from_millis(warmup_ms),
         seed,
+        min_requests: None,
     }
 }
 

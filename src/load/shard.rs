@@ -228,8 +228,12 @@ async fn pace(shard: &Shard) -> std::io::Result<()> {
                 release(shard, slot, due_ns, now);
             }
         }
-        if let Some(p99) = shard.recorder.borrow_mut().timeline.close_ready(now) {
-            shard.progress().p99_us.store(p99, Ordering::Relaxed);
+        {
+            let mut recorder = shard.recorder.borrow_mut();
+            if let Some(p99) = recorder.timeline.close_ready(now) {
+                shard.progress().p99_us.store(p99, Ordering::Relaxed);
+                shard.progress().publish(&recorder.timeline);
+            }
         }
         settle(shard, now).await;
         let timeout = shard.deadlines.expire(now);

@@ -141,6 +141,11 @@ impl Timeline {
         p99_us
     }
 
+    /// The intervals closed so far, oldest first, from the `from`-th on.
+    pub fn closed_from(&self, from: usize) -> &[ClosedInterval] {
+        self.closed.get(from..).unwrap_or_default()
+    }
+
     /// Closes everything; what was still outstanding counts as incomplete.
     pub fn finish(mut self) -> Vec<ClosedInterval> {
         while let Some(front) = self.open.front_mut() {

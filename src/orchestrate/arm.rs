@@ -228,9 +228,13 @@ pub struct DriverKnobs {
     /// Stop an arm whose error fraction provably runs away (DESIGN.md "Safety"); `None`
     /// never stops.
     pub brake: Option<super::runaway::Brake>,
+    /// The timeline interval, which is the measurement block of sequential arms (`verify`
+    /// sets it from the scenario's rate); `None`: one second.
+    pub interval: Option<Duration>,
 }
 
-/// Drives `scenario` at a started arm and writes its artifact to `artifact_path`.
+/// Drives `scenario` at a started arm and writes its artifact to `artifact_path`; with
+/// `looks`, in blocks with a look after each, stopping once the arm is decided.
 ///
 /// # Errors
 /// [`ArmFailure::Crashed`] when the service died under load, [`ArmFailure::Load`] otherwise.
@@ -238,9 +242,11 @@ pub async fn drive(
     arm: &mut StartedArm,
     scenario: &Scenario,
     knobs: &DriverKnobs,
-    artifact_path: &std::path::Path,
-    hooks: &Hooks,
+    (artifact_path, looks): (&std::path::Path, Option<super::looks::ArmLooks>),
+    hooks: &Arc<Hooks>,
 ) -> Result<(RunArtifact, PathBuf), ArmFailure> {
+    let interval = knobs.interval.unwrap_or(Duration::from_secs(1));
+    let end_ms = (scenario.load.warmup + scenario.load.duration).as_secs_f64() * 1000.0;
     let mut scenario = scenario.clone();
     scenario.target = Some(arm.target.clone());
     let config = LoadConfig {
@@ -249,7 +255,7 @@ pub async fn drive(
         label: arm.spec.label.clone(),
         threads: knobs.threads,
         closed_loop: None,
-        interval: Duration::from_secs(1),
+        interval,
         grace: None,
         pacing_window: knobs.pacing_window,
         max_send_lag: knobs.max_send_lag,
@@ -268,16 +274,28 @@ pub async fn drive(
         };
         tokio::spawn(super::runaway::watch(progress, stop, brake))
     });
+    let looking = looks.map(|looks| {
+        let place = (u64::try_from(interval.as_millis()).unwrap_or(1000), end_ms);
+        let watch = super::looks::watch(
+            prepared.feed(),
+            prepared.stop_signal(),
+            looks,
+            place,
+            hooks.clone(),
+        );
+        tokio::spawn(watch)
+    });
     let stop = prepared.stop_signal();
     let artifact = prepared.run().await;
+    // The run is over: end the watches if they are still polling.
+    stop.stop();
     let ran_away = match watch {
-        Some(task) => {
-            // The run is over: end the watch if it is still polling.
-            stop.stop();
-            task.await.ok().flatten()
-        }
+        Some(task) => task.await.ok().flatten(),
         None => None,
     };
+    if let Some(task) = looking {
+        let _ = task.await;
+    }
     let artifact = artifact?;
     let path = artifact_path.to_path_buf();
     hooks.emit(measured(&arm.spec.label, &artifact));
@@ -288,10 +306,18 @@ pub async fn drive(
             tail: arm.process.tail(),
         });
     }
-    if let Some(ran) = ran_away {
+    let decided = artifact
+        .run
+        .stopped
+        .as_ref()
+        .filter(|s| s.reason == crate::load::live::DECIDED);
+    if let Some(message) = ran_away
+        .map(|r| r.to_string())
+        .or_else(|| decided.map(|s| s.message.clone()))
+    {
         hooks.emit(Event::Stopped {
             arm: arm.spec.label.clone(),
-            message: ran.to_string(),
+            message,
         });
     }
     Ok((artifact, path))

@@ -62,7 +62,19 @@ pub enum Event {
         /// Why the run is invalid, if it is.
         problems: Vec<String>,
     },
-    /// An arm was stopped early on purpose (its error rate ran away).
+    /// A look at an arm's blocks so far (sequential arms): its conditions as they stand.
+    Looked {
+        /// The arm.
+        arm: String,
+        /// Requests measured so far.
+        requests: u64,
+        /// Looks taken so far.
+        looks: u32,
+        /// Each condition of the arm: the baseline's SLOs (the alert's reproduction), or the
+        /// candidate's SLOs and guards.
+        conditions: Vec<ConditionProgress>,
+    },
+    /// An arm was stopped early on purpose (decided, or its error rate ran away).
     Stopped {
         /// The arm.
         arm: String,
@@ -90,6 +102,19 @@ pub enum Event {
         /// Its verdict's summary.
         summary: String,
     },
+}
+
+/// One condition at a look.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ConditionProgress {
+    /// The SLO or guard.
+    pub expression: String,
+    /// `met`, `violated` or `open`.
+    pub decision: String,
+    /// Anytime p-value of "it holds" (Holm-adjusted for a candidate): small means violated.
+    pub p_violated: f64,
+    /// Anytime p-value of "it fails": small means met.
+    pub p_met: f64,
 }
 
 /// Where events go.

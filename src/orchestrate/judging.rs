@@ -68,7 +68,15 @@ pub(super) fn judge(plan: &VerifyPlan, run: &VerifyRun) -> Result<Outcome, Verdi
         };
         candidates.push(candidate);
     }
-    crate::verdict::judge::judge(&baseline, candidates, &plan.spec, &plan.judge, &run.notes)
+    let sequential = super::looks::judged(plan);
+    crate::verdict::judge::judge(
+        &baseline,
+        candidates,
+        &plan.spec,
+        &plan.judge,
+        &run.notes,
+        sequential,
+    )
 }
 
 fn patch_record(patch: &Patch) -> PatchRecord {

@@ -16,10 +16,12 @@ pub mod arm;
 mod budget;
 #[doc(hidden)]
 pub mod events;
+mod extend;
 mod judging;
 #[cfg(feature = "kafka")]
 #[doc(hidden)]
 pub mod kafka_arm;
+pub mod looks;
 #[doc(hidden)]
 pub mod mirrord;
 mod mirrord_arms;
@@ -47,6 +49,7 @@ pub mod workspace;
 pub use arm::{ArmFailure, ArmSettings, Backend, DriverKnobs, LoadCause};
 pub use budget::Budget;
 pub use events::{Event, Events, Hooks, Silent};
+pub use looks::{DEFAULT_MIN_REQUESTS, SequentialArms};
 pub use patch::Patch;
 pub use signal::Shutdown;
 pub use verify::{ArmOrder, ArmResult, Measured, VerifyError, VerifyPlan, VerifyRun, verify};

@@ -6,6 +6,7 @@
 use super::arm::{self, ArmFailure, ArmSettings, ArmSpec, Backend, DriverKnobs, Role, StartedArm};
 use super::budget::Budget;
 use super::events::{Event, Hooks};
+use super::looks;
 use super::mirrord::MirrordError;
 use super::patch::Patch;
 use super::workspace::{WorkspaceError, Workspaces};
@@ -47,6 +48,9 @@ pub struct VerifyPlan {
     pub order: ArmOrder,
     /// `--repro CMD`: a script that fails while the bug is present, instead of the load test.
     pub repro: Option<String>,
+    /// Sequential arms: each stops once decided (`None`: the fixed design, every arm runs
+    /// the scenario's duration).
+    pub sequential: Option<super::SequentialArms>,
     /// The SLOs and guards the candidates are judged by.
     pub spec: Spec,
     /// How they are judged.
@@ -159,6 +163,7 @@ fn tail_block(tail: &str) -> String {
 /// # Errors
 /// As [`verify`].
 async fn run(plan: &VerifyPlan, hooks: &Arc<Hooks>) -> Result<VerifyRun, VerifyError> {
+    let plan = &looks::with_blocks(plan);
     if plan.repro.is_none() {
         Budget::of(plan).check(&plan.knobs)?;
     }
@@ -180,13 +185,16 @@ async fn run(plan: &VerifyPlan, hooks: &Arc<Hooks>) -> Result<VerifyRun, VerifyE
         }
         Backend::Local => Vec::new(),
     };
-    let results = match plan.order {
+    let mut results = match plan.order {
         ArmOrder::Sequential => sequential(plan, &specs, hooks).await,
         ArmOrder::Concurrent => concurrent(plan, &specs, hooks).await,
         ArmOrder::Alternating { blocks } => {
             super::alternate::run(plan, &specs, blocks, hooks).await
         }
     };
+    if plan.order == ArmOrder::Sequential {
+        super::extend::baseline(plan, &specs[0], &mut results, hooks).await;
+    }
     drop(workspaces);
     if let Some(signal) = hooks.signal() {
         return Err(VerifyError::Stopped(signal));
@@ -225,13 +233,23 @@ fn spec(role: Role, label: String, dir: PathBuf) -> ArmSpec {
 }
 
 async fn sequential(plan: &VerifyPlan, specs: &[ArmSpec], hooks: &Arc<Hooks>) -> Vec<ArmResult> {
-    let mut results = Vec::with_capacity(specs.len());
+    let mut results: Vec<ArmResult> = Vec::with_capacity(specs.len());
+    let mut after_baseline = None;
     for spec in specs {
         if hooks.is_stopping() {
             break;
         }
+        let looks = match (spec.role, results.first()) {
+            (Role::Baseline, _) => looks::for_baseline(plan, hooks, None),
+            (Role::Candidate, Some(baseline)) => {
+                let seeded =
+                    after_baseline.get_or_insert_with(|| looks::seeded(plan, baseline, hooks));
+                looks::for_candidate(seeded.as_ref(), &spec.label)
+            }
+            (Role::Candidate, None) => None,
+        };
         let outcome = match arm::start(spec, &plan.settings, hooks).await {
-            Ok(started) => measure(started, plan, hooks).await,
+            Ok(started) => measure(started, plan, looks, hooks).await,
             Err(failure) => Err(failure),
         };
         let baseline_failed = spec.role == Role::Baseline && outcome.is_err();
@@ -249,13 +267,21 @@ async fn sequential(plan: &VerifyPlan, specs: &[ArmSpec], hooks: &Arc<Hooks>) ->
 
 async fn concurrent(plan: &VerifyPlan, specs: &[ArmSpec], hooks: &Arc<Hooks>) -> Vec<ArmResult> {
     let mut tasks = tokio::task::JoinSet::new();
+    let together = looks::together(plan, specs.len().saturating_sub(1), hooks);
     for (i, spec) in specs.iter().enumerate() {
         let (spec, plan, hooks) = (spec.clone(), plan.clone(), hooks.clone());
+        let looks = together
+            .as_ref()
+            .and_then(|t| t.arm(spec.role, &spec.label));
+        let board = together.as_ref().map(|t| t.board.clone());
         tasks.spawn(async move {
             let outcome = match arm::start(&spec, &plan.settings, &hooks).await {
-                Ok(started) => measure(started, &plan, &hooks).await,
+                Ok(started) => measure(started, &plan, looks, &hooks).await,
                 Err(failure) => Err(failure),
             };
+            if let Some(board) = board {
+                looks::ended(&board, spec.role);
+            }
             (
                 i,
                 ArmResult {
@@ -276,10 +302,12 @@ async fn concurrent(plan: &VerifyPlan, specs: &[ArmSpec], hooks: &Arc<Hooks>) ->
     results.into_iter().map(|(_, r)| r).collect()
 }
 
-/// Load test or repro script on a started arm, then teardown.
+/// Load test (with `looks`, stopped once decided) or repro script on a started arm, then
+/// teardown.
 async fn measure(
     mut started: StartedArm,
     plan: &VerifyPlan,
+    looks: Option<looks::ArmLooks>,
     hooks: &Arc<Hooks>,
 ) -> Result<Measured, ArmFailure> {
     let path = artifact_path(plan, &started.spec.label);
@@ -289,7 +317,14 @@ async fn measure(
             let places = (path.as_path(), plan.settings.results_dir.as_path());
             let workload = &plan.settings.workload;
             workload
-                .drive(&mut started, &plan.scenario, &plan.knobs, places, hooks)
+                .drive(
+                    &mut started,
+                    &plan.scenario,
+                    &plan.knobs,
+                    places,
+                    looks,
+                    hooks,
+                )
                 .await
                 .map(|(artifact, path)| Measured::Load {
                     artifact: Box::new(artifact),

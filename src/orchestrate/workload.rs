@@ -104,18 +104,21 @@ impl Workload {
         scenario: &Scenario,
         knobs: &DriverKnobs,
         (path, results): (&Path, &Path),
+        looks: Option<super::looks::ArmLooks>,
         hooks: &Arc<Hooks>,
     ) -> Result<(RunArtifact, PathBuf), ArmFailure> {
         match self {
-            Workload::Http => super::arm::drive(arm, scenario, knobs, path, hooks).await,
+            Workload::Http => super::arm::drive(arm, scenario, knobs, (path, looks), hooks).await,
             #[cfg(feature = "kafka")]
             Workload::Kafka(k) => {
+                // Lag conditions have no anytime test: Kafka arms run their whole duration.
+                drop(looks);
                 let places = (knobs.pacing_window, results);
                 super::kafka_arm::drive(arm, scenario, k, places, hooks).await
             }
             #[cfg(not(feature = "kafka"))]
             Workload::Kafka(_) => {
-                let _ = results;
+                let _ = (results, looks);
                 Err(without_kafka())
             }
         }

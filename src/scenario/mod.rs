@@ -155,6 +155,9 @@ pub struct LoadProfile {
     pub warmup: Duration,
     /// Seed of the arrival times and the templates: the same seed, the same requests.
     pub seed: u64,
+    /// Sequential verification: the floor of requests per arm before a look decides
+    /// (`None`: the verifier's default).
+    pub min_requests: Option<u64>,
 }
 
 /// One request shape.

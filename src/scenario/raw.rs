@@ -63,6 +63,8 @@ pub struct RawLoad {
     pub warmup: Option<NumberOrText>,
     pub seed: Option<u64>,
     pub speed: Option<f64>,
+    /// Sequential verification: no look decides before an arm has this many requests.
+    pub min_requests: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]

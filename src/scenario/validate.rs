@@ -32,6 +32,7 @@ pub fn default_load() -> LoadProfile {
         duration: DEFAULT_DURATION,
         warmup: Duration::ZERO,
         seed: 1,
+        min_requests: None,
     }
 }
 
@@ -170,11 +171,18 @@ fn load_profile(
         Some(w) => duration_field(w, "load.warmup", origin)?,
         None => Duration::ZERO,
     };
+    if raw.min_requests == Some(0) {
+        return Err(origin.invalid(
+            "load.min_requests",
+            "must be at least 1 (the floor of requests per arm before a sequential look decides)",
+        ));
+    }
     Ok(LoadProfile {
         arrival,
         duration,
         warmup,
         seed: raw.seed.unwrap_or(defaults.seed),
+        min_requests: raw.min_requests,
     })
 }
 

@@ -113,6 +113,8 @@ pub struct PlanFacts {
     pub rate_per_s: Option<f64>,
     /// Measured window, seconds.
     pub duration_s: f64,
+    /// Warm-up before it, seconds.
+    pub warmup_s: f64,
     /// Slots planned in the measured window (until the stop, for a run stopped on purpose).
     pub planned: u64,
     /// Requests sent in the measured window.
@@ -161,6 +163,7 @@ impl PlanFacts {
             seed: plan.seed,
             rate_per_s: plan.rate_per_s,
             duration_s: plan.duration_s,
+            warmup_s: plan.warmup_s,
             // Until the stop, for a run stopped on purpose.
             planned: artifact.counts.planned,
             sent: artifact.counts.sent,
@@ -320,7 +323,7 @@ impl Arm {
     }
 }
 
-fn block(
+pub(super) fn block(
     point: &TimelinePoint,
     interval_ms: u64,
     end_ms: f64,

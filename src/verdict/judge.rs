@@ -10,7 +10,7 @@ use super::outcome::Outcome;
 use super::unmeasured::{
     ReproRun, ReproVerdict, Unavailable, repro, repro_backend_unavailable, unmeasured,
 };
-use super::{Arm, Settings, Spec, VerdictError, compare};
+use super::{Arm, Settings, Spec, VerdictError, anytime, compare, compare_sequential};
 
 /// A candidate as the judge sees it.
 pub enum Candidate<'a> {
@@ -31,7 +31,8 @@ pub enum Candidate<'a> {
 }
 
 /// One verdict per candidate against `baseline`, ranked when there are several; `notes` (how
-/// the arms were run) go into every verdict.
+/// the arms were run) go into every verdict; with `sequential`, the looks decide
+/// ([`compare_sequential`]).
 ///
 /// # Errors
 /// As [`compare`].
@@ -41,11 +42,18 @@ pub fn judge(
     spec: &Spec,
     settings: &Settings,
     notes: &[String],
+    sequential: Option<anytime::Sequential>,
 ) -> Result<Outcome, VerdictError> {
     let mut verdicts = Vec::with_capacity(candidates.len());
     for candidate in candidates {
         let (mut verdict, patch) = match candidate {
-            Candidate::Measured { arm, patch } => (compare(baseline, &arm, spec, settings)?, patch),
+            Candidate::Measured { arm, patch } => {
+                let verdict = match sequential {
+                    Some(s) => compare_sequential(baseline, &arm, spec, settings, s)?,
+                    None => compare(baseline, &arm, spec, settings)?,
+                };
+                (verdict, patch)
+            }
             Candidate::Unmeasured { failure, patch } => {
                 (unmeasured(baseline, failure, spec, settings)?, patch)
             }

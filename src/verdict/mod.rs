@@ -17,6 +17,8 @@
 //! tolerance is taken of the baseline's point estimate; the baseline reproduced the alert when
 //! it violates at least one SLO; per-name signals use the whole arm's design effect.
 
+#[doc(hidden)]
+pub mod anytime;
 mod arm;
 mod bounds;
 mod decide;
@@ -184,6 +186,33 @@ pub fn compare(
     spec: &Spec,
     settings: &Settings,
 ) -> Result<Verdict, VerdictError> {
+    compare_with(baseline, candidate, spec, settings, None)
+}
+
+/// [`compare`], with the SLOs and guards that have an anytime-valid test decided by the looks
+/// at the arms' blocks (`anytime`): after optional stopping, the fixed design's tests
+/// (`tests`, and the conditions without an anytime test when an arm stopped early) are
+/// descriptive.
+///
+/// # Errors
+/// As [`compare`].
+pub fn compare_sequential(
+    baseline: &Arm,
+    candidate: &Arm,
+    spec: &Spec,
+    settings: &Settings,
+    sequential: anytime::Sequential,
+) -> Result<Verdict, VerdictError> {
+    compare_with(baseline, candidate, spec, settings, Some(sequential))
+}
+
+fn compare_with(
+    baseline: &Arm,
+    candidate: &Arm,
+    spec: &Spec,
+    settings: &Settings,
+    sequential: Option<anytime::Sequential>,
+) -> Result<Verdict, VerdictError> {
     let (guards, default_guards, mut notes) = spec.effective_guards(baseline, candidate);
     spec::check_names(&spec.slos, &guards, baseline, candidate)?;
     let ctx = Context {
@@ -192,8 +221,20 @@ pub fn compare(
         settings,
     };
     let broken = quality::candidate_broken(&ctx);
-    let (data_quality, problems) = quality::check(&ctx, &spec.slos, &guards);
+    let (data_quality, mut problems) = quality::check(&ctx, &spec.slos, &guards);
     let (mut slos, mut guard_results) = signals(&ctx, &spec.slos, &guards, default_guards)?;
+    // The driver's delay is judged by the fixed design on both arms, whatever decided.
+    let fixed = (slos.clone(), guard_results.clone());
+    let record = match sequential {
+        Some(s) => Some(anytime::judged::judge(
+            &ctx,
+            s,
+            (&spec.slos, &guards, default_guards),
+            (&mut slos, &mut guard_results),
+            &mut problems,
+        )?),
+        None => None,
+    };
     if let Some((b, c)) = scope::undelayed_arms(baseline, candidate) {
         let undelayed = Context {
             baseline: &b,
@@ -201,7 +242,12 @@ pub fn compare(
             settings,
         };
         let (u_slos, u_guards) = signals(&undelayed, &spec.slos, &guards, default_guards)?;
-        scope::mark_driver_lag(&ctx, &mut slos, &mut guard_results, (&u_slos, &u_guards));
+        let (mut f_slos, mut f_guards) = fixed;
+        scope::mark_driver_lag(&ctx, &mut f_slos, &mut f_guards, (&u_slos, &u_guards));
+        scope::carry_driver_lag((&f_slos, &f_guards), &mut slos, &mut guard_results);
+    }
+    if record.is_some() {
+        notes.push(format!("sequential verification: the looks at the arms' blocks spent α/2 on anytime-valid tests (see `sequential`); what they left open at an arm's maximum duration, and every condition without an anytime test, was judged by the fixed design with the other α/2 ({} % bounds); after optional stopping, the fixed-sample tests in `tests` are descriptive, not tests", 100.0 * (1.0 - settings.alpha() / 2.0)));
     }
     scope::mask_invalid(&ctx, &mut slos, &mut guard_results);
     let outcome = decide::decide(
@@ -238,6 +284,7 @@ pub fn compare(
         },
         settings: settings_record(settings, default_guards, baseline, candidate),
         notes,
+        sequential: record,
         tool: ToolInfo::current(),
     })
 }

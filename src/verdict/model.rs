@@ -10,7 +10,9 @@ use crate::load::artifact::ToolInfo;
 use serde::{Deserialize, Serialize};
 
 mod arms;
+mod sequential;
 pub use arms::{ArmCounts, ArmRecord, Arms, DataQuality, PatchRecord};
+pub use sequential::{ArmStop, ConditionAtStop, LookDecision, SequentialRecord, StopReason};
 
 /// The verdict format this build writes.
 pub const VERDICT_SCHEMA_VERSION: u32 = 1;
@@ -243,6 +245,8 @@ pub enum GuardMethod {
     Normal,
     /// Normal bound on per-interval rates (batch means).
     BatchMeans,
+    /// Each arm's anytime-valid confidence sequence, α split between them (sequential).
+    ConfidenceSequences,
     /// No data to bound it.
     None,
 }
@@ -327,6 +331,10 @@ pub struct Verdict {
     pub settings: SettingsRecord,
     /// What a reader should know about how the data were used (not reasons).
     pub notes: Vec<String>,
+    /// Sequential verification: how the arms stopped and what the looks decided (the
+    /// statuses above are the looks' decisions; `tests` is then descriptive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequential: Option<SequentialRecord>,
     /// The tool that reached it.
     pub tool: ToolInfo,
 }

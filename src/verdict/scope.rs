@@ -113,6 +113,38 @@ pub fn mark_driver_lag(
     }
 }
 
+/// Copies the `driver_lag` marks of `marked` (the fixed design's results, marked by
+/// [`mark_driver_lag`]) onto the sequential results, which the looks decided: what the
+/// driver's delay decides stays unresolved whichever test judged it.
+pub fn carry_driver_lag(
+    (slos_marked, guards_marked): (&[SloResult], &[GuardResult]),
+    slos: &mut [SloResult],
+    guards: &mut [GuardResult],
+) {
+    let lagged = |code: Option<ReasonCode>| code == Some(ReasonCode::DriverLag);
+    for (s, m) in slos.iter_mut().zip(slos_marked) {
+        if lagged(m.reason_code) && !lagged(s.reason_code) {
+            if m.status == SloStatus::Unresolved {
+                s.status = SloStatus::Unresolved;
+            }
+            if m.baseline_status == SloStatus::Unresolved {
+                s.baseline_status = SloStatus::Unresolved;
+                s.reproduced = false;
+            }
+            s.reason_code = m.reason_code;
+            s.reason.clone_from(&m.reason);
+        }
+    }
+    for (g, m) in guards.iter_mut().zip(guards_marked) {
+        if lagged(m.reason_code) && !lagged(g.reason_code) {
+            g.status = GuardStatus::Unresolved;
+            g.required_requests_per_arm = None;
+            g.reason_code = m.reason_code;
+            g.reason.clone_from(&m.reason);
+        }
+    }
+}
+
 /// "the baseline run is invalid (12 slots missed …)".
 fn invalid(role: &str, arm: &Arm) -> String {
     if arm.problems.is_empty() {

@@ -95,15 +95,30 @@ impl Spec {
             return (self.guards.clone(), false, Vec::new());
         }
         let has_counts = baseline.all.outcomes.is_some() && candidate.all.outcomes.is_some();
+        let produced = |arm: &Arm| arm.all.outcomes.is_some_and(|o| o.requests() > 0);
+        let (guards, notes) = self.defaults(has_counts, produced(baseline) && produced(candidate));
+        (guards, true, notes)
+    }
+
+    /// The guards of two run artifacts that both sent requests: those given, or the
+    /// defaults (what [`Self::effective_guards`] gives for such arms).
+    pub fn artifact_guards(&self) -> Vec<Guard> {
+        if self.guards.is_empty() {
+            self.defaults(true, true).0
+        } else {
+            self.guards.clone()
+        }
+    }
+
+    /// The default guards, for arms with error counts (`has_counts`) and with requests in
+    /// both (`produced`), and notes about what was left out.
+    fn defaults(&self, has_counts: bool, produced: bool) -> (Vec<Guard>, Vec<String>) {
         let latency = self
             .slos
             .iter()
             .any(|s| s.metric.is_latency() || s.metric == Metric::Throughput);
         let errors = self.slos.iter().any(|s| s.metric == Metric::ErrorRate);
-        let produced = |arm: &Arm| arm.all.outcomes.is_some_and(|o| o.requests() > 0);
-        let kafka = self.slos.iter().any(|s| s.metric.is_kafka())
-            && produced(baseline)
-            && produced(candidate);
+        let kafka = self.slos.iter().any(|s| s.metric.is_kafka()) && produced;
         let mut texts: Vec<&str> = Vec::new();
         let mut notes = Vec::new();
         let sets: [(bool, &[&str]); 3] = [
@@ -126,7 +141,7 @@ impl Spec {
             .iter()
             .map(|t| parse_guard(t).expect("default guards parse"))
             .collect();
-        (guards, true, notes)
+        (guards, notes)
     }
 }
 

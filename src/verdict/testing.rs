@@ -106,6 +106,7 @@ pub fn arm(label: &str, blocks: &[Vec<u64>], errors: &[u64]) -> Arm {
             seed: 7,
             rate_per_s: Some(sent as f64 / blocks.len().max(1) as f64),
             duration_s: blocks.len() as f64,
+            warmup_s: 0.0,
             planned: sent,
             sent,
             missed: 0,

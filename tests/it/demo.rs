@@ -2,12 +2,20 @@
 
 use crate::util::binary;
 
+/// The demo with sequential arms (the default) and with the fixed design: the same six
+/// verdicts, the expected ones.
 #[test]
 fn the_demo_gets_every_expected_verdict() {
     let _serial = crate::util::one_at_a_time();
+    for sequential in ["on", "off"] {
+        demo(sequential);
+    }
+}
+
+fn demo(sequential: &str) {
     let dir = tempfile::tempdir().unwrap();
     let output = binary()
-        .args(["demo", "--results-dir"])
+        .args(["demo", "--sequential", sequential, "--results-dir"])
         .arg(dir.path())
         .output()
         .unwrap();
@@ -45,7 +53,13 @@ fn the_demo_gets_every_expected_verdict() {
             &std::fs::read(results.join(case).join("verdict.json")).unwrap(),
         )
         .unwrap();
-        assert_eq!(verdict["verdicts"].as_array().unwrap().len(), 2);
+        let verdicts = verdict["verdicts"].as_array().unwrap();
+        assert_eq!(verdicts.len(), 2);
+        // Sequential looks for HTTP arms; the Kafka case keeps the fixed design.
+        let looked = sequential == "on" && case != "billing-lag";
+        for v in verdicts {
+            assert_eq!(v.get("sequential").is_some(), looked, "{case}: {v:#}");
+        }
         assert!(results.join(case).join("report.md").exists());
         assert!(results.join(case).join("report.html").exists());
     }

@@ -26,6 +26,7 @@ mod record;
 mod report;
 mod report_browser;
 mod schemas;
+mod sequential;
 mod server;
 mod signals;
 #[cfg(feature = "kafka")]

@@ -131,7 +131,8 @@ fn tagged_traffic_reaches_only_the_arm_and_untagged_only_the_deployed_copy() {
     .map(|k| k.as_str().unwrap().to_string())
     .collect();
     assert!(
-        routed.iter().filter(|r| r.tag.is_some()).count() > 700,
+        // Both arms' load, each at least the 200 requests a sequential look needs.
+        routed.iter().filter(|r| r.tag.is_some()).count() > 400,
         "the load went through the cluster"
     );
     for r in &routed {
@@ -295,7 +296,7 @@ fn a_good_patch_passes_through_an_agent_cleanup_window_and_a_delayed_steal() {
         "probes were answered by the deployed copy before the steal took effect"
     );
     let load: Vec<_> = routed.iter().filter(|r| r.is_load()).collect();
-    assert!(load.len() > 700, "{} load requests", load.len());
+    assert!(load.len() > 400, "{} load requests", load.len());
     let early = routed
         .iter()
         .filter(|r| r.to == "deployed" && r.tag.is_some() && !r.is_load())

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/python");
 
 /// A child process killed on drop.
-struct Killed(Child);
+pub(crate) struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
@@ -23,7 +23,7 @@ impl Drop for Killed {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -31,7 +31,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn python(script: &str, port: Option<u16>) -> Killed {
+pub(crate) fn python(script: &str, port: Option<u16>) -> Killed {
     let mut command = Command::new("python3");
     command
         .arg(Path::new(FIXTURES).join(script))
@@ -51,7 +51,7 @@ fn python(script: &str, port: Option<u16>) -> Killed {
     child
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -66,14 +66,14 @@ fn git(dir: &Path, args: &[&str]) -> String {
 const CALL: &str = r#"urllib.request.urlopen(f"{PRICING}/price/{item}")"#;
 
 /// The repository with the checkout service, and the three patches beside it.
-struct Case {
+pub(crate) struct Case {
     dir: tempfile::TempDir,
     _pricing: Killed,
     pricing_port: u16,
 }
 
 impl Case {
-    fn new() -> Case {
+    pub(crate) fn new() -> Case {
         let dir = tempfile::tempdir().unwrap();
         let repo = dir.path().join("repo");
         std::fs::create_dir(&repo).unwrap();
@@ -112,11 +112,11 @@ impl Case {
         }
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    fn scenario(&self, rate: &str, duration: &str) -> PathBuf {
+    pub(crate) fn scenario(&self, rate: &str, duration: &str) -> PathBuf {
         let scenario = json!({
             "name": "checkout-p99",
             "http": { "timeout": "3s" },
@@ -128,10 +128,14 @@ impl Case {
     }
 
     fn verify(&self, extra: &[&str]) -> (i32, Value, String) {
-        let scenario = self.scenario("40/s", "10s");
+        self.verify_on(&self.scenario("40/s", "10s"), extra)
+    }
+
+    /// `verify` of `scenario` with `extra` flags, on the checkout service.
+    pub(crate) fn verify_on(&self, scenario: &Path, extra: &[&str]) -> (i32, Value, String) {
         let mut command = binary();
         command
-            .args(["verify", "--scenario", s(&scenario), "--repo"])
+            .args(["verify", "--scenario", s(scenario), "--repo"])
             .arg(self.path("repo"))
             .arg("--results-dir")
             .arg(self.path("results"))
@@ -154,7 +158,7 @@ impl Case {
     }
 }
 
-fn verdict_of<'a>(json: &'a Value, label: &str) -> &'a Value {
+pub(crate) fn verdict_of<'a>(json: &'a Value, label: &str) -> &'a Value {
     json["verdicts"]
         .as_array()
         .unwrap()
@@ -267,7 +271,9 @@ fn a_python_service_beside_a_cpu_hog_gets_the_right_three_verdicts_by_name() {
         .iter()
         .map(|r| r["code"].as_str().unwrap())
         .collect();
-    assert_eq!(reasons, ["slo_violated", "invalid_arm"]);
+    // The candidate stopped once decided: the fixed design may also find its p99 short of
+    // requests for a bound, which does not change the reject either.
+    assert_eq!(reasons[..2], ["slo_violated", "invalid_arm"], "{reasons:?}");
     let (code, v, stderr) = compare("timeout-with-fallback.json");
     assert_eq!(
         (code, v["verdict"].as_str()),

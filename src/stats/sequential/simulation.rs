@@ -119,9 +119,10 @@ impl Recorded {
             .collect()
     }
 
-    /// The arm's median so far (nearest rank).
-    fn median(&self) -> u64 {
-        let rank = (self.blocks.len() * PER_BLOCK).div_ceil(2) as u64;
+    /// The arm's `q` quantile so far (nearest rank).
+    fn quantile(&self, q: QuantileLevel) -> u64 {
+        let n = (self.blocks.len() * PER_BLOCK) as u64;
+        let rank = (n * q.numerator()).div_ceil(q.denominator()).max(1);
         let mut seen = 0;
         for (&v, &c) in &self.counts {
             seen += c;
@@ -138,10 +139,11 @@ impl Recorded {
         Counts::new(events, blocks.iter().map(|p| p.trials).sum()).unwrap()
     }
 
-    /// The weight of a latency condition with these per-block events: its own design
-    /// effect or that of "above the arm's median", whichever is larger.
-    fn latency_weight(&self, own: &[Proportion]) -> Option<f64> {
-        let above = self.indicator(self.median(), true);
+    /// The weight of a latency condition on the quantile `q` with these per-block events:
+    /// its own design effect or that of "above the arm's companion quantile", whichever is
+    /// larger (as the verifier's looks weigh them).
+    fn latency_weight(&self, own: &[Proportion], q: QuantileLevel) -> Option<f64> {
+        let above = self.indicator(self.quantile(super::dependence::companion(q)), true);
         look_weight(&[own, &above]).unwrap()
     }
 }
@@ -171,7 +173,9 @@ fn boundary_proportion(dependence: Dependence, error_rate: f64, tail: f64) -> Ta
                 arm.add_block(&mut stream, 0);
                 if tail > 0.0 {
                     let slow = arm.indicator(threshold, true);
-                    vec![below(&mix, &slow, arm.latency_weight(&slow), p0)]
+                    let q =
+                        QuantileLevel::new(1000 - (tail * 1000.0).round() as u64, 1000).unwrap();
+                    vec![below(&mix, &slow, arm.latency_weight(&slow, q), p0)]
                 } else {
                     vec![below(
                         &mix,
@@ -229,7 +233,7 @@ fn boundary_quantile_guard(dependence: Dependence, shift_us: u64) -> Tally {
                 let (sa, sb) = (base.sample(), cand.sample());
                 let weight = |arm: &Recorded, s: &WeightedSample| {
                     let at = s.value_at_quantile(q);
-                    arm.latency_weight(&arm.indicator(at, false))
+                    arm.latency_weight(&arm.indicator(at, false), q)
                 };
                 let (Some(wa), Some(wb)) = (weight(&base, &sa), weight(&cand, &sb)) else {
                     return vec![Evidence::NONE];
@@ -319,8 +323,13 @@ fn holm_keeps_the_family_of_violations_within_alpha() {
                 || {
                     arm.add_block(&mut stream, 0);
                     let slow = [t50, t99].map(|t| arm.indicator(t, true));
+                    let levels =
+                        [(50, 100), (99, 100)].map(|(n, d)| QuantileLevel::new(n, d).unwrap());
                     let mut evidence: Vec<Evidence> = (0..2)
-                        .map(|i| below(&mixes[i], &slow[i], arm.latency_weight(&slow[i]), nulls[i]))
+                        .map(|i| {
+                            let w = arm.latency_weight(&slow[i], levels[i]);
+                            below(&mixes[i], &slow[i], w, nulls[i])
+                        })
                         .collect();
                     let w = look_weight(&[&arm.errors]).unwrap();
                     evidence.push(below(&mixes[2], &arm.errors, w, nulls[2]));
