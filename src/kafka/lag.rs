@@ -226,10 +226,24 @@ pub fn matching_topics(
 /// # Errors
 /// The first sample's error; later failures end the series early.
 pub async fn sample_for(
-    mut probe: LagProbe,
+    probe: LagProbe,
     duration: Duration,
     warmup: Duration,
     stop: Arc<StopSignal>,
+) -> Result<(LagProbe, LagSeries), KafkaError> {
+    sample_into(probe, (duration, warmup), stop, None).await
+}
+
+/// [`sample_for`], each sample also appended to `live` as it is taken (for looks during the
+/// run).
+///
+/// # Errors
+/// As [`sample_for`].
+pub async fn sample_into(
+    mut probe: LagProbe,
+    (duration, warmup): (Duration, Duration),
+    stop: Arc<StopSignal>,
+    live: Option<Arc<std::sync::Mutex<Vec<LagPoint>>>>,
 ) -> Result<(LagProbe, LagSeries), KafkaError> {
     let task = tokio::task::spawn_blocking(move || {
         probe.origin = Instant::now();
@@ -239,7 +253,12 @@ pub async fn sample_for(
         let mut next = probe.origin;
         while next <= end && !stop.is_stopped() {
             match probe.sample() {
-                Ok(point) => points.push(point),
+                Ok(point) => {
+                    if let Some(Ok(mut live)) = live.as_ref().map(|l| l.lock()) {
+                        live.push(point);
+                    }
+                    points.push(point);
+                }
                 Err(e) if points.is_empty() => return Err(e),
                 Err(_) => break,
             }

@@ -56,7 +56,8 @@ type Shared = Arc<Mutex<State>>;
 
 /// Produces the plan of `config` and returns the run artifact (with its Kafka section, lag
 /// absent). `stop` — the same signal that stops an HTTP load — ends the run early; the
-/// artifact says it was interrupted.
+/// artifact says it was interrupted, or, for a stop on purpose (`StopSignal::stop_for`), why
+/// it was stopped (it is then judged on the slots planned until the stop).
 ///
 /// # Errors
 /// [`KafkaError::Unreachable`] when no broker answers, [`KafkaError::UnknownTopic`],
@@ -131,10 +132,13 @@ pub async fn produce(
         recorder,
         deliveries,
     } = drain(state, in_flight, config.message_timeout).await;
-    let mut artifact = assemble(
-        &meta(config, &plan, started_at, interrupted),
-        vec![recorder.finish()],
-    );
+    let cause = stop.cause().map(|(cause, at)| {
+        let at_ns = duration_ns(at.saturating_duration_since(origin));
+        (cause, at_ns)
+    });
+    let mut run = meta(config, &plan, started_at, interrupted && cause.is_none());
+    run.stopped = cause;
+    let mut artifact = assemble(&run, vec![recorder.finish()]);
     artifact.kafka = Some(KafkaSection {
         bootstrap: config.bootstrap.clone(),
         produce: Some(deliveries.stats(&config.topic)),

@@ -10,14 +10,15 @@ use super::arm::{ArmFailure, LoadCause, Role, StartedArm};
 use super::events::{Event, Hooks};
 use super::workload::KafkaArms;
 use crate::kafka::broker::TopicSpec;
-use crate::kafka::lag::{matching_topics, sample_for};
+use crate::kafka::lag::{matching_topics, sample_into};
 use crate::kafka::{Broker, KafkaError, LagConfig, LagProbe, MessageShape, ProduceConfig, produce};
 use crate::load::RunArtifact;
+use crate::load::artifact::LagSeries;
 use crate::load::live::StopSignal;
 use crate::scenario::{KafkaScenario, Scenario};
 use regex::Regex;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// An embedded broker with one topic per arm (`baseline` and the candidates' labels) and the
@@ -129,21 +130,22 @@ pub async fn drive(
     scenario: &Scenario,
     kafka: &KafkaArms,
     (pacing_window, results): (Duration, &Path),
+    looks: Option<super::looks::ArmLooks>,
     hooks: &Arc<Hooks>,
 ) -> Result<(RunArtifact, PathBuf), ArmFailure> {
     let unreachable = |e: &dyn std::fmt::Display| ArmFailure::load(LoadCause::Unreachable, e);
     let (k, bootstrap) = (&kafka.scenario, kafka.bootstrap.as_str());
     let label = arm.spec.label.clone();
-    let (topic, group, watched, pattern, exclude) = match &kafka.split {
+    let (topic, group, watched, pattern, exclude) = match kafka.split.clone() {
         None => {
             let topic = k.arm_topic(&label);
             (topic.clone(), k.arm_group(&label), vec![topic], None, None)
         }
         Some(split) => (
-            split.topic.clone(),
-            split.group.clone(),
+            split.topic,
+            split.group,
             Vec::new(),
-            Some(split.pattern.clone()),
+            Some(split.pattern),
             Some(not_this_session(&arm.topics_before)),
         ),
     };
@@ -165,7 +167,7 @@ pub async fn drive(
     };
     let probe = LagProbe::connect(LagConfig {
         bootstrap: bootstrap.into(),
-        group,
+        group: group.clone(),
         topics: watched,
         pattern,
         exclude,
@@ -178,8 +180,28 @@ pub async fn drive(
     hooks.watch_load(Arc::clone(&stop));
     let total = scenario.load.warmup + scenario.load.duration;
     let steady = k.steady_after.unwrap_or(scenario.load.warmup);
-    let sampled = sample_for(probe, total, steady, Arc::clone(&stop));
+    // Sequential arms: the looks read the samples as the probe takes them.
+    let live = looks.as_ref().map(|_| Arc::new(Mutex::new(Vec::new())));
+    let looking = looks.zip(live.clone()).map(|(looks, live)| {
+        let template = LagSeries {
+            group,
+            topics: Vec::new(),
+            pattern: None,
+            interval_ms: u64::try_from(k.lag_interval.as_millis()).unwrap_or(u64::MAX),
+            warmup_ms: u64::try_from(steady.as_millis()).unwrap_or(u64::MAX),
+            points: Vec::new(),
+        };
+        let watch =
+            super::looks::watch_lag((live, template), Arc::clone(&stop), looks, hooks.clone());
+        tokio::spawn(watch)
+    });
+    let sampled = sample_into(probe, (total, steady), Arc::clone(&stop), live);
     let (artifact, series) = tokio::join!(produce(&config, Arc::clone(&stop)), sampled);
+    if let Some(task) = looking {
+        // The run is over: end the looks if they are still polling.
+        stop.stop();
+        let _ = task.await;
+    }
     let mut artifact = artifact.map_err(|e| unreachable(&e))?;
     let (probe, series) = series.map_err(|e| unreachable(&e))?;
     if kafka.split.is_some() {

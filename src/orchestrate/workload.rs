@@ -111,10 +111,8 @@ impl Workload {
             Workload::Http => super::arm::drive(arm, scenario, knobs, (path, looks), hooks).await,
             #[cfg(feature = "kafka")]
             Workload::Kafka(k) => {
-                // Lag conditions have no anytime test: Kafka arms run their whole duration.
-                drop(looks);
                 let places = (knobs.pacing_window, results);
-                super::kafka_arm::drive(arm, scenario, k, places, hooks).await
+                super::kafka_arm::drive(arm, scenario, k, places, looks, hooks).await
             }
             #[cfg(not(feature = "kafka"))]
             Workload::Kafka(_) => {

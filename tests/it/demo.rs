@@ -55,8 +55,7 @@ fn demo(sequential: &str) {
         .unwrap();
         let verdicts = verdict["verdicts"].as_array().unwrap();
         assert_eq!(verdicts.len(), 2);
-        // Sequential looks for HTTP arms; the Kafka case keeps the fixed design.
-        let looked = sequential == "on" && case != "billing-lag";
+        let looked = sequential == "on";
         for v in verdicts {
             assert_eq!(v.get("sequential").is_some(), looked, "{case}: {v:#}");
         }

@@ -169,7 +169,9 @@ fn queue_splitting_keeps_the_arms_on_their_own_messages() {
         consumer_config(json!({ "x-verifier-run": "^{{ key }}$" })).to_string(),
     )
     .unwrap();
-    let (code, json, stderr) = verify(dir.path(), &cluster, broker.bootstrap(), s(&config), &[]);
+    // The whole plan of every arm (sequential looks would stop them once decided).
+    let whole = ["--sequential", "off"];
+    let (code, json, stderr) = verify(dir.path(), &cluster, broker.bootstrap(), s(&config), &whole);
     let untagged = production.finish();
     std::thread::sleep(Duration::from_millis(500));
     let logs = logs(&dir.path().join("results"));

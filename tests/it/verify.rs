@@ -406,6 +406,9 @@ fn alternating_arms_run_abba_blocks_and_pool_them() {
             "alternating",
             "--blocks",
             "2",
+            // Both blocks of each arm, in ABBA order (sequential looks may stop after one).
+            "--sequential",
+            "off",
         ],
         &checkout(),
     );

@@ -10,6 +10,9 @@
 //! - a **candidate** once an SLO or a guard is violated, or every one is met, or the
 //!   baseline showed that the alert did not reproduce (no pass is possible).
 //!
+//! Kafka arms are looked at on every lag sample instead (`verdict::anytime::lag`): the
+//! baseline stops once its reproduction is decided, a candidate once a lag SLO is violated.
+//!
 //! Otherwise an arm runs to its maximum duration (the scenario's `load.duration`, or
 //! `--max-duration`). The looks only choose when to stop: the verdict replays them from the
 //! artifacts, so that the same data give the same verdict. The runaway brake watches the same
@@ -17,7 +20,7 @@
 
 mod watch;
 
-pub use watch::watch;
+pub use watch::{watch, watch_lag};
 
 use super::arm::Role;
 use super::events::{Event, Hooks};
@@ -55,11 +58,13 @@ pub fn block_interval(scenario: &Scenario) -> Duration {
 }
 
 /// How `plan`'s verdicts are reached: sequentially (and how looks pair the arms) for HTTP
-/// load arms; `None` for the fixed design, `--repro` and Kafka arms (their lag conditions
-/// have no anytime test here).
+/// load arms and for Kafka arms run one after another; `None` for the fixed design,
+/// `--repro`, and Kafka arms run together (their looks are at lag samples, which do not pair
+/// block by block).
 pub fn judged(plan: &VerifyPlan) -> Option<Sequential> {
     let arms = plan.sequential?;
-    if plan.repro.is_some() || !plan.settings.workload.takes_requests() {
+    let kafka = plan.settings.workload.consumes_queue();
+    if plan.repro.is_some() || (kafka && plan.order != ArmOrder::Sequential) {
         return None;
     }
     let pairing = match plan.order {
@@ -89,13 +94,29 @@ pub fn tracker(
     plan: &VerifyPlan,
     sequential: Sequential,
 ) -> Result<Tracker, crate::verdict::VerdictError> {
-    Tracker::new(
+    let tracker = Tracker::new(
         &plan.spec.slos,
         &plan.spec.artifact_guards(),
         plan.judge.alpha() * crate::verdict::anytime::LOOKS_SHARE,
         plan.judge.errors,
         sequential.min_requests,
-    )
+    )?;
+    match &plan.scenario.kafka {
+        // The looks the verdict will count from the artifact's lag series.
+        Some(k) if plan.settings.workload.consumes_queue() => {
+            let load = &plan.scenario.load;
+            let total_ms = (load.warmup + load.duration).as_secs_f64() * 1000.0;
+            let steady = k.steady_after.unwrap_or(load.warmup);
+            let interval = k.lag_interval.as_millis() as f64;
+            let planned = crate::verdict::anytime::lag::planned_looks(
+                total_ms,
+                steady.as_millis() as f64,
+                interval,
+            );
+            tracker.for_lag(&plan.spec.slos, planned)
+        }
+        _ => Ok(tracker),
+    }
 }
 
 /// The baseline's looks, sharing `board` with the candidates when the arms run together;

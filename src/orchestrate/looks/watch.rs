@@ -5,11 +5,12 @@
 use super::super::arm::Role;
 use super::super::events::{ConditionProgress, Event, Hooks};
 use super::ArmLooks;
-use crate::load::artifact::TimelinePoint;
+use crate::load::artifact::{LagPoint, LagSeries, TimelinePoint};
 use crate::load::live::{DECIDED, IntervalFeed, StopCause, StopSignal};
 use crate::stats::sequential::monitor::Decision;
+use crate::verdict::anytime::lag::{look_points, prefix};
 use crate::verdict::anytime::{Pairing, Series};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How often the feed is read.
@@ -47,19 +48,13 @@ pub async fn watch(
         let decided = match verdict {
             Ok(decided) => decided,
             Err(e) => {
-                hooks.emit(Event::Warning {
-                    arm: looks.label.clone(),
-                    message: format!(
-                        "the looks failed, so the arm runs to its maximum duration: {e}"
-                    ),
-                });
-                return;
+                return failed(&hooks, &looks, &e);
             }
         };
         let count = decided_count(&looks);
         if count != decided_before || last_progress.elapsed() >= PROGRESS_EVERY || decided.is_some()
         {
-            hooks.emit(progress(&looks, &series));
+            hooks.emit(progress(&looks, series.requests()));
             (decided_before, last_progress) = (count, Instant::now());
         }
         if let Some(message) = decided {
@@ -69,6 +64,70 @@ pub async fn watch(
             });
         }
     }
+}
+
+/// A Kafka arm's looks: at every lag sample of the steady state, on the series so far
+/// (`live` holds the samples as the probe takes them, `template` the series' other fields).
+pub async fn watch_lag(
+    (live, template): (Arc<Mutex<Vec<LagPoint>>>, LagSeries),
+    stop: Arc<StopSignal>,
+    mut looks: ArmLooks,
+    hooks: Arc<Hooks>,
+) {
+    let (mut looked, mut last_progress) = (0usize, Instant::now());
+    while !stop.is_stopped() {
+        tokio::time::sleep(POLL).await;
+        let Ok(points) = live.lock().map(|p| p.clone()) else {
+            return;
+        };
+        let series = LagSeries {
+            points,
+            ..template.clone()
+        };
+        let mut decided = None;
+        let fresh: Vec<usize> = look_points(&series).filter(|&n| n > looked).collect();
+        for n in fresh {
+            looked = n;
+            let so_far = prefix(&series, n);
+            let tracker = &mut looks.tracker;
+            let step = match looks.role {
+                Role::Baseline => tracker
+                    .look_baseline_lag(&so_far)
+                    .map(|()| tracker.baseline_decided_lag(n)),
+                Role::Candidate => tracker
+                    .look_candidate_lag(&so_far)
+                    .map(|()| tracker.candidate_decided_after(&format!("{n} lag samples"))),
+            };
+            match step {
+                Ok(None) => {}
+                Ok(Some(message)) => {
+                    decided = Some(message);
+                    break;
+                }
+                Err(e) => {
+                    return failed(&hooks, &looks, &e);
+                }
+            }
+        }
+        if decided.is_some() || last_progress.elapsed() >= PROGRESS_EVERY {
+            hooks.emit(progress(&looks, looked as u64));
+            last_progress = Instant::now();
+        }
+        if let Some(message) = decided {
+            stop.stop_for(StopCause {
+                reason: DECIDED,
+                message,
+            });
+        }
+    }
+}
+
+/// Says that the looks failed: the arm then runs to its maximum duration.
+fn failed(hooks: &Hooks, looks: &ArmLooks, e: &crate::verdict::VerdictError) {
+    hooks.emit(Event::Warning {
+        arm: looks.label.clone(),
+        message: format!("the looks failed, so the arm runs to its maximum duration: {e}"),
+    });
 }
 
 type Place = (u64, f64);
@@ -148,7 +207,7 @@ fn decided_count(looks: &ArmLooks) -> usize {
 }
 
 /// The arm's conditions as they stand.
-fn progress(looks: &ArmLooks, series: &Series) -> Event {
+fn progress(looks: &ArmLooks, requests: u64) -> Event {
     let word = |d: Decision| match d {
         Decision::Met => "met",
         Decision::Violated => "violated",
@@ -184,7 +243,7 @@ fn progress(looks: &ArmLooks, series: &Series) -> Event {
     };
     Event::Looked {
         arm: looks.label.clone(),
-        requests: series.requests(),
+        requests,
         looks: match looks.role {
             Role::Baseline => looks.tracker.looks().1,
             Role::Candidate => looks.tracker.looks().0,

@@ -56,6 +56,8 @@ pub enum Test {
         tolerance: Tolerance,
         mix: BetaMixture,
     },
+    /// A Kafka lag SLO, looked at on the lag series (`super::lag`).
+    Lag(super::lag::LagTest),
 }
 
 /// A condition's bounds at a look, in its unit (µs or a proportion), each one-sided at the
@@ -145,7 +147,7 @@ fn limit(tolerance: &Tolerance) -> impl Fn(f64) -> f64 + '_ {
 impl Test {
     /// Whether the condition concerns one arm (an SLO) rather than the difference.
     pub fn is_slo(&self) -> bool {
-        matches!(self, Test::Tail { .. } | Test::Errors { .. })
+        matches!(self, Test::Tail { .. } | Test::Errors { .. } | Test::Lag(_))
     }
 
     /// The SLO's evidence and bounds on one arm; `None` before a look may decide (too few

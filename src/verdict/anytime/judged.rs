@@ -37,14 +37,17 @@ pub fn judge(
     let (fixed_slos, fixed_guards) =
         super::super::signals(&at_rest, slo_exprs, guard_exprs, default_guards)?;
     let looks_alpha = alpha * LOOKS_SHARE;
-    let tracker = Tracker::new(
+    let mut tracker = Tracker::new(
         slo_exprs,
         guard_exprs,
         looks_alpha,
         ctx.settings.errors,
         sequential.min_requests,
-    )?
-    .replay(ctx.baseline, ctx.candidate, sequential.pairing)?;
+    )?;
+    if let Some(planned) = super::lag_looks::planned(ctx.candidate) {
+        tracker = tracker.for_lag(slo_exprs, planned)?;
+    }
+    let tracker = tracker.replay(ctx.baseline, ctx.candidate, sequential.pairing)?;
     let (b, c) = (Series::of_arm(ctx.baseline), Series::of_arm(ctx.candidate));
     let required = tracker.required(&b, &c)?;
     let fallback = Fallback {

@@ -16,11 +16,14 @@
 //! looks during the run to stop an arm once it is decided, and the judge replays the looks
 //! from the artifacts ([`Tracker::replay`]), so that the verdict depends on the data alone.
 //! Conditions without an anytime test (see [`conditions`]) keep their arm running to its
-//! maximum duration and are judged by the fixed design there.
+//! maximum duration and are judged by the fixed design there. Kafka arms are looked at on
+//! their lag series instead of blocks, at every steady-state sample ([`lag`]).
 
 mod apply;
 pub mod conditions;
 pub(super) mod judged;
+pub mod lag;
+mod lag_looks;
 mod record;
 mod replay;
 pub mod series;
@@ -291,9 +294,15 @@ impl Tracker {
     /// Why the candidate may stop: a condition violated, or every condition decided; with a
     /// baseline that did not reproduce the alert, once looks could be taken at all.
     pub fn candidate_decided(&self, candidate: &Series) -> Option<String> {
+        let requests = format!("{} requests", super::human::count(candidate.requests()));
+        self.candidate_decided_after(&requests)
+    }
+
+    /// [`Self::candidate_decided`] with what the candidate measured so far in words
+    /// ("1,240 requests", "14 lag samples").
+    pub fn candidate_decided_after(&self, requests: &str) -> Option<String> {
         let statuses = self.candidate.status();
         let conditions: Vec<&Condition> = self.slos.iter().chain(&self.guards).collect();
-        let requests = super::human::count(candidate.requests());
         if let Some(i) = statuses
             .iter()
             .position(|s| s.decision == Decision::Violated)
@@ -305,19 +314,17 @@ impl Tracker {
                 "regressed"
             };
             return Some(format!(
-                "decided: {what} '{}' {verb} after {requests} requests",
+                "decided: {what} '{}' {verb} after {requests}",
                 conditions[i].expression
             ));
         }
         let all_met = statuses.iter().all(|s| s.decision == Decision::Met);
         if all_met && self.candidate.looks() > 0 {
-            return Some(format!(
-                "decided: every SLO and guard met after {requests} requests"
-            ));
+            return Some(format!("decided: every SLO and guard met after {requests}"));
         }
         if self.reproduction() == Reproduction::NotReproduced && self.candidate.looks() > 0 {
             return Some(format!(
-                "decided: the baseline did not reproduce the alert, so no pass is possible; stopped after {requests} requests"
+                "decided: the baseline did not reproduce the alert, so no pass is possible; stopped after {requests}"
             ));
         }
         None
@@ -358,7 +365,7 @@ impl Tracker {
     }
 }
 
-fn update(latest: &mut Latest, status: Status, bounds: Bounds, requests: u64) {
+pub(super) fn update(latest: &mut Latest, status: Status, bounds: Bounds, requests: u64) {
     if latest.decided_after.is_none() && status.decision != Decision::Open {
         latest.decided_after = Some(requests);
     }

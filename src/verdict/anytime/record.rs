@@ -54,6 +54,7 @@ fn at_stop(
         Ok(Test::Errors { .. }) => ("slo", Unit::Ratio),
         Ok(Test::QuantileGuard { .. }) => ("guard", Unit::Us),
         Ok(Test::ErrorGuard { .. }) => ("guard", Unit::Ratio),
+        Ok(Test::Lag(_)) => ("slo", Unit::PerS),
         // Fixed-design conditions: the baseline's list holds only SLOs.
         Err(_) if arm == "baseline" => ("slo", Unit::Count),
         Err(_) => ("condition", Unit::Count),

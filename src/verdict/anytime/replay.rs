@@ -11,6 +11,10 @@ impl Tracker {
     /// # Errors
     /// As [`Self::look_baseline`].
     pub fn replay_baseline(&mut self, baseline: &Arm) -> Result<Series, VerdictError> {
+        if self.is_lag() {
+            self.replay_lag(baseline, true)?;
+            return Ok(Series::of_arm(baseline));
+        }
         let mut whole = Series::default();
         for block in &baseline.blocks {
             whole.push(block.clone());
@@ -30,6 +34,10 @@ impl Tracker {
         pairing: Pairing,
     ) -> Result<Tracker, VerdictError> {
         let whole = self.replay_baseline(baseline)?;
+        if self.is_lag() {
+            self.replay_lag(candidate, false)?;
+            return Ok(self);
+        }
         let (mut so_far, mut paired) = (Series::default(), Series::default());
         for (k, block) in candidate.blocks.iter().enumerate() {
             so_far.push(block.clone());

@@ -141,3 +141,53 @@ fn what_the_looks_leave_open_at_the_maximum_is_judged_by_the_fixed_design() {
     assert_eq!(v.guards[0].status, GuardStatus::Unresolved);
     assert_eq!(v.verdict, Decision::Inconclusive);
 }
+
+#[test]
+fn kafka_arms_are_looked_at_on_their_lag_samples() {
+    use super::super::testing::lag_series;
+    use super::lag::{look_points, planned_looks};
+    let spec = spec(&["lag drains"], &[]);
+    let with_lag = |label: &str, values: &[u64]| {
+        let mut arm = steady(label, values.len(), 10, (5_000.0, 0.0, 0.0), 0.0, 9);
+        arm.lag = Some(lag_series(values));
+        arm
+    };
+    // 30 samples every 30 s: the baseline's lag grows by 500 a sample, the fix drains it.
+    let growing: Vec<u64> = (0..30).map(|i| 1_000 + 500 * i).collect();
+    let draining: Vec<u64> = (0..30).map(|i| 15_000u64.saturating_sub(600 * i)).collect();
+    let (baseline, candidate) = (
+        with_lag("baseline", &growing),
+        with_lag("candidate", &draining),
+    );
+    let series = baseline.lag.as_ref().unwrap();
+    assert_eq!(
+        look_points(series).next(),
+        Some(super::super::lag::MIN_POINTS)
+    );
+    let planned = planned_looks(30.0 * 30_000.0 - 1.0, 0.0, 30_000.0);
+    assert_eq!(planned, 30 - super::super::lag::MIN_POINTS as u32 + 1);
+    let mut tracker = Tracker::new(&spec.slos, &[], 0.025, Default::default(), 200)
+        .unwrap()
+        .for_lag(&spec.slos, planned)
+        .unwrap();
+    assert!(tracker.is_lag());
+    tracker.replay_baseline(&baseline).unwrap();
+    assert_eq!(tracker.reproduction(), Reproduction::Reproduced);
+    let stop = tracker.baseline_decided_lag(12).unwrap();
+    assert!(
+        stop.contains("the alert reproduced after 12 lag samples"),
+        "{stop}"
+    );
+    let tracker = tracker
+        .replay(&baseline, &candidate, Pairing::BaselineFirst)
+        .unwrap();
+    let (statuses, latest) = tracker.candidate_status();
+    assert_eq!(
+        statuses[0].decision,
+        crate::stats::sequential::Decision::Met
+    );
+    assert!(
+        latest[0].decided_after.unwrap() < 30,
+        "decided before the last sample"
+    );
+}
