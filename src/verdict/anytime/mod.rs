@@ -84,8 +84,6 @@ pub struct Condition {
 pub struct Latest {
     /// Bounds in the condition's unit.
     pub bounds: Bounds,
-    /// Requests of the arm at the look.
-    pub requests: u64,
     /// The requests at the look that decided it.
     pub decided_after: Option<u64>,
     /// Counts and weight of an SLO's proportion (for the projection).
@@ -120,24 +118,20 @@ impl Tracker {
         min_requests: u64,
     ) -> Result<Tracker, VerdictError> {
         let stats = |e| VerdictError::stats("the sequential tests", e);
+        let of = |expression: &str, test| {
+            Ok(Condition {
+                expression: expression.to_string(),
+                test: test?,
+            })
+        };
         let slos = slos
             .iter()
-            .map(|s| {
-                Ok(Condition {
-                    expression: s.text.clone(),
-                    test: conditions::slo_test(s)?,
-                })
-            })
+            .map(|s| of(&s.text, conditions::slo_test(s)))
             .collect::<Result<Vec<_>, _>>()
             .map_err(stats)?;
         let guards = guards
             .iter()
-            .map(|g| {
-                Ok(Condition {
-                    expression: g.text.clone(),
-                    test: conditions::guard_test(g)?,
-                })
-            })
+            .map(|g| of(&g.text, conditions::guard_test(g)))
             .collect::<Result<Vec<_>, _>>()
             .map_err(stats)?;
         let baseline = (0..slos.len())
@@ -373,5 +367,4 @@ pub(super) fn update(latest: &mut Latest, status: Status, bounds: Bounds, reques
     if latest.decided_after.is_none() || latest.decided_after == Some(requests) {
         latest.bounds = bounds;
     }
-    latest.requests = requests;
 }
