@@ -9,7 +9,7 @@
 //! per-block design effect sees are in `benches/sequential.rs`.
 
 use super::bernoulli::{BetaMixture, Counts, DEFAULT_PRIOR_SIZE};
-use super::dependence::look_weight;
+use super::dependence::{look_weight, on_grid, resolution_of};
 use super::monitor::{Decision, Monitor};
 use super::quantile::{self, ArmSample};
 use super::simulation_model::{Dependence, Stream};
@@ -140,10 +140,16 @@ impl Recorded {
     }
 
     /// The weight of a latency condition on the quantile `q` with these per-block events:
-    /// its own design effect or that of "above the arm's companion quantile", whichever is
-    /// larger (as the verifier's looks weigh them).
-    fn latency_weight(&self, own: &[Proportion], q: QuantileLevel) -> Option<f64> {
-        let above = self.indicator(self.quantile(super::dependence::companion(q)), true);
+    /// its own design effect or that of "above the arm's companion quantile" on the grid of
+    /// `resolution_us`, whichever is larger (as the verifier's looks weigh them).
+    fn latency_weight(
+        &self,
+        own: &[Proportion],
+        q: QuantileLevel,
+        resolution_us: u64,
+    ) -> Option<f64> {
+        let companion = self.quantile(super::dependence::companion(q));
+        let above = self.indicator(on_grid(companion, resolution_us), true);
         look_weight(&[own, &above]).unwrap()
     }
 }
@@ -175,7 +181,12 @@ fn boundary_proportion(dependence: Dependence, error_rate: f64, tail: f64) -> Ta
                     let slow = arm.indicator(threshold, true);
                     let q =
                         QuantileLevel::new(1000 - (tail * 1000.0).round() as u64, 1000).unwrap();
-                    vec![below(&mix, &slow, arm.latency_weight(&slow, q), p0)]
+                    vec![below(
+                        &mix,
+                        &slow,
+                        arm.latency_weight(&slow, q, resolution_of(threshold as f64)),
+                        p0,
+                    )]
                 } else {
                     vec![below(
                         &mix,
@@ -214,11 +225,16 @@ fn error_rate_slo_at_its_boundary_decides_falsely_at_most_alpha() {
 }
 
 /// Two arms measured block by block; the candidate is the baseline shifted by `shift_us`
-/// and the guard allows exactly that shift: both decisions are false.
+/// and the guard allows exactly that shift: both decisions are false. Indicators are read on
+/// the grid of a tenth of the shift, with one resolution of margin each side (as the
+/// verifier's guards are).
 fn boundary_quantile_guard(dependence: Dependence, shift_us: u64) -> Tally {
     let q = QuantileLevel::new(50, 100).unwrap();
     let mix = BetaMixture::centred(q.as_f64(), DEFAULT_PRIOR_SIZE).unwrap();
-    let limit = move |y: f64| y + shift_us as f64;
+    let r = resolution_of(shift_us as f64);
+    let (margin, shift) = (r as f64, shift_us as f64);
+    let lenient = move |y: f64| y + shift + margin;
+    let strict = move |y: f64| y + shift - margin;
     let mut tally = Tally::default();
     for seed in 0..SEQUENCES {
         let mut streams = [
@@ -232,8 +248,8 @@ fn boundary_quantile_guard(dependence: Dependence, shift_us: u64) -> Tally {
                 cand.add_block(&mut streams[1], shift_us);
                 let (sa, sb) = (base.sample(), cand.sample());
                 let weight = |arm: &Recorded, s: &WeightedSample| {
-                    let at = s.value_at_quantile(q);
-                    arm.latency_weight(&arm.indicator(at, false), q)
+                    let at = on_grid(s.value_at_quantile(q), r);
+                    arm.latency_weight(&arm.indicator(at, false), q, r)
                 };
                 let (Some(wa), Some(wb)) = (weight(&base, &sa), weight(&cand, &sb)) else {
                     return vec![Evidence::NONE];
@@ -246,7 +262,12 @@ fn boundary_quantile_guard(dependence: Dependence, shift_us: u64) -> Tally {
                     sample: &sb,
                     weight: wb,
                 };
-                vec![quantile::guard(a, b, q, &mix, &limit).unwrap()]
+                let violated = quantile::guard(a, b, q, &mix, &lenient).unwrap().p_violated;
+                let met = quantile::guard(a, b, q, &mix, &strict).unwrap().p_met;
+                vec![Evidence {
+                    p_violated: violated,
+                    p_met: met,
+                }]
             },
             1,
         );
@@ -257,11 +278,12 @@ fn boundary_quantile_guard(dependence: Dependence, shift_us: u64) -> Tally {
 
 #[test]
 fn quantile_guard_at_its_boundary_decides_falsely_at_most_alpha() {
-    // The A/A guard under every dependence; the shifted candidate with independent requests.
+    // The A/A guard under every dependence; the shifted candidate with independent requests
+    // and with AR(1) scores, read on its grid of 200 µs.
     let cases = Dependence::ALL
         .map(|d| (d, 0))
         .into_iter()
-        .chain([(Dependence::Iid, 2000)]);
+        .chain([(Dependence::Iid, 2000), (Dependence::Ar1(0.6), 2000)]);
     for (dependence, shift) in cases {
         {
             let tally = boundary_quantile_guard(dependence, shift);
@@ -327,7 +349,8 @@ fn holm_keeps_the_family_of_violations_within_alpha() {
                         [(50, 100), (99, 100)].map(|(n, d)| QuantileLevel::new(n, d).unwrap());
                     let mut evidence: Vec<Evidence> = (0..2)
                         .map(|i| {
-                            let w = arm.latency_weight(&slow[i], levels[i]);
+                            let r = resolution_of([t50, t99][i] as f64);
+                            let w = arm.latency_weight(&slow[i], levels[i], r);
                             below(&mixes[i], &slow[i], w, nulls[i])
                         })
                         .collect();

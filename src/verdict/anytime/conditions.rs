@@ -21,6 +21,7 @@ use super::super::settings::ErrorClasses;
 use super::series::Series;
 use crate::stats::quantile::QuantileLevel;
 use crate::stats::sequential::bernoulli::{DEFAULT_PRIOR_SIZE, NullTests};
+use crate::stats::sequential::dependence::{Companion, on_grid, resolution_of};
 use crate::stats::sequential::quantile::{self, ArmSample};
 use crate::stats::sequential::{BetaMixture, Counts, Evidence, projection, proportions};
 
@@ -180,7 +181,8 @@ impl Test {
                     )
                 };
                 let block = |b: &Block| slow_of(b.latency.as_ref(), b.outcomes.untimed());
-                let Some(weight) = arm.weight(&[&block], Some(*level))? else {
+                let companion = Companion::new(*level, *threshold_us as f64);
+                let Some(weight) = arm.weight(&[&block], Some(companion))? else {
                     return Ok(None);
                 };
                 let (slow, trials) = slow_of(arm.sample(), arm.untimed());
@@ -232,14 +234,26 @@ impl Test {
                 tolerance,
                 mix,
             } => {
+                let Some(r) = guard_resolution(baseline, *level, tolerance) else {
+                    return Ok(None);
+                };
                 let (Some(mut a), Some(mut b)) = (
-                    quantile_arm(baseline, *level)?,
-                    quantile_arm(candidate, *level)?,
+                    quantile_arm(baseline, *level, r)?,
+                    quantile_arm(candidate, *level, r)?,
                 ) else {
                     return Ok(None);
                 };
                 (a.weight, b.weight) = (a.weight * scale, b.weight * scale);
-                let evidence = quantile::guard(a, b, *level, mix, &limit(tolerance))?;
+                // Drift finer than the grid is unseen by the weights: one resolution of
+                // margin on each side of the limit pays for it (`dependence`).
+                let margin = r as f64;
+                let lenient =
+                    quantile::guard(a, b, *level, mix, &|y| limit(tolerance)(y) + margin)?;
+                let strict = quantile::guard(a, b, *level, mix, &|y| limit(tolerance)(y) - margin)?;
+                let evidence = Evidence {
+                    p_violated: lenient.p_violated,
+                    p_met: strict.p_met,
+                };
                 let (qa, qb) = (
                     quantile::bounds(a, *level, mix, alpha / 2.0)?,
                     quantile::bounds(b, *level, mix, alpha / 2.0)?,
@@ -319,7 +333,10 @@ impl Test {
                 tolerance,
                 mix,
             } => {
-                let Some(a) = quantile_arm(baseline, *level)? else {
+                let Some(r) = guard_resolution(baseline, *level, tolerance) else {
+                    return Ok(false);
+                };
+                let Some(a) = quantile_arm(baseline, *level, r)? else {
                     return Ok(false);
                 };
                 let q = quantile::bounds(a, *level, mix, alpha / 2.0)?;
@@ -352,19 +369,35 @@ impl Test {
     }
 }
 
-/// An arm's latencies weighted for the quantile's indicator and the median's.
-fn quantile_arm(arm: &Series, level: QuantileLevel) -> Result<Option<ArmSample<'_>>, StatsError> {
+/// The grid of a quantile guard: a tenth of the difference it allows at the baseline's
+/// estimate so far; `None` before the baseline has a latency.
+fn guard_resolution(baseline: &Series, level: QuantileLevel, tolerance: &Tolerance) -> Option<u64> {
+    let estimate = baseline.sample()?.value_at_quantile(level) as f64;
+    Some(resolution_of(tolerance.allowed_difference(estimate).abs()))
+}
+
+/// An arm's latencies weighted for the quantile's indicator and its companion, both read on
+/// the grid of `resolution_us`.
+fn quantile_arm(
+    arm: &Series,
+    level: QuantileLevel,
+    resolution_us: u64,
+) -> Result<Option<ArmSample<'_>>, StatsError> {
     let Some(sample) = arm.sample() else {
         return Ok(None);
     };
-    let at = sample.value_at_quantile(level);
+    let at = on_grid(sample.value_at_quantile(level), resolution_us);
     let indicator = |b: &Block| {
         let timed = deff::total(b.latency.as_ref());
         let above = b.latency.as_ref().map_or(0, |s| s.count_above(at));
         (timed - above, timed)
     };
+    let companion = Companion {
+        level,
+        resolution_us,
+    };
     Ok(arm
-        .weight(&[&indicator], Some(level))?
+        .weight(&[&indicator], Some(companion))?
         .map(|weight| ArmSample { sample, weight }))
 }
 

@@ -4,9 +4,8 @@
 use super::super::arm::{Arm, Block, Outcomes};
 use super::super::settings::ErrorClasses;
 use crate::stats::proportion::Proportion;
-use crate::stats::quantile::QuantileLevel;
 use crate::stats::sequential::Counts;
-use crate::stats::sequential::dependence::{companion, look_weight};
+use crate::stats::sequential::dependence::{Companion, companion, look_weight};
 use crate::stats::{StatsError, WeightedSample};
 use std::collections::BTreeMap;
 
@@ -94,8 +93,8 @@ impl Series {
     }
 
     /// 1/design effect of `indicators` (each a per-block count of events), with the
-    /// indicator "above the pooled companion quantile" added for a latency condition on the
-    /// quantile `latency` (`dependence::companion`); `None` before enough blocks
+    /// indicator "above the pooled companion quantile, on its grid" added for a latency
+    /// condition (`dependence::Companion`); `None` before enough blocks
     /// (`dependence::MIN_BLOCKS`).
     ///
     /// # Errors
@@ -103,7 +102,7 @@ impl Series {
     pub fn weight(
         &self,
         indicators: &[&Indicator<'_>],
-        latency: Option<QuantileLevel>,
+        latency: Option<Companion>,
     ) -> Result<Option<f64>, StatsError> {
         let per_block = |f: &Indicator<'_>| -> Vec<Proportion> {
             self.blocks
@@ -115,8 +114,8 @@ impl Series {
                 .collect()
         };
         let mut signals: Vec<Vec<Proportion>> = indicators.iter().map(|f| per_block(f)).collect();
-        if let (Some(q), Some(sample)) = (latency, &self.sample) {
-            let at = sample.value_at_quantile(companion(q));
+        if let (Some(c), Some(sample)) = (latency, &self.sample) {
+            let at = c.threshold(sample.value_at_quantile(companion(c.level)));
             signals.push(per_block(&|b: &Block| {
                 let timed = b.latency.as_ref().map_or(0, WeightedSample::total);
                 let above = b.latency.as_ref().map_or(0, |s| s.count_above(at));
