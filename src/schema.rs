@@ -81,7 +81,7 @@ impl Document {
     }
 }
 
-fn generate<T: JsonSchema>() -> Schema {
+pub(crate) fn generate<T: JsonSchema>() -> Schema {
     SchemaSettings::draft2020_12()
         .with_transform(RecursiveTransform(allow_null_numbers))
         .into_generator()

@@ -62,16 +62,34 @@ pub fn run(args: CompareArgs) -> Result<i32, Failure> {
         let message = "give at least one --slo, e.g. --slo 'p99 < 300ms': the artifacts do not say which alert to verify";
         return Err(Failure::new(exit_code::USAGE, anyhow::anyhow!(message)));
     }
-    let spec = spec(&args.slos, &args.guards)?;
     let settings = Settings {
         confidence: args.confidence,
         errors: args.errors,
         ..Settings::default()
     };
-    let unit = args.unit.as_deref();
-    let baseline = load_arm(&args.baseline, "baseline", unit)?;
-    let candidates = args
-        .candidate
+    let outcome = compare_files(
+        (&args.baseline, &args.candidate),
+        (&args.slos, &args.guards),
+        &settings,
+        args.unit.as_deref(),
+    )?;
+    Ok(present::print(&outcome, args.format, false))
+}
+
+/// The outcome of comparing the baseline file with the candidate files (run artifacts or
+/// sample files) on `slos` and `guards`.
+///
+/// # Errors
+/// A [`Failure`] naming the file or the expression.
+pub(crate) fn compare_files(
+    (baseline, candidates): (&Path, &[std::path::PathBuf]),
+    (slos, guards): (&[String], &[String]),
+    settings: &Settings,
+    unit: Option<&str>,
+) -> Result<crate::verdict::Outcome, Failure> {
+    let spec = spec(slos, guards)?;
+    let baseline = load_arm(baseline, "baseline", unit)?;
+    let candidates = candidates
         .iter()
         .map(|path| load_arm(path, "candidate", unit))
         .collect::<Result<Vec<_>, _>>()?;
@@ -82,8 +100,7 @@ pub fn run(args: CompareArgs) -> Result<i32, Failure> {
             patch: None,
         })
         .collect();
-    let outcome = judge(&baseline, candidates, &spec, &settings, &[], None).map_err(failure)?;
-    Ok(present::print(&outcome, args.format, false))
+    judge(&baseline, candidates, &spec, settings, &[], None).map_err(failure)
 }
 
 /// Parses the expressions; an error names the flag and points at the offending character.

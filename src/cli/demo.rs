@@ -23,10 +23,28 @@ pub struct DemoArgs {
     /// fixed design, every arm the whole duration.
     #[arg(long, value_enum, default_value = "on", value_name = "on|off")]
     pub sequential: super::verify::Switch,
+    /// Write the checkout cases as MCP projects into DIR (the demo repository, scenarios,
+    /// patches and a project file per case) and exit, for `fixproof mcp --project`.
+    #[arg(long, value_name = "DIR")]
+    pub write_project: Option<PathBuf>,
 }
 
 pub async fn run(args: DemoArgs) -> Result<i32, Failure> {
     let internal = |e: std::io::Error| Failure::new(exit_code::INTERNAL, e);
+    if let Some(dir) = &args.write_project {
+        let exe = std::env::current_exe().map_err(internal)?;
+        let projects = crate::demo::project::write_project(dir, &exe)
+            .map_err(|e| Failure::new(e.exit_code(), e))?;
+        for project in &projects {
+            eprintln!("fixproof demo: wrote {}", project.display());
+        }
+        let flags: Vec<String> = projects
+            .iter()
+            .map(|p| format!("--project {}", p.display()))
+            .collect();
+        eprintln!("serve them with: fixproof mcp {}", flags.join(" "));
+        return Ok(exit_code::OK);
+    }
     let options = DemoOptions {
         exe: std::env::current_exe().map_err(internal)?,
         results: args

@@ -10,7 +10,8 @@ use std::sync::Arc;
 pub enum DemoService {
     /// The downstream with a heavy tail.
     Pricing,
-    /// The service under test; reads ./checkout.json.
+    /// The service under test; reads ./checkout.json, calls $FIXPROOF_DEMO_PRICING (host:port),
+    /// or a pricing downstream of its own when that is not set.
     Checkout,
 }
 
@@ -30,15 +31,21 @@ pub async fn run(args: DemoServiceArgs) -> Result<i32, Failure> {
                 service::read_config()
                     .map_err(|m| Failure::new(exit_code::DATA, anyhow::anyhow!(m)))?,
             );
-            let pricing = std::env::var(service::PRICING_ENV).map_err(|_| {
-                Failure::new(
-                    exit_code::USAGE,
-                    anyhow::anyhow!(
-                        "{} is not set: give the pricing service's host:port",
-                        service::PRICING_ENV
-                    ),
-                )
-            })?;
+            // Without a pricing downstream given, the checkout starts its own (the demo's
+            // MCP projects run it so).
+            let pricing = match std::env::var(service::PRICING_ENV) {
+                Ok(pricing) => pricing,
+                Err(_) => {
+                    let port = crate::orchestrate::process::free_port().map_err(|e| {
+                        Failure::new(
+                            exit_code::UNAVAILABLE,
+                            anyhow::anyhow!("no free port for the pricing downstream: {e}"),
+                        )
+                    })?;
+                    tokio::spawn(service::serve(port, service::pricing));
+                    format!("127.0.0.1:{port}")
+                }
+            };
             let pricing = Arc::new(pricing);
             service::serve(args.port, move |request| {
                 service::checkout(config.clone(), pricing.clone(), request)

@@ -11,6 +11,7 @@ mod kafka;
 #[cfg(feature = "kafka")]
 mod kafka_produce;
 mod load;
+mod mcp;
 mod output;
 pub mod parse;
 mod present;
@@ -20,6 +21,7 @@ mod report;
 mod schema;
 mod verify;
 mod verify_kafka;
+mod verify_run;
 
 use crate::exit_code;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -58,6 +60,9 @@ pub enum Command {
     /// Kafka parts alone: an embedded broker, a fixed-rate producer, a lag probe.
     #[cfg(feature = "kafka")]
     Kafka(kafka::KafkaArgs),
+    /// Serve verification as tools for AI agents (Model Context Protocol, stdio or HTTP),
+    /// on the projects this server is started with.
+    Mcp(Box<mcp::McpArgs>),
     /// Print the JSON Schema of the scenario file, the run artifact, the verdict (every
     /// outcome kind) or the progress events.
     Schema(schema::SchemaArgs),
@@ -98,7 +103,10 @@ pub fn main() -> i32 {
     }
     // The commands that start services get a watchdog that ends them if fixproof is killed
     // outright. Here, before the runtime's threads exist: it is forked.
-    if args.get(1).is_some_and(|a| a == "verify" || a == "demo") {
+    if args
+        .get(1)
+        .is_some_and(|a| a == "verify" || a == "demo" || a == "mcp")
+    {
         crate::orchestrate::watchdog::start();
     }
     run(args)
@@ -112,6 +120,24 @@ fn with_patch_labels(mut cli: Cli, matches: &clap::ArgMatches) -> Result<Cli, St
         verify::attach_labels(args, m)?;
     }
     Ok(cli)
+}
+
+/// The arguments of `fixproof verify ARGV…`, parsed and labelled as the command line's are.
+///
+/// # Errors
+/// clap's message (or the labels'), for flags that `verify` refuses.
+pub(crate) fn parse_verify(argv: &[std::ffi::OsString]) -> Result<verify::VerifyArgs, String> {
+    let args = ["fixproof".into(), "verify".into()]
+        .into_iter()
+        .chain(argv.iter().cloned());
+    let matches = Cli::command()
+        .try_get_matches_from(args)
+        .map_err(|e| e.render().to_string())?;
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| e.render().to_string())?;
+    match with_patch_labels(cli, &matches)?.command {
+        Command::Verify(args) => Ok(*args),
+        _ => Err("not a verify command".into()),
+    }
 }
 
 /// Runs fixproof on `args` (the first is the program name) and returns the exit code.
@@ -155,7 +181,8 @@ where
             Command::Load(args) => load::run(*args).await,
             Command::Compare(args) => compare::run(*args),
             Command::DemoService(args) => demo_service::run(args).await,
-            Command::Verify(args) => verify::run(*args).await,
+            Command::Verify(args) => verify_run::run(*args).await,
+            Command::Mcp(args) => mcp::run(*args).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Import(args) => import::run(*args),
             Command::Record(args) => record::run(*args).await,

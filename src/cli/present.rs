@@ -53,7 +53,7 @@ impl Events for Stderr {
     }
 }
 
-fn line(event: &Event) -> Option<String> {
+pub(crate) fn line(event: &Event) -> Option<String> {
     Some(match event {
         Event::Note { message } => format!("fixproof: {message}"),
         Event::Retrying {

@@ -8,14 +8,13 @@ use crate::exit_code;
 use crate::orchestrate::mirrord::MirrordOptions;
 use crate::orchestrate::runaway::Brake;
 use crate::orchestrate::{
-    ArmOrder, ArmSettings, Backend, DEFAULT_MIN_REQUESTS, DriverKnobs, Hooks, Patch,
-    SequentialArms, Shutdown, VerifyPlan,
+    ArmOrder, ArmSettings, Backend, DEFAULT_MIN_REQUESTS, DriverKnobs, Patch, SequentialArms,
+    VerifyPlan,
 };
 use crate::scenario::{Overrides, Scenario, Target};
 use crate::verdict::{ErrorClasses, Settings, Spec};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -204,61 +203,15 @@ pub fn attach_labels(args: &mut VerifyArgs, matches: &clap::ArgMatches) -> Resul
     Ok(())
 }
 
-pub async fn run(args: VerifyArgs) -> Result<i32, Failure> {
-    let mut plan = plan(&args)?;
-    // Kept until the verification ends: the embedded broker of a Kafka scenario.
-    let _broker = super::verify_kafka::kafka_arms(&mut plan, &args)?;
-    let budget = crate::orchestrate::Budget::of(&plan);
-    if plan.repro.is_none() {
-        // Refused before anything is made; `orchestrate::verify::run` checks it again.
-        budget
-            .check(&plan.knobs)
-            .map_err(|e| Failure::new(e.exit_code(), e))?;
-    }
-    let results = plan.settings.results_dir.clone();
-    std::fs::create_dir_all(&results).map_err(|e| {
-        Failure::new(
-            exit_code::INTERNAL,
-            anyhow::anyhow!("cannot create {}: {e}", results.display()),
-        )
-    })?;
-    eprintln!(
-        "fixproof: verifying {} patch(es) on {} ({:?} backend); results in {}",
-        plan.patches.len(),
-        plan.scenario.name,
-        args.backend,
-        results.display()
-    );
-    if plan.repro.is_none() {
-        eprintln!(
-            "fixproof: the service's downstreams will see {}",
-            budget.describe()
-        );
-    }
-    let shutdown = Shutdown::listen("stopping the load and the services")
-        .map_err(|e| Failure::new(exit_code::INTERNAL, e))?;
-    let hooks = Hooks::new(shutdown, Arc::new(present::Stderr));
-    let outcome = crate::orchestrate::verify(&plan, &hooks)
-        .await
-        .map_err(|e| Failure::new(e.exit_code(), e))?;
-    crate::report::publish(&outcome, &results).map_err(|(path, e)| {
-        Failure::new(
-            exit_code::INTERNAL,
-            anyhow::anyhow!("cannot write {}: {e}", path.display()),
-        )
-    })?;
-    eprintln!(
-        "fixproof: verdict.json, report.md and report.html are in {}",
-        results.display()
-    );
-    Ok(present::print(&outcome, args.format, true))
-}
-
 fn usage(message: String) -> Failure {
     Failure::new(exit_code::USAGE, anyhow::anyhow!(message))
 }
 
-fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
+/// The plan of `args`: scenario, SLOs and guards, backend, patches, order, caps, checked.
+///
+/// # Errors
+/// A [`Failure`] naming the flag or file, with its exit code.
+pub(super) fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
     let scenario = scenario_of(args)?;
     let url = match &args.url {
         Some(url) => Some(Target::parse(url).map_err(|m| usage(format!("--url: {m}")))?),

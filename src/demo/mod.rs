@@ -5,6 +5,7 @@
 //! [`table`] renders the closing table.
 
 pub mod bundle;
+pub mod project;
 pub mod run;
 pub mod service;
 pub mod table;

@@ -25,13 +25,16 @@ pub enum Signal {
     Terminate,
     /// SIGHUP: the terminal went away.
     HangUp,
+    /// No signal: the caller cancelled the run (an MCP client's `notifications/cancelled`,
+    /// `cancel_run`, or its disconnect), with the same cleanup as Ctrl-C.
+    Cancel,
 }
 
 impl Signal {
     /// 128 + the signal's number (DESIGN.md "Exit codes").
     pub fn exit_code(self) -> i32 {
         match self {
-            Signal::Interrupt => crate::exit_code::INTERRUPTED,
+            Signal::Interrupt | Signal::Cancel => crate::exit_code::INTERRUPTED,
             Signal::Terminate => crate::exit_code::TERMINATED,
             Signal::HangUp => crate::exit_code::HUNG_UP,
         }
@@ -42,6 +45,7 @@ impl Signal {
             Signal::Interrupt => "SIGINT",
             Signal::Terminate => "SIGTERM",
             Signal::HangUp => "SIGHUP",
+            Signal::Cancel => "a cancellation",
         }
     }
 }
@@ -104,6 +108,19 @@ impl Shutdown {
             "fixproof: {}: {doing} (a second signal exits at once)",
             signal.name()
         );
+        self.stop_all();
+    }
+
+    /// Stops the command as a first signal does (loads stopped, flags set, waiters woken),
+    /// for a run cancelled by its caller; the caller then waits for the same cleanup. Later
+    /// calls, and calls after a signal, do nothing.
+    pub fn cancel(&self) {
+        if self.first.set(Signal::Cancel).is_ok() {
+            self.stop_all();
+        }
+    }
+
+    fn stop_all(&self) {
         if let Ok(loads) = self.loads.lock() {
             loads.iter().for_each(|s| s.stop());
         }

@@ -20,6 +20,7 @@ mod kafka_verify;
 mod load;
 mod load_errors;
 mod load_framing;
+mod mcp;
 mod mirrord;
 mod pool;
 mod record;
