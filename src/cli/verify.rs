@@ -12,6 +12,7 @@ use crate::orchestrate::{
     VerifyPlan,
 };
 use crate::scenario::{Overrides, Scenario, Target};
+use crate::verdict::alert::{self, AlertRecord};
 use crate::verdict::{ErrorClasses, Settings, Spec};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -128,6 +129,14 @@ pub struct VerifyArgs {
     /// Guard, replacing the scenario's (repeatable), e.g. "p50 <= baseline + 10%".
     #[arg(long = "guard")]
     pub guards: Vec<String>,
+    /// The alert to verify a fix for: an Alertmanager webhook payload or a rule file
+    /// (PrometheusRule or Prometheus rules, YAML or JSON); `-` reads standard input. Its
+    /// SLO replaces the scenario's unless --slo is given; it is recorded in every verdict.
+    #[arg(long, value_name = "FILE")]
+    pub alert: Option<PathBuf>,
+    /// The alert of --alert to use when the file holds several.
+    #[arg(long, value_name = "NAME", requires = "alert")]
+    pub alert_name: Option<String>,
     /// Confidence of every bound.
     #[arg(long, default_value_t = 0.95, value_parser = parse::confidence)]
     pub confidence: f64,
@@ -212,7 +221,8 @@ fn usage(message: String) -> Failure {
 /// # Errors
 /// A [`Failure`] naming the flag or file, with its exit code.
 pub(super) fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
-    let scenario = scenario_of(args)?;
+    let alert = alert_of(args)?;
+    let scenario = scenario_of(args, alert.as_ref())?;
     let url = match &args.url {
         Some(url) => Some(Target::parse(url).map_err(|m| usage(format!("--url: {m}")))?),
         None => None,
@@ -274,11 +284,45 @@ pub(super) fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
         scenario,
         spec,
         judge,
+        alert,
     })
 }
 
-/// The scenario file with the command line's overrides, SLOs and guards.
-fn scenario_of(args: &VerifyArgs) -> Result<Scenario, Failure> {
+/// The alert of `--alert`, with its SLO.
+fn alert_of(args: &VerifyArgs) -> Result<Option<AlertRecord>, Failure> {
+    let Some(path) = &args.alert else {
+        return Ok(None);
+    };
+    let stdin = path.as_os_str() == "-";
+    if stdin && args.patches.iter().any(|p| p.as_os_str() == "-") {
+        return Err(usage("--alert - and --patch - both read standard input, which can be read once: give one of them as a file".into()));
+    }
+    let data = |e: String| Failure::new(exit_code::DATA, anyhow::anyhow!(e));
+    let shown = if stdin {
+        "stdin".to_string()
+    } else {
+        path.display().to_string()
+    };
+    let text = if stdin {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(path)
+    }
+    .map_err(|e| data(format!("--alert {shown}: {e}")))?;
+    let alert =
+        alert::read(&shown, &text, args.alert_name.as_deref()).map_err(|e| data(e.to_string()))?;
+    if args.slos.is_empty() {
+        eprintln!(
+            "fixproof: alert '{}': verifying that '{}' holds (from {})",
+            alert.name, alert.slo, alert.slo_from
+        );
+    }
+    Ok(Some(alert))
+}
+
+/// The scenario file with the command line's overrides, SLOs and guards; without `--slo`,
+/// the alert's SLO.
+fn scenario_of(args: &VerifyArgs, alert: Option<&AlertRecord>) -> Result<Scenario, Failure> {
     let mut scenario =
         Scenario::from_file(&args.scenario).map_err(|e| Failure::new(exit_code::DATA, e))?;
     output::warn_about(&scenario);
@@ -303,6 +347,8 @@ fn scenario_of(args: &VerifyArgs) -> Result<Scenario, Failure> {
         .map_err(|e| Failure::new(exit_code::USAGE, e))?;
     if !args.slos.is_empty() {
         scenario.slo = args.slos.clone();
+    } else if let Some(alert) = alert {
+        scenario.slo = vec![alert.slo.clone()];
     }
     if !args.guards.is_empty() {
         scenario.guards = args.guards.clone();

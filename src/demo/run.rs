@@ -191,6 +191,7 @@ async fn run_case(
         spec: Spec::parse(&scenario.slo, &scenario.guards).map_err(|e| bundled(e.to_string()))?,
         judge: Settings::default(),
         scenario,
+        alert: None,
     };
     std::fs::create_dir_all(&results).map_err(|source| DemoError::io(results.display(), source))?;
     let outcome = crate::orchestrate::verify(&plan, hooks).await?;

@@ -55,6 +55,8 @@ pub struct VerifyPlan {
     pub spec: Spec,
     /// How they are judged.
     pub judge: Settings,
+    /// The alert the SLOs came from (`--alert`), recorded in every verdict.
+    pub alert: Option<crate::verdict::alert::AlertRecord>,
 }
 
 /// What an arm produced.
@@ -139,7 +141,10 @@ impl VerifyError {
 /// cannot run, a signal.
 pub async fn verify(plan: &VerifyPlan, hooks: &Arc<Hooks>) -> Result<Outcome, VerifyError> {
     let run = run(plan, hooks).await?;
-    let outcome = super::judging::judge(plan, &run)?;
+    let mut outcome = super::judging::judge(plan, &run)?;
+    if let Some(alert) = &plan.alert {
+        outcome.set_alert(alert);
+    }
     for verdict in outcome.verdicts() {
         hooks.emit(Event::Decided {
             arm: verdict.arms.candidate.label.clone(),

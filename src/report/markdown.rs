@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 /// Renders one verdict.
 pub fn render(verdict: &Verdict) -> String {
-    let mut out = String::new();
+    let mut out = alert_quote(verdict);
     let _ = writeln!(out, "### fixproof: **{}**\n", verdict.verdict.word());
     let _ = writeln!(out, "{}\n", verdict.summary);
     for line in patch(verdict) {
@@ -26,7 +26,12 @@ pub fn render(verdict: &Verdict) -> String {
 
 /// Renders several candidates: the ranking, then each verdict.
 pub fn render_comparison(comparison: &Comparison) -> String {
-    let mut out = String::from(
+    let mut out = comparison
+        .verdicts
+        .first()
+        .map(alert_quote)
+        .unwrap_or_default();
+    out.push_str(
         "### fixproof: candidates ranked\n\n| rank | candidate | verdict |\n| --- | --- | --- |\n",
     );
     for r in &comparison.ranking {
@@ -46,9 +51,24 @@ pub fn render_comparison(comparison: &Comparison) -> String {
             r.rank,
             cell(&r.label)
         );
-        out.push_str(&render(&comparison.verdicts[r.candidate]));
+        let mut verdict = comparison.verdicts[r.candidate].clone();
+        // Said once, above the ranking.
+        verdict.alert = None;
+        out.push_str(&render(&verdict));
     }
     redact::text(&out)
+}
+
+/// The report's opening line about the alert it answers, if any.
+fn alert_quote(verdict: &Verdict) -> String {
+    super::alert(verdict).map_or_else(String::new, |line| {
+        let mut chars = line.chars();
+        let first = chars
+            .next()
+            .map(|c| c.to_uppercase().collect::<String>())
+            .unwrap_or_default();
+        format!("> **{first}{}**\n\n", cell(chars.as_str()))
+    })
 }
 
 /// Escapes table cell text.

@@ -246,6 +246,31 @@ pub fn patch(verdict: &Verdict) -> Vec<String> {
     lines
 }
 
+/// The alert a verdict answers, in one line: its name, labels, start and the SLO taken from
+/// it; `None` without one.
+pub fn alert(verdict: &Verdict) -> Option<String> {
+    let a = verdict.alert.as_ref()?;
+    let labels: Vec<String> = a
+        .labels
+        .iter()
+        .filter(|(k, _)| k.as_str() != "alertname")
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let labels = if labels.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", labels.join(", "))
+    };
+    let since = a
+        .starts_at
+        .as_ref()
+        .map_or_else(String::new, |s| format!(", firing since {s}"));
+    Some(format!(
+        "alert {}{labels}{since}: verified against '{}' (from {})",
+        a.name, a.slo, a.slo_from
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::slo_value;

@@ -63,7 +63,7 @@ pub fn render_colored(verdict: &Verdict, color: bool) -> String {
 }
 
 fn verdict_text(verdict: &Verdict, color: bool) -> String {
-    let mut out = String::new();
+    let mut out = super::alert(verdict).map_or_else(String::new, |line| line + "\n");
     let _ = writeln!(
         out,
         "{}  {}\n",

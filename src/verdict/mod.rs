@@ -17,6 +17,7 @@
 //! tolerance is taken of the baseline's point estimate; the baseline reproduced the alert when
 //! it violates at least one SLO; per-name signals use the whole arm's design effect.
 
+pub mod alert;
 #[doc(hidden)]
 pub mod anytime;
 mod arm;
@@ -285,6 +286,7 @@ fn compare_with(
         settings: settings_record(settings, default_guards, baseline, candidate),
         notes,
         sequential: record,
+        alert: None,
         tool: ToolInfo::current(),
     })
 }

@@ -335,6 +335,10 @@ pub struct Verdict {
     /// statuses above are the looks' decisions; `tests` is then descriptive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequential: Option<SequentialRecord>,
+    /// The alert this verification answers (`verify --alert`): its name, labels, start and
+    /// the SLO derived from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<super::alert::AlertRecord>,
     /// The tool that reached it.
     pub tool: ToolInfo,
 }

@@ -98,6 +98,18 @@ impl Outcome {
         self.decision().exit_code()
     }
 
+    /// Records `alert` in each of its load verdicts.
+    pub fn set_alert(&mut self, alert: &super::alert::AlertRecord) {
+        match self {
+            Outcome::Verdict(v) => v.alert = Some(alert.clone()),
+            Outcome::Ranked(c) => c
+                .verdicts
+                .iter_mut()
+                .for_each(|v| v.alert = Some(alert.clone())),
+            Outcome::Repro(_) | Outcome::Comparison(_) => {}
+        }
+    }
+
     /// The load verdicts in it (none for repro outcomes).
     pub fn verdicts(&self) -> Vec<&Verdict> {
         match self {

@@ -36,3 +36,4 @@ mod third_party;
 mod util;
 mod verdict_golden;
 mod verify;
+mod verify_alert;

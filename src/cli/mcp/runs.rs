@@ -3,9 +3,10 @@
 //! events kept as progress and forwarded to whoever waits, its outcome kept until the server
 //! ends. A run is cancelled through its own stop token: the same cleanup as Ctrl-C.
 
+use super::events::RunEvents;
 use super::project::{Overrides, Project};
 use crate::cli::verify_run::{execute, prepare};
-use crate::orchestrate::{Event, Events, Hooks, Shutdown};
+use crate::orchestrate::{Event, Hooks, Shutdown};
 use crate::verdict::Outcome;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -93,7 +94,7 @@ impl Run {
         let _ = rx.wait_for(|done| *done).await;
     }
 
-    fn update(&self, f: impl FnOnce(&mut Status)) {
+    pub(super) fn update(&self, f: impl FnOnce(&mut Status)) {
         if let Ok(mut s) = self.status.lock() {
             f(&mut s);
         }
@@ -182,16 +183,12 @@ impl Runs {
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         );
         let folder = project.results_dir.join(&id);
-        let files = write_patches(&folder, patches)?;
-        let argv = project.argv(&files, overrides, &folder)?;
-        let args = crate::cli::parse_verify(&argv).map_err(|e| e.trim().to_string())?;
-        // Scenario, SLOs, guards and caps are checked now, so that a bad call fails at once.
-        let plan = crate::cli::verify::plan(&args).map_err(|f| format!("{:#}", f.error))?;
-        if plan.scenario.kafka.is_none() {
-            crate::orchestrate::Budget::of(&plan)
-                .check(&plan.knobs)
-                .map_err(|e| e.to_string())?;
-        }
+        let checked = write_patches(&folder, patches)
+            .and_then(|files| Ok((checked_args(project, &files, overrides, &folder)?, files)));
+        let (args, files) = checked.inspect_err(|_| {
+            // A refused call leaves nothing behind.
+            let _ = std::fs::remove_dir_all(&folder);
+        })?;
         let (finished, _) = watch::channel(false);
         let run = Arc::new(Run {
             id: id.clone(),
@@ -231,6 +228,25 @@ impl Runs {
             run.finished().await;
         }
     }
+}
+
+/// The `verify` arguments of a run, with its plan checked as `verify` would check it
+/// (scenario, SLOs, guards, caps), so that a bad call fails at once.
+fn checked_args(
+    project: &Project,
+    files: &[(PathBuf, String)],
+    overrides: &Overrides,
+    folder: &std::path::Path,
+) -> Result<crate::cli::verify::VerifyArgs, String> {
+    let argv = project.argv(files, overrides, folder)?;
+    let args = crate::cli::parse_verify(&argv).map_err(|e| e.trim().to_string())?;
+    let plan = crate::cli::verify::plan(&args).map_err(|f| format!("{:#}", f.error))?;
+    if plan.scenario.kafka.is_none() {
+        crate::orchestrate::Budget::of(&plan)
+            .check(&plan.knobs)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(args)
 }
 
 /// Writes each patch into the run's folder (`patches/`), labelled.
@@ -361,43 +377,4 @@ fn end(run: &Run, state: RunState, result: RunResult) {
     }
     run.update(|s| s.state = state);
     run.finished.send_replace(true);
-}
-
-/// A run's events: into its progress, and on to the stream.
-struct RunEvents {
-    run: Arc<Run>,
-    tx: mpsc::UnboundedSender<Event>,
-}
-
-impl Events for RunEvents {
-    fn emit(&self, event: Event) {
-        let line = crate::cli::present::line(&event);
-        let arm = event_arm(&event).map(str::to_string);
-        self.run.update(|s| {
-            s.progress.events += 1;
-            if let Some(line) = &line {
-                s.progress.latest = Some(line.trim().to_string());
-                if let Some(arm) = arm {
-                    s.progress.arms.insert(arm, line.trim().to_string());
-                }
-            }
-        });
-        let _ = self.tx.send(event);
-    }
-}
-
-/// The arm an event is about.
-pub fn event_arm(event: &Event) -> Option<&str> {
-    match event {
-        Event::Note { .. } => None,
-        Event::ArmStarted { arm, .. }
-        | Event::Retrying { arm, .. }
-        | Event::Ready { arm, .. }
-        | Event::Measured { arm, .. }
-        | Event::Looked { arm, .. }
-        | Event::Stopped { arm, .. }
-        | Event::Warning { arm, .. }
-        | Event::ArmEnded { arm }
-        | Event::Decided { arm, .. } => Some(arm),
-    }
 }

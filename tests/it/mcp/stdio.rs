@@ -180,6 +180,9 @@ fn an_agent_verifies_patches_over_stdio_follows_runs_and_cancels_one() {
             &call(&client, &tools, "get_run", json!({ "run_id": "run-0" })).await,
             "unknown run",
         );
+        // A refused call leaves no folder behind: only the two runs of checkout-p99.
+        let folders = std::fs::read_dir(demo.dir.path().join("results/checkout-p99")).unwrap();
+        assert_eq!(folders.count(), 2);
         refused(
             &call(
                 &client,
