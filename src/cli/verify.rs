@@ -309,13 +309,16 @@ fn alert_of(args: &VerifyArgs) -> Result<Option<AlertRecord>, Failure> {
         std::fs::read_to_string(path)
     }
     .map_err(|e| data(format!("--alert {shown}: {e}")))?;
-    let alert =
+    let mut alert =
         alert::read(&shown, &text, args.alert_name.as_deref()).map_err(|e| data(e.to_string()))?;
     if args.slos.is_empty() {
         eprintln!(
             "fixproof: alert '{}': verifying that '{}' holds (from {})",
             alert.name, alert.slo, alert.slo_from
         );
+    } else {
+        // The verdict says what it was verified against: --slo wins over the alert's own.
+        (alert.slo, alert.slo_from) = (args.slos.join(", "), "--slo".into());
     }
     Ok(Some(alert))
 }

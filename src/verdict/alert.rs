@@ -30,9 +30,10 @@ pub struct AlertRecord {
     pub labels: BTreeMap<String, String>,
     /// When it started firing (a payload's `startsAt`), as given.
     pub starts_at: Option<String>,
-    /// The SLO derived from it.
+    /// The SLO verified: derived from the alert, or the command line's.
     pub slo: String,
-    /// Where the SLO came from: `fixproof_slo`, `verifier_slo`, or `expr`.
+    /// Where the SLO came from: `fixproof_slo`, `verifier_slo`, `expr`, or `--slo` when the
+    /// command line's SLOs replaced the alert's.
     pub slo_from: String,
 }
 
