@@ -25,7 +25,15 @@ pub struct Prepared {
 /// # Errors
 /// A [`Failure`] naming the flag, file or cap, with its exit code.
 pub fn prepare(args: &VerifyArgs) -> Result<Prepared, Failure> {
-    let mut plan = plan(args)?;
+    prepare_plan(plan(args)?, args)
+}
+
+/// [`prepare`] of a plan already made from `args` (the MCP server makes it when the call
+/// comes, to refuse a bad one at once, and prepares it when the run's turn comes).
+///
+/// # Errors
+/// As [`prepare`].
+pub fn prepare_plan(mut plan: VerifyPlan, args: &VerifyArgs) -> Result<Prepared, Failure> {
     let broker = super::verify_kafka::kafka_arms(&mut plan, args)?
         .map(|b| Box::new(b) as Box<dyn std::any::Any>);
     let budget = Budget::of(&plan);

@@ -380,12 +380,7 @@ fn the_recipe_s_config_runs_with_other_ports_local_and_toml_and_yaml_are_read() 
             .contains("so that other ports stay local")),
         "{json:#}"
     );
-    let results = std::fs::read_dir(f.dir.path().join("results"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let results = f.results_folder();
     let copy: serde_json::Value =
         serde_json::from_slice(&std::fs::read(results.join("baseline.mirrord.json")).unwrap())
             .unwrap();

@@ -100,6 +100,16 @@ impl Fixture {
         verify
     }
 
+    /// The results folder of the first verification.
+    pub fn results_folder(&self) -> std::path::PathBuf {
+        std::fs::read_dir(self.dir.path().join("results"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path()
+    }
+
     pub fn worktrees(&self) -> usize {
         let out = Command::new("git")
             .args(["-C", &self.path("repo"), "worktree", "list"])
@@ -164,12 +174,7 @@ fn several_patches_pass_and_reject_and_every_worktree_goes() {
     assert_eq!(verdicts[1]["arms"]["candidate"]["label"], "baseline-2");
     assert_eq!(f.worktrees(), 1, "worktrees left behind");
     // Every artifact, log, verdict and report is in the results folder.
-    let results = std::fs::read_dir(f.dir.path().join("results"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let results = f.results_folder();
     for name in [
         "baseline.json",
         "stdin.json",
@@ -414,12 +419,7 @@ fn alternating_arms_run_abba_blocks_and_pool_them() {
     );
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(json["verdict"], "pass");
-    let results = std::fs::read_dir(f.dir.path().join("results"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let results = f.results_folder();
     let read = |name: &str| fixproof::load::RunArtifact::read(&results.join(name)).unwrap();
     let (b1, b2, c1, c2) = (
         read("baseline.block1.json"),

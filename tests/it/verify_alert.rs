@@ -44,12 +44,7 @@ fn an_alertmanager_payload_alone_gives_the_slo_and_the_verdict_records_the_alert
     assert_eq!(json["alert"]["name"], "CheckoutErrors");
     assert_eq!(json["alert"]["labels"]["severity"], "page");
     assert_eq!(json["alert"]["starts_at"], "2026-12-04T09:12:00Z");
-    let results = std::fs::read_dir(f.dir.path().join("results"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let results = f.results_folder();
     let markdown = std::fs::read_to_string(results.join("report.md")).unwrap();
     assert!(
         markdown.starts_with("> **Alert CheckoutErrors (service=checkout, severity=page), firing since 2026-12-04T09:12:00Z: verified against 'error_rate < 4%' (from verifier_slo)**"),

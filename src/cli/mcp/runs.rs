@@ -5,7 +5,9 @@
 
 use super::events::RunEvents;
 use super::project::{Overrides, Project};
-use crate::cli::verify_run::{execute, prepare};
+use crate::cli::verify::VerifyArgs;
+use crate::cli::verify_run::{execute, prepare_plan};
+use crate::orchestrate::VerifyPlan;
 use crate::orchestrate::{Event, Hooks, Shutdown};
 use crate::verdict::Outcome;
 use serde::Serialize;
@@ -185,7 +187,7 @@ impl Runs {
         let folder = project.results_dir.join(&id);
         let checked = write_patches(&folder, patches)
             .and_then(|files| Ok((checked_args(project, &files, overrides, &folder)?, files)));
-        let (args, files) = checked.inspect_err(|_| {
+        let (checked, files) = checked.inspect_err(|_| {
             // A refused call leaves nothing behind.
             let _ = std::fs::remove_dir_all(&folder);
         })?;
@@ -216,7 +218,7 @@ impl Runs {
             .get(&project.name)
             .cloned()
             .unwrap_or_else(|| Arc::new(Semaphore::new(1)));
-        tokio::spawn(drive(Arc::clone(&run), queue, args, tx));
+        tokio::spawn(drive(Arc::clone(&run), queue, checked, tx));
         Ok((run, rx))
     }
 
@@ -230,14 +232,14 @@ impl Runs {
     }
 }
 
-/// The `verify` arguments of a run, with its plan checked as `verify` would check it
+/// The `verify` arguments of a run and its plan, checked as `verify` would check them
 /// (scenario, SLOs, guards, caps), so that a bad call fails at once.
 fn checked_args(
     project: &Project,
     files: &[(PathBuf, String)],
     overrides: &Overrides,
     folder: &std::path::Path,
-) -> Result<crate::cli::verify::VerifyArgs, String> {
+) -> Result<(VerifyArgs, VerifyPlan), String> {
     let argv = project.argv(files, overrides, folder)?;
     let args = crate::cli::parse_verify(&argv).map_err(|e| e.trim().to_string())?;
     let plan = crate::cli::verify::plan(&args).map_err(|f| format!("{:#}", f.error))?;
@@ -246,7 +248,7 @@ fn checked_args(
             .check(&plan.knobs)
             .map_err(|e| e.to_string())?;
     }
-    Ok(args)
+    Ok((args, plan))
 }
 
 /// Writes each patch into the run's folder (`patches/`), labelled.
@@ -280,7 +282,7 @@ fn write_patches(
 async fn drive(
     run: Arc<Run>,
     queue: Arc<Semaphore>,
-    args: crate::cli::verify::VerifyArgs,
+    (args, plan): (VerifyArgs, VerifyPlan),
     tx: mpsc::UnboundedSender<Event>,
 ) {
     let permit = tokio::select! {
@@ -309,7 +311,7 @@ async fn drive(
     let spawned = std::thread::Builder::new()
         .name(format!("fixproof-{}", run.id))
         .spawn(move || {
-            let _ = done_tx.send(verify_on_this_thread(&thread_run, &args, &hooks));
+            let _ = done_tx.send(verify_on_this_thread(&thread_run, (plan, &args), &hooks));
         });
     let result = match spawned {
         Ok(_) => done_rx.await.unwrap_or_else(|_| {
@@ -336,7 +338,7 @@ type RunResult = Result<Outcome, (String, i32)>;
 
 fn verify_on_this_thread(
     run: &Run,
-    args: &crate::cli::verify::VerifyArgs,
+    (plan, args): (VerifyPlan, &VerifyArgs),
     hooks: &Arc<Hooks>,
 ) -> RunResult {
     let failed = |f: crate::cli::Failure| (format!("{:#}", f.error), f.code);
@@ -350,7 +352,7 @@ fn verify_on_this_thread(
             )
         })?;
     runtime.block_on(async {
-        let prepared = prepare(args).map_err(failed)?;
+        let prepared = prepare_plan(plan, args).map_err(failed)?;
         let dir = prepared.plan.settings.results_dir.display().to_string();
         run.update(|s| s.results_dir = Some(dir));
         execute(&prepared, hooks).await.map_err(failed)

@@ -94,15 +94,8 @@ fn a_non_loopback_http_address_needs_allow_remote_and_a_token() {
             token.to_str().unwrap(),
         ][..],
     ] {
-        let out = binary()
-            .arg("mcp")
-            .args(extra)
-            .arg("--project")
-            .arg(&project)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(64), "{extra:?}: {stderr}");
+        let (code, stderr) = refused_server(extra, &project);
+        assert_eq!(code, Some(64), "{extra:?}: {stderr}");
         assert!(stderr.contains("is not a loopback address"), "{stderr}");
         assert!(
             stderr.contains("--allow-remote with --token-file"),
@@ -112,13 +105,22 @@ fn a_non_loopback_http_address_needs_allow_remote_and_a_token() {
     // A bad project file names its field.
     let bad = demo.dir.path().join("bad.project.json");
     std::fs::write(&bad, r#"{"name": "x", "repo": "repo", "scenario": "scenarios/checkout-p99.json", "command": ["true"], "caps": {"max_rate": "fast"}}"#).unwrap();
+    let (code, stderr) = refused_server(&[], &bad);
+    assert_eq!(code, Some(64), "{stderr}");
+    assert!(stderr.contains("caps.max_rate"), "{stderr}");
+}
+
+/// `fixproof mcp EXTRA --project PROJECT`, which must not start: its exit code and stderr.
+fn refused_server(extra: &[&str], project: &std::path::Path) -> (Option<i32>, String) {
     let out = binary()
         .arg("mcp")
+        .args(extra)
         .arg("--project")
-        .arg(&bad)
+        .arg(project)
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(64), "{stderr}");
-    assert!(stderr.contains("caps.max_rate"), "{stderr}");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
