@@ -22,15 +22,18 @@ pub enum Document {
     Verdict,
     /// One progress event of a verification, tagged by `event`.
     Events,
+    /// What a `verify --propose` proposer reads on stdin.
+    ProposerInput,
 }
 
 impl Document {
     /// Every published schema.
-    pub const ALL: [Document; 4] = [
+    pub const ALL: [Document; 5] = [
         Document::Scenario,
         Document::Artifact,
         Document::Verdict,
         Document::Events,
+        Document::ProposerInput,
     ];
 
     /// Its name: `scenario`, `artifact`, `verdict`, `events`.
@@ -40,6 +43,7 @@ impl Document {
             Document::Artifact => "artifact",
             Document::Verdict => "verdict",
             Document::Events => "events",
+            Document::ProposerInput => "proposer-input",
         }
     }
 
@@ -60,12 +64,14 @@ impl Document {
             Document::Artifact => generate::<crate::load::RunArtifact>(),
             Document::Verdict => generate::<crate::verdict::Outcome>(),
             Document::Events => generate::<crate::orchestrate::Event>(),
+            Document::ProposerInput => generate::<crate::orchestrate::proposal::ProposerInput>(),
         };
         let title = match self {
             Document::Scenario => "fixproof scenario",
             Document::Artifact => "fixproof run artifact",
             Document::Verdict => "fixproof outcome",
             Document::Events => "fixproof progress event",
+            Document::ProposerInput => "fixproof proposer input",
         };
         schema.insert("title".into(), title.into());
         schema.insert(

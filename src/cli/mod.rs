@@ -1,6 +1,7 @@
 //! The command line: clap types, value parsers, and one function per command. The only
 //! module that knows clap; everything here calls into the library modules.
 
+mod candidates;
 mod compare;
 mod demo;
 mod demo_service;
@@ -16,6 +17,7 @@ mod output;
 pub mod parse;
 mod present;
 mod progress;
+mod propose;
 mod record;
 mod report;
 mod schema;
@@ -112,12 +114,13 @@ pub fn main() -> i32 {
     run(args)
 }
 
-/// `verify`'s `--label` belongs to the `--patch` before it: only the positions tell.
+/// `verify`'s `--label` and `--candidate-env` belong to the `--patch` or `--revert` before
+/// them: only the positions tell.
 fn with_patch_labels(mut cli: Cli, matches: &clap::ArgMatches) -> Result<Cli, String> {
     if let (Command::Verify(args), Some(m)) =
         (&mut cli.command, matches.subcommand_matches("verify"))
     {
-        verify::attach_labels(args, m)?;
+        candidates::arrange(args, m)?;
     }
     Ok(cli)
 }
@@ -181,6 +184,7 @@ where
             Command::Load(args) => load::run(*args).await,
             Command::Compare(args) => compare::run(*args),
             Command::DemoService(args) => demo_service::run(args).await,
+            Command::Verify(args) if args.propose.is_some() => propose::run(*args).await,
             Command::Verify(args) => verify_run::run(*args).await,
             Command::Mcp(args) => mcp::run(*args).await,
             Command::Demo(args) => demo::run(args).await,

@@ -132,6 +132,18 @@ pub fn listen_addr(text: &str) -> Result<SocketAddr, String> {
     })
 }
 
+/// `--candidate-env NAME=VALUE`: a variable name of letters, digits and `_` (not starting with
+/// a digit) and any value, empty included.
+pub fn env_pair(text: &str) -> Result<(String, String), String> {
+    let Some((name, value)) = text.split_once('=') else {
+        return Err(format!(
+            "'{text}' is not NAME=VALUE, e.g. FEATURE_NEW_PRICING=off"
+        ));
+    };
+    crate::orchestrate::patch::check_env_name(name)?;
+    Ok((name.to_string(), value.to_string()))
+}
+
 /// `--confidence`: a probability in (0.5, 1).
 pub fn confidence(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {

@@ -1,4 +1,4 @@
-//! `fixproof schema scenario|artifact|verdict|events`: prints a published JSON Schema (the
+//! `fixproof schema scenario|artifact|verdict|events|proposer-input`: prints a published JSON Schema (the
 //! same text as `schemas/<name>.schema.json`).
 
 use super::Failure;
@@ -10,8 +10,9 @@ use std::io::Write;
 /// The flags of `fixproof schema`.
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
-    /// Which schema: scenario, artifact, verdict (every outcome kind) or events.
-    #[arg(value_name = "NAME", value_parser = ["scenario", "artifact", "verdict", "events"])]
+    /// Which schema: scenario, artifact, verdict (every outcome kind), events or
+    /// proposer-input (what a `verify --propose` proposer reads).
+    #[arg(value_name = "NAME", value_parser = ["scenario", "artifact", "verdict", "events", "proposer-input"])]
     pub name: String,
 }
 

@@ -8,8 +8,7 @@ use crate::exit_code;
 use crate::orchestrate::mirrord::MirrordOptions;
 use crate::orchestrate::runaway::Brake;
 use crate::orchestrate::{
-    ArmOrder, ArmSettings, Backend, DEFAULT_MIN_REQUESTS, DriverKnobs, Patch, SequentialArms,
-    VerifyPlan,
+    ArmOrder, ArmSettings, Backend, DEFAULT_MIN_REQUESTS, DriverKnobs, SequentialArms, VerifyPlan,
 };
 use crate::scenario::{Overrides, Scenario, Target};
 use crate::verdict::alert::{self, AlertRecord};
@@ -63,16 +62,31 @@ pub struct VerifyArgs {
     /// A candidate patch: a unified diff, or a file-set JSON ({"files": [{"path", "before",
     /// "after"}], "summary", "hypothesis"}: whole files, `before: null` creates one, `after:
     /// null` deletes one); `-` reads standard input. Repeat to verify several.
-    #[arg(short, long = "patch", value_name = "FILE", required = true)]
+    #[arg(
+        short,
+        long = "patch",
+        value_name = "FILE",
+        required_unless_present_any = ["reverts", "candidate_envs", "propose"]
+    )]
     pub patches: Vec<PathBuf>,
-    /// The label of the --patch given just before it (default: that file's stem, `stdin` for
-    /// `-`). It names the candidate in the verdict, the ranking, the reports and its files;
-    /// sanitized to [A-Za-z0-9._-], never `baseline`, a clash gets -2, -3.
+    /// A rollback candidate: the base with `git revert --no-commit COMMIT` (`-m 1` for a
+    /// merge), labelled revert-SHA (its first 7 hex digits). Repeat to verify several.
+    #[arg(long = "revert", value_name = "COMMIT")]
+    pub reverts: Vec<String>,
+    /// An environment override (a flag, a client setting) of the --patch or --revert just
+    /// before it; before any, a candidate of the base's code with it (labelled env-NAME).
+    /// Repeatable. Under mirrord it goes into the rendered config's feature.env.override.
+    #[arg(long = "candidate-env", value_name = "NAME=VALUE", value_parser = parse::env_pair)]
+    pub candidate_envs: Vec<(String, String)>,
+    /// The label of the --patch or --revert given just before it (default: the patch file's
+    /// stem, `stdin` for `-`, revert-SHA). It names the candidate in the verdict, the
+    /// ranking, the reports and its files; sanitized to [A-Za-z0-9._-], never `baseline`, a
+    /// clash gets -2, -3.
     #[arg(long = "label", value_name = "NAME")]
     pub labels: Vec<String>,
-    /// Each patch's --label, by position (filled by `attach_labels`).
+    /// The candidates in command-line order (filled by `candidates::arrange`).
     #[arg(skip)]
-    pub patch_labels: Vec<Option<String>>,
+    pub candidates: Vec<super::candidates::CandidateArg>,
     /// Where the service runs.
     #[arg(long, value_enum, default_value = "local")]
     pub backend: BackendArg,
@@ -137,6 +151,23 @@ pub struct VerifyArgs {
     /// The alert of --alert to use when the file holds several.
     #[arg(long, value_name = "NAME", requires = "alert")]
     pub alert_name: Option<String>,
+    /// The patch generator of a retry loop: a shell command run once per attempt with a JSON
+    /// document on stdin (the alert, the scenario, every earlier attempt's proposal and
+    /// verdict; schema: `fixproof schema proposer-input`) that prints a proposal on stdout: a
+    /// unified diff, a file-set JSON, {"revert": "COMMIT"} or {"env": {"NAME": "VALUE"}}. The
+    /// loop stops at the first pass; --patch/--revert candidates are attempt 0.
+    #[arg(long, value_name = "CMD")]
+    pub propose: Option<String>,
+    /// With --propose: the most proposer calls.
+    #[arg(long, default_value_t = 3, requires = "propose", value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub attempts: u64,
+    /// With --propose: how long one proposer call may take.
+    #[arg(long, default_value = "10m", requires = "propose", value_parser = parse::positive_duration)]
+    pub propose_timeout: Duration,
+    /// With --propose: measure the baseline again for every attempt (default: once per loop,
+    /// its age recorded in each verdict).
+    #[arg(long, requires = "propose")]
+    pub fresh_baseline: bool,
     /// Confidence of every bound.
     #[arg(long, default_value_t = 0.95, value_parser = parse::confidence)]
     pub confidence: f64,
@@ -165,6 +196,8 @@ pub struct VerifyArgs {
     pub kafka_topic_regex: Option<regex::Regex>,
     #[command(flatten)]
     pub drive: DriveFlags,
+    #[command(flatten)]
+    pub preview: super::candidates::PreviewFlags,
     /// Stop an arm once its error fraction provably exceeds this (99.9 % lower bound, after
     /// 100 requests), to spare the real downstreams; `off` never stops.
     #[arg(long, default_value = "50%", value_name = "PERCENT", value_parser = parse::percent_or_off)]
@@ -178,38 +211,6 @@ pub struct VerifyArgs {
     /// The command that starts the service in its working copy.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
-}
-
-/// Pairs each `--label` with the `--patch` just before it.
-///
-/// # Errors
-/// A `--label` before any `--patch`, or two for one patch.
-pub fn attach_labels(args: &mut VerifyArgs, matches: &clap::ArgMatches) -> Result<(), String> {
-    let patches: Vec<usize> = matches
-        .indices_of("patches")
-        .map(Iterator::collect)
-        .unwrap_or_default();
-    let labels: Vec<usize> = matches
-        .indices_of("labels")
-        .map(Iterator::collect)
-        .unwrap_or_default();
-    let mut attached: Vec<Option<String>> = vec![None; patches.len()];
-    for (label, at) in args.labels.iter().zip(labels) {
-        let Some(owner) = patches.iter().rposition(|&p| p < at) else {
-            return Err(format!(
-                "--label {label} comes before any --patch: give it right after the --patch it names"
-            ));
-        };
-        if let Some(first) = &attached[owner] {
-            return Err(format!(
-                "--patch {} has two labels ({first} and {label}): give one --label per --patch",
-                args.patches[owner].display()
-            ));
-        }
-        attached[owner] = Some(label.clone());
-    }
-    args.patch_labels = attached;
-    Ok(())
 }
 
 fn usage(message: String) -> Failure {
@@ -245,7 +246,7 @@ pub(super) fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
     Ok(VerifyPlan {
         repo: args.repo.clone(),
         base: args.base.clone(),
-        patches: patches_of(args)?,
+        patches: super::candidates::read(args)?,
         settings: ArmSettings {
             backend,
             command: args.command.clone(),
@@ -281,6 +282,13 @@ pub(super) fn plan(args: &VerifyArgs) -> Result<VerifyPlan, Failure> {
                 .unwrap_or(DEFAULT_MIN_REQUESTS),
         }),
         repro: args.repro.clone(),
+        preview: args
+            .preview
+            .plan(match &args.backend {
+                BackendArg::Mirrord => Some(args.target.as_deref()),
+                BackendArg::Local => None,
+            })
+            .map_err(usage)?,
         scenario,
         spec,
         judge,
@@ -382,26 +390,6 @@ fn backend_of(args: &VerifyArgs, routable: bool) -> Result<Backend, Failure> {
             })
         }
     })
-}
-
-/// The patches, read and labelled (file stem or `--label`, clashes numbered).
-fn patches_of(args: &VerifyArgs) -> Result<Vec<Patch>, Failure> {
-    if args.patches.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
-        return Err(usage(
-            "--patch - reads standard input, which can be read once: give it once".into(),
-        ));
-    }
-    let mut patches = args
-        .patches
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let label = args.patch_labels.get(i).and_then(Option::as_deref);
-            Patch::read(p, label).map_err(|e| Failure::new(exit_code::DATA, e))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    crate::orchestrate::patch::dedupe_labels(&mut patches);
-    Ok(patches)
 }
 
 /// The arms' order; a repro script cannot run in alternating blocks.

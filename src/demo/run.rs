@@ -192,6 +192,7 @@ async fn run_case(
         judge: Settings::default(),
         scenario,
         alert: None,
+        preview: None,
     };
     std::fs::create_dir_all(&results).map_err(|source| DemoError::io(results.display(), source))?;
     let outcome = crate::orchestrate::verify(&plan, hooks).await?;

@@ -279,6 +279,7 @@ fn meta<'a>(
         plan: Some(plan),
         threads: 1,
         started_at,
+        origin_unix_ms: None,
         interrupted,
         stopped: None,
         highest_us: HIGHEST_US,

@@ -74,6 +74,7 @@ pub fn lag_artifact(bootstrap: &str, label: &str, series: LagSeries) -> RunArtif
         plan: None,
         threads: 1,
         started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        origin_unix_ms: None,
         interrupted: false,
         stopped: None,
         highest_us: HIGHEST_US,

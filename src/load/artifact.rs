@@ -49,6 +49,10 @@ pub struct RunArtifact {
     /// Kafka runs only: the producer's outcome and the consumer-lag series.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kafka: Option<KafkaSection>,
+    /// Examples of the measured window's requests: the first failures of each status code or
+    /// error kind, and the slowest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<super::samples::Samples>,
 }
 
 /// The tool that wrote a file.
@@ -85,6 +89,10 @@ pub struct RunInfo {
     pub target: String,
     /// RFC 3339, UTC.
     pub started_at: String,
+    /// Wall-clock milliseconds (Unix) at the plan's origin, which the times of `samples`
+    /// count from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_unix_ms: Option<u64>,
     /// The scenario's name.
     pub scenario: String,
     /// The SHA-256 of the scenario file.

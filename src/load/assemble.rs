@@ -47,6 +47,8 @@ pub struct RunMeta<'a> {
     pub plan: Option<&'a Plan>,
     pub threads: usize,
     pub started_at: String,
+    /// Wall-clock milliseconds (Unix) at the plan's origin, when there is a plan.
+    pub origin_unix_ms: Option<u64>,
     pub interrupted: bool,
     /// A stop on purpose, and when (ns after the plan's origin).
     pub stopped: Option<(StopCause, u64)>,
@@ -91,8 +93,10 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
     // with the length of the run.
     let mut intervals: BTreeMap<u64, Vec<ClosedInterval>> = BTreeMap::new();
     let mut cpu = std::time::Duration::ZERO;
-    for shard in shards {
+    let mut samples = Vec::with_capacity(shards.len());
+    for mut shard in shards {
         cpu += shard.cpu;
+        samples.push(std::mem::take(&mut shard.samples));
         merge(&mut all, &shard.all);
         add(&mut service_time, &shard.service_time);
         add(&mut send_lag, &shard.send_lag);
@@ -132,6 +136,7 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
             tag_value: meta.tag.1.clone(),
             target: meta.target.clone(),
             started_at: meta.started_at.clone(),
+            origin_unix_ms: meta.origin_unix_ms,
             scenario: meta.scenario.0.clone(),
             scenario_sha256: meta.scenario.1.clone(),
             protocol: meta.protocol.into(),
@@ -167,6 +172,8 @@ pub fn assemble(meta: &RunMeta<'_>, shards: Vec<Recorded>) -> RunArtifact {
         timeline: timeline(meta, intervals),
         validity,
         kafka: None,
+        samples: Some(super::samples::Collector::merge(samples))
+            .filter(|s| !(s.failing.is_empty() && s.slowest.is_empty())),
     }
 }
 

@@ -173,6 +173,10 @@ impl PreparedRun {
     pub async fn run(self) -> Result<RunArtifact, LoadError> {
         let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
         let origin = Instant::now() + Duration::from_millis(20);
+        let origin_unix_ms = (SystemTime::now() + Duration::from_millis(20))
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .ok()
+            .and_then(|d| u64::try_from(d.as_millis()).ok());
         let handles: Vec<_> = (0..self.cpus.len())
             .map(|index| {
                 let cfg = self.shard_config(index, origin);
@@ -227,6 +231,7 @@ impl PreparedRun {
             plan: Some(&self.plan),
             threads: self.cpus.len(),
             started_at,
+            origin_unix_ms,
             interrupted: self.stop.is_stopped() && cause.is_none(),
             stopped: cause,
             highest_us: self.highest_us(),

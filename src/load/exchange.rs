@@ -7,6 +7,7 @@ use super::http2::H2Error;
 use super::live::ShardProgress;
 use super::plan::Slot;
 use super::recorder::Timing;
+use super::samples::Detail;
 use super::shard::{Job, Shard};
 use super::tally::Outcome;
 use super::tick::TickStream;
@@ -19,6 +20,8 @@ use std::io;
 pub struct Conn {
     http1: Option<Http1Conn>,
     buf: Vec<u8>,
+    /// The first bytes of the last failing response's body (HTTP/1.1).
+    body: Vec<u8>,
 }
 
 /// Sends the slot's request and records how it ended.
@@ -61,16 +64,53 @@ pub(super) async fn execute(shard: &Shard, worker: usize, conn: &mut Conn, job: 
         }
         _ => ShardProgress::add(&progress.errors, 1),
     }
-    shard.recorder.borrow_mut().finished(
-        &slot,
-        Timing {
-            due_ns,
-            sent_ns,
-            done_ns,
-            queued_ns,
-        },
-        outcome,
-    );
+    let timing = Timing {
+        due_ns,
+        sent_ns,
+        done_ns,
+        queued_ns,
+    };
+    shard
+        .recorder
+        .borrow_mut()
+        .finished_with(&slot, timing, outcome, || {
+            Some(detail(shard, &slot, &conn.body))
+        });
+}
+
+/// The method and path of the slot `seq` of shape `shape`, for the slowest requests.
+pub(super) fn rendered(shard: &Shard, seq: u64, shape: u32) -> Detail {
+    let slot = Slot {
+        seq,
+        at_ns: 0,
+        shape,
+    };
+    let mut detail = detail(shard, &slot, &[]);
+    detail.body = None;
+    detail
+}
+
+/// The method, path and body head of a request kept as an example: its request rendered again
+/// for the same sequence number, which renders the same (templates are seeded by it).
+fn detail(shard: &Shard, slot: &Slot, body: &[u8]) -> Detail {
+    let shape = &shard.cfg.shapes[slot.shape as usize];
+    let mut ctx = RenderContext {
+        seq: slot.seq,
+        rng: shard.cfg.plan.template_rng(slot.seq),
+    };
+    let mut encoded = Vec::new();
+    shape.encode_http1(slot.seq, &mut ctx, &mut encoded);
+    let line = encoded.split(|&b| b == b'\r').next().unwrap_or_default();
+    let line = String::from_utf8_lossy(line);
+    let mut words = line.split(' ');
+    let method = words.next().unwrap_or_default().to_string();
+    let path = words.next().unwrap_or_default().to_string();
+    Detail {
+        request: shape.name.clone(),
+        method,
+        path,
+        body: Some(body.to_vec()),
+    }
 }
 
 /// The outcome, and for a ticked connection the kernel receive time of the response's end.
@@ -85,6 +125,7 @@ async fn send(
         seq: slot.seq,
         rng: shard.cfg.plan.template_rng(slot.seq),
     };
+    conn.body.clear();
     if let Some(pool) = &shard.h2 {
         let Ok(request) = shape.to_hyper(slot.seq, shard.cfg.scheme, &mut ctx) else {
             return (Outcome::Other, None);
@@ -119,6 +160,7 @@ async fn send(
         match http1.exchange(&conn.buf, shape.is_head()).await {
             Ok(status) => {
                 let rx_time = http1.take_rx_time();
+                conn.body.extend_from_slice(http1.body_head());
                 if !http1.is_reusable() {
                     conn.http1 = None;
                 }

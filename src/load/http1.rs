@@ -33,6 +33,9 @@ pub struct Http1Conn {
     reusable: bool,
     /// True once the connection carried a request (a later failure may be a stale keep-alive).
     pub used: bool,
+    /// The first bytes of the last response's body, kept for a status of 400 and above.
+    body_head: Vec<u8>,
+    keep_body: bool,
 }
 
 enum Framing {
@@ -49,6 +52,23 @@ impl Http1Conn {
             buf: BytesMut::with_capacity(READ_CHUNK),
             reusable: true,
             used: false,
+            body_head: Vec::new(),
+            keep_body: false,
+        }
+    }
+
+    /// The first bytes ([`super::samples::BODY_BYTES`]) of the last response's body when its
+    /// status was 400 or above, else empty.
+    pub fn body_head(&self) -> &[u8] {
+        &self.body_head
+    }
+
+    /// Keeps the start of `buf` while a failing response's body is skipped.
+    fn keep(&mut self, n: usize) {
+        let room = super::samples::BODY_BYTES.saturating_sub(self.body_head.len());
+        if self.keep_body && room > 0 {
+            let n = n.min(room).min(self.buf.len());
+            self.body_head.extend_from_slice(&self.buf[..n]);
         }
     }
 
@@ -84,6 +104,8 @@ impl Http1Conn {
             if (100..200).contains(&status) && status != 101 {
                 continue; // 1xx informational: the real response follows.
             }
+            self.body_head.clear();
+            self.keep_body = status >= 400;
             self.skip_body(framing)
                 .await
                 .map_err(|error| ExchangeError::Io {
@@ -148,8 +170,10 @@ impl Http1Conn {
             Framing::Length(n) => self.skip(n).await,
             Framing::Chunked => self.skip_chunked().await,
             Framing::UntilClose => {
+                self.keep(self.buf.len());
                 self.buf.clear();
                 while self.fill().await? > 0 {
+                    self.keep(self.buf.len());
                     self.buf.clear();
                 }
                 Ok(())
@@ -161,6 +185,7 @@ impl Http1Conn {
     async fn skip(&mut self, mut n: u64) -> io::Result<()> {
         loop {
             let available = (self.buf.len() as u64).min(n);
+            self.keep(available as usize);
             self.buf.advance(available as usize);
             n -= available;
             if n == 0 {
@@ -190,7 +215,10 @@ impl Http1Conn {
                 while !self.read_line().await?.is_empty() {}
                 return Ok(());
             }
-            self.skip(size + 2).await?;
+            self.skip(size).await?;
+            let keep = std::mem::replace(&mut self.keep_body, false);
+            self.skip(2).await?;
+            self.keep_body = keep;
         }
     }
 

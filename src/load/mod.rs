@@ -48,6 +48,7 @@ pub mod record;
 pub(crate) mod recorder;
 #[doc(hidden)]
 pub mod request;
+pub mod samples;
 mod shard;
 #[doc(hidden)]
 pub mod tally;

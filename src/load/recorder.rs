@@ -4,6 +4,7 @@
 
 use super::histogram::new_histogram;
 use super::plan::Slot;
+use super::samples::{Collector, Detail};
 use super::tally::{Outcome, Tally};
 use super::timeline::{ClosedInterval, Timeline};
 use hdrhistogram::Histogram;
@@ -46,6 +47,8 @@ pub struct Recorder {
     pub send_lag: Histogram<u64>,
     pub shapes: Vec<Measures>,
     pub timeline: Timeline,
+    /// Examples of failing and slow requests.
+    pub samples: Collector,
     /// Released requests of the measured window not yet finished.
     outstanding: u64,
 }
@@ -57,6 +60,7 @@ pub struct Recorded {
     pub send_lag: Histogram<u64>,
     pub shapes: Vec<Measures>,
     pub intervals: Vec<ClosedInterval>,
+    pub samples: Collector,
     /// CPU time (user + system) of the shard's thread.
     pub cpu: std::time::Duration,
 }
@@ -74,6 +78,7 @@ impl Recorder {
             send_lag: new_histogram(highest_us),
             shapes: (0..shapes).map(|_| Measures::new(highest_us)).collect(),
             timeline: Timeline::new(interval_ns, highest_us),
+            samples: Collector::default(),
             outstanding: 0,
         }
     }
@@ -140,6 +145,18 @@ impl Recorder {
     /// Send lag is the distance between the intended time and the actual send either way, so
     /// its p99 bounds early and late sends alike, rounding included.
     pub fn finished(&mut self, slot: &Slot, timing: Timing, outcome: Outcome) {
+        self.finished_with(slot, timing, outcome, || None);
+    }
+
+    /// [`Recorder::finished`], keeping the request as an example (its `detail`, rendered only
+    /// then) when it is among the first failures of its kind or the slowest.
+    pub fn finished_with(
+        &mut self,
+        slot: &Slot,
+        timing: Timing,
+        outcome: Outcome,
+        detail: impl FnOnce() -> Option<Detail>,
+    ) {
         let timed = matches!(
             outcome,
             Outcome::Status(_) | Outcome::Timeout | Outcome::Acknowledged
@@ -168,6 +185,10 @@ impl Recorder {
             self.service_time
                 .saturating_record(micros(timing.done_ns.saturating_sub(timing.sent_ns)));
         }
+        let sent_ms = timing.sent_ns / 1_000_000;
+        let latency = timed.then_some(latency_us);
+        self.samples
+            .finished((slot.seq, slot.shape), outcome, latency, sent_ms, detail);
     }
 
     /// Ends the recording: what is still outstanding is incomplete.
@@ -179,6 +200,7 @@ impl Recorder {
             send_lag: self.send_lag,
             shapes: self.shapes,
             intervals: self.timeline.finish(),
+            samples: self.samples,
             cpu: std::time::Duration::ZERO,
         }
     }

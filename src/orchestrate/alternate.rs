@@ -76,6 +76,7 @@ pub(super) async fn run(
         };
         let spec = spec.unwrap_or_else(|| specs[results.len()].clone());
         results.push(ArmResult {
+            log_times: None,
             spec,
             patch: None,
             outcome,

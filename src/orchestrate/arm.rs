@@ -49,6 +49,8 @@ pub struct ArmSpec {
     pub key: String,
     /// A rendered copy of the mirrord config made safe for this arm, when one was needed.
     pub mirrord_config: Option<PathBuf>,
+    /// The candidate's environment overrides (its `--candidate-env`).
+    pub env: Vec<(String, String)>,
 }
 
 /// What every arm shares.

@@ -82,13 +82,23 @@ pub(super) fn judge(plan: &VerifyPlan, run: &VerifyRun) -> Result<Outcome, Verdi
 fn patch_record(patch: &Patch) -> PatchRecord {
     let (summary, hypothesis) = patch.notes();
     PatchRecord {
+        kind: patch.kind().into(),
         path: patch.source.clone(),
         sha256: patch.sha256.clone(),
-        format: match patch.content {
-            Content::Diff => "diff",
-            Content::Files(_) => "files",
-        }
-        .into(),
+        format: patch.format().into(),
+        revert: match &patch.content {
+            Content::Revert { commit, .. } => Some(commit.clone()),
+            _ => None,
+        },
+        env: patch
+            .env
+            .iter()
+            .map(|(name, value)| {
+                let shown = crate::report::redact::text(&format!("{name}={value}"));
+                let value = shown.split_once('=').map_or(shown.as_str(), |(_, v)| v);
+                (name.clone(), value.to_string())
+            })
+            .collect(),
         summary: summary.map(str::to_string),
         hypothesis: hypothesis.map(str::to_string),
     }

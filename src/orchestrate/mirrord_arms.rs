@@ -26,12 +26,23 @@ pub(super) fn check_mirrord(
     };
     let mut notes = Vec::new();
     for spec in specs {
-        let checked = mirrord::check(
+        let mut checked = mirrord::check(
             &options.config,
             &spec.key,
             plan.settings.tag_header.as_str(),
             wanted,
         )?;
+        if !spec.env.is_empty() {
+            let names: Vec<&str> = spec.env.iter().map(|(k, _)| k.as_str()).collect();
+            super::mirrord_config::override_env(&mut checked.rendered, &spec.env);
+            let note = format!(
+                "{} in the rendered config's feature.env.override (the pod's environment beats the local one)",
+                names.join(", ")
+            );
+            checked
+                .rewrite
+                .get_or_insert(super::mirrord_config::Rewrite { note });
+        }
         if let Some(rewrite) = checked.rewrite {
             let copy = plan
                 .settings

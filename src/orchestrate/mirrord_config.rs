@@ -68,21 +68,19 @@ pub enum Fix {
     SplitQueues,
 }
 
+/// `value[key]`, `value` made an object first and the entry made `{}` when missing.
+fn entry<'a>(value: &'a mut Value, key: &str) -> &'a mut Value {
+    if !value.is_object() {
+        *value = json!({});
+    }
+    value
+        .as_object_mut()
+        .map(|o| o.entry(key).or_insert_with(|| json!({})))
+        .expect("an object")
+}
+
 fn incoming_mut(config: &mut Value) -> &mut Value {
-    if !config.is_object() {
-        *config = json!({});
-    }
-    let feature = config
-        .as_object_mut()
-        .map(|o| o.entry("feature").or_insert_with(|| json!({})))
-        .expect("an object");
-    if !feature.is_object() {
-        *feature = json!({});
-    }
-    let network = feature
-        .as_object_mut()
-        .map(|o| o.entry("network").or_insert_with(|| json!({})))
-        .expect("an object");
+    let network = entry(entry(config, "feature"), "network");
     if !network.is_object() {
         *network = json!({});
     }
@@ -90,6 +88,28 @@ fn incoming_mut(config: &mut Value) -> &mut Value {
         .as_object_mut()
         .map(|o| o.entry("incoming").or_insert(Value::Null))
         .expect("an object")
+}
+
+/// Sets each of `env` in `feature.env.override`, where it beats the pod's environment. A
+/// config with `"env": false` (no remote environment) keeps that as `"exclude": "*"`.
+pub fn override_env(config: &mut Value, env: &[(String, String)]) {
+    let feature = entry(config, "feature");
+    let off = feature.get("env") == Some(&Value::Bool(false));
+    let section = entry(feature, "env");
+    if off || !section.is_object() {
+        *section = if off {
+            json!({ "exclude": "*" })
+        } else {
+            json!({})
+        };
+    }
+    let overrides = entry(section, "override");
+    if !overrides.is_object() {
+        *overrides = json!({});
+    }
+    for (name, value) in env {
+        overrides[name.as_str()] = Value::String(value.clone());
+    }
 }
 
 /// `incoming` as an object (a mode string or bool becomes `{"mode": …}`).
@@ -264,6 +284,27 @@ mod tests {
             (incoming.get("ignore_ports"), &incoming["ports"]),
             (None, &json!([8080]))
         );
+    }
+
+    #[test]
+    fn env_overrides_go_into_feature_env_override() {
+        let env = [("FLAG".to_string(), "on".to_string())];
+        let mut config =
+            json!({"feature": {"env": {"include": "PRICING_*", "override": {"A": "1"}}}});
+        override_env(&mut config, &env);
+        assert_eq!(
+            config["feature"]["env"],
+            json!({"include": "PRICING_*", "override": {"A": "1", "FLAG": "on"}})
+        );
+        let mut off = json!({"feature": {"env": false}});
+        override_env(&mut off, &env);
+        assert_eq!(
+            off["feature"]["env"],
+            json!({"exclude": "*", "override": {"FLAG": "on"}})
+        );
+        let mut bare = json!({"target": "deploy/x"});
+        override_env(&mut bare, &env);
+        assert_eq!(bare["feature"]["env"]["override"]["FLAG"], "on");
     }
 
     #[test]

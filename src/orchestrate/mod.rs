@@ -16,6 +16,7 @@ pub mod arm;
 mod budget;
 #[doc(hidden)]
 pub mod events;
+mod evidence;
 mod extend;
 mod judging;
 #[cfg(feature = "kafka")]
@@ -30,8 +31,14 @@ pub mod mirrord_config;
 #[doc(hidden)]
 pub mod patch;
 #[doc(hidden)]
+pub mod preview;
+#[doc(hidden)]
 pub mod process;
+#[doc(hidden)]
+pub mod proposal;
 mod queues;
+#[doc(hidden)]
+pub mod revert;
 mod route;
 #[doc(hidden)]
 pub mod runaway;
@@ -52,5 +59,7 @@ pub use events::{Event, Events, Hooks, Silent};
 pub use looks::{DEFAULT_MIN_REQUESTS, SequentialArms};
 pub use patch::Patch;
 pub use signal::Shutdown;
-pub use verify::{ArmOrder, ArmResult, Measured, VerifyError, VerifyPlan, VerifyRun, verify};
+pub use verify::{
+    ArmOrder, ArmResult, Measured, VerifyError, VerifyPlan, VerifyRun, verify, verify_against,
+};
 pub use workload::{KafkaArms, SplitWatch, Workload};

@@ -1,9 +1,10 @@
-//! Candidate patches and their labels.
+//! Candidates and their labels.
 //!
-//! A patch is a unified diff (applied by `git apply`) or the file-set JSON that MetalBear's
-//! reference verifier's LLM bridge emits, `{"files": [{"path", "before", "after"}],
-//! "summary"?, "hypothesis"?, …}` with whole files before and after; they are told apart by
-//! content. Each candidate is labelled by its file's stem (`stdin` for standard input) or by
+//! A candidate is the base changed by a patch, a revert or nothing, run with its own
+//! environment overrides (`env`). A patch is a unified diff (applied by `git apply`) or the
+//! file-set JSON that MetalBear's reference verifier's LLM bridge emits, `{"files": [{"path",
+//! "before", "after"}], "summary"?, "hypothesis"?, …}` with whole files before and after; they
+//! are told apart by content. A revert is `git revert --no-commit` of a commit (`revert`). Each candidate is labelled by its file's stem (`stdin` for standard input) or by
 //! `--label`, sanitized to `[A-Za-z0-9._-]`; the label names its worktree, artifact, log and
 //! place in the verdict, so it is never `baseline` (or `verdict`) and clashes get `-2`, `-3`.
 
@@ -77,28 +78,35 @@ pub struct FileSet {
     pub hypothesis: Option<String>,
 }
 
-/// What a patch holds.
+/// What a candidate changes in the base's code.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Content {
     /// A unified diff, for `git apply`.
     Diff,
     /// Whole files before and after.
     Files(FileSet),
+    /// `git revert --no-commit` of this commit (full hex; `-m 1` for a merge).
+    Revert { commit: String, merge: bool },
+    /// Nothing: the base's code, run with the candidate's `env`.
+    Unchanged,
 }
 
-/// A candidate patch.
+/// A candidate: a change of the base's code and environment overrides.
 #[derive(Debug, Clone)]
 pub struct Patch {
     /// Names the candidate's worktree, artifact and log, and the candidate in the verdict.
     pub label: String,
-    /// The file as given, or `stdin`.
+    /// The file as given, or `stdin`; the commit as given for a revert; `env` for none.
     pub source: String,
-    /// The patch as read.
+    /// The patch as read (a revert's commit, an env-only candidate's `NAME=VALUE` lines).
     pub bytes: Vec<u8>,
     /// Of `bytes`, hex.
     pub sha256: String,
-    /// What it holds.
+    /// What it changes in the code.
     pub content: Content,
+    /// Environment overrides of the candidate's service (under mirrord, the rendered
+    /// config's `feature.env.override`, which beats the pod's environment).
+    pub env: Vec<(String, String)>,
 }
 
 impl Patch {
@@ -148,27 +156,95 @@ impl Patch {
         } else {
             Content::Diff
         };
-        Ok(Patch {
+        Ok(Patch::of(source, bytes, label, content))
+    }
+
+    fn of(source: &str, bytes: Vec<u8>, label: &str, content: Content) -> Patch {
+        Patch {
             label: sanitize(label),
             source: source.to_string(),
             sha256: hex(&Sha256::digest(&bytes)),
             bytes,
             content,
-        })
+            env: Vec::new(),
+        }
+    }
+
+    /// The revert of `commit` (full hex, resolved from `given`), labelled `revert-<short sha>`
+    /// unless `label` is given.
+    pub fn revert(given: &str, commit: &str, merge: bool, label: Option<&str>) -> Patch {
+        let short: String = commit.chars().take(SHORT_SHA).collect();
+        let content = Content::Revert {
+            commit: commit.to_string(),
+            merge,
+        };
+        let label = label.map_or_else(|| format!("revert-{short}"), str::to_string);
+        Patch::of(given, commit.as_bytes().to_vec(), &label, content)
+    }
+
+    /// The base's code with `env` only, labelled `env-<first name>` unless `label` is given.
+    pub fn env_only(env: Vec<(String, String)>, label: Option<&str>) -> Patch {
+        let lines: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        let first = env.first().map_or("override", |(k, _)| k.as_str());
+        let label = label.map_or_else(|| format!("env-{first}"), str::to_string);
+        let mut patch = Patch::of("env", lines.into_bytes(), &label, Content::Unchanged);
+        patch.env = env;
+        patch
+    }
+
+    /// `patch`, `revert` or `env`: what the verdict records the candidate as.
+    pub fn kind(&self) -> &'static str {
+        match self.content {
+            Content::Diff | Content::Files(_) => "patch",
+            Content::Revert { .. } => "revert",
+            Content::Unchanged => "env",
+        }
+    }
+
+    /// `diff`, `files`, `revert` or `none`: the form of its change of the code.
+    pub fn format(&self) -> &'static str {
+        match self.content {
+            Content::Diff => "diff",
+            Content::Files(_) => "files",
+            Content::Revert { .. } => "revert",
+            Content::Unchanged => "none",
+        }
     }
 
     /// The file-set patch's summary and hypothesis, if it has them.
     pub fn notes(&self) -> (Option<&str>, Option<&str>) {
         match &self.content {
             Content::Files(set) => (set.summary.as_deref(), set.hypothesis.as_deref()),
-            Content::Diff => (None, None),
+            _ => (None, None),
         }
+    }
+}
+
+/// An environment variable's name: letters, digits and `_`, not starting with a digit.
+///
+/// # Errors
+/// A sentence naming it and what a name is.
+pub fn check_env_name(name: &str) -> Result<(), String> {
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{name}' is not an environment variable name: use letters, digits and _, e.g. FEATURE_NEW_PRICING=off"
+        ))
     }
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// The hex digits of a revert's label (`git log --oneline`'s default).
+const SHORT_SHA: usize = 7;
 
 /// Longest label kept: labels name files and Kafka topics.
 const MAX_LABEL: usize = 64;

@@ -13,6 +13,18 @@ use tokio::sync::watch;
 
 /// Lines of output kept in memory for error messages.
 const TAIL_LINES: usize = 40;
+/// Lines of output whose arrival time is kept (16 bytes each), for a verdict's evidence.
+const TIMED_LINES: usize = 200_000;
+
+/// When the lines of a service's log arrived: (line index from 0, Unix milliseconds), in
+/// order, for the first 200 000 lines.
+pub type LineTimes = Arc<Mutex<Vec<(u64, u64)>>>;
+
+/// The log file and how many lines it has.
+struct Sink {
+    file: tokio::fs::File,
+    lines: u64,
+}
 
 /// What to start.
 #[derive(Debug, Clone)]
@@ -45,6 +57,7 @@ pub struct ServiceProcess {
     /// Set once a line equal to (or containing) the readiness marker appeared on stdout.
     ready: watch::Receiver<bool>,
     pub log: PathBuf,
+    times: LineTimes,
 }
 
 impl ServiceProcess {
@@ -73,20 +86,28 @@ impl ServiceProcess {
         let pgid = child.id().map_or(0, |id| id as i32);
         super::watchdog::watch_group(pgid);
         let tail = Arc::new(Mutex::new(VecDeque::new()));
-        let log = Arc::new(tokio::sync::Mutex::new(log));
+        let times = LineTimes::default();
+        let log = Arc::new(tokio::sync::Mutex::new(Sink {
+            file: log,
+            lines: 0,
+        }));
         let (ready_tx, ready) = watch::channel(ready_marker.is_none());
         let marker = ready_marker.map(str::to_string);
         if let Some(stdout) = child.stdout.take() {
-            tokio::spawn(pump(
-                stdout,
-                "",
-                log.clone(),
-                tail.clone(),
-                marker.map(|m| (m, ready_tx)),
-            ));
+            let out = Output {
+                log: log.clone(),
+                tail: tail.clone(),
+                times: times.clone(),
+            };
+            tokio::spawn(pump(stdout, "", out, marker.map(|m| (m, ready_tx))));
         }
         if let Some(stderr) = child.stderr.take() {
-            tokio::spawn(pump(stderr, "stderr| ", log, tail.clone(), None));
+            let out = Output {
+                log,
+                tail: tail.clone(),
+                times: times.clone(),
+            };
+            tokio::spawn(pump(stderr, "stderr| ", out, None));
         }
         Ok(ServiceProcess {
             child,
@@ -94,7 +115,13 @@ impl ServiceProcess {
             tail,
             ready,
             log: launch.log.clone(),
+            times,
         })
+    }
+
+    /// When each line of its log arrived.
+    pub fn line_times(&self) -> LineTimes {
+        self.times.clone()
     }
 
     /// The process group (the child's pid).
@@ -164,13 +191,26 @@ fn exit_code_of(status: std::process::ExitStatus) -> i32 {
         .unwrap_or(-1)
 }
 
+/// Where a pump puts what it reads.
+struct Output {
+    log: Arc<tokio::sync::Mutex<Sink>>,
+    tail: Arc<Mutex<VecDeque<String>>>,
+    times: LineTimes,
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 async fn pump(
     stream: impl AsyncRead + Unpin,
     prefix: &'static str,
-    log: Arc<tokio::sync::Mutex<tokio::fs::File>>,
-    tail: Arc<Mutex<VecDeque<String>>>,
+    out: Output,
     mut marker: Option<(String, watch::Sender<bool>)>,
 ) {
+    let Output { log, tail, times } = out;
     let mut lines = BufReader::new(stream).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         if let Some((text, tx)) = &marker {
@@ -179,11 +219,20 @@ async fn pump(
                 marker = None;
             }
         }
-        let _ = log
-            .lock()
-            .await
-            .write_all(format!("{prefix}{line}\n").as_bytes())
-            .await;
+        {
+            let mut sink = log.lock().await;
+            let index = sink.lines;
+            sink.lines += 1;
+            let _ = sink
+                .file
+                .write_all(format!("{prefix}{line}\n").as_bytes())
+                .await;
+            if let Ok(mut times) = times.lock() {
+                if times.len() < TIMED_LINES {
+                    times.push((index, unix_ms()));
+                }
+            }
+        }
         if let Ok(mut tail) = tail.lock() {
             if tail.len() == TAIL_LINES {
                 tail.pop_front();
@@ -191,7 +240,7 @@ async fn pump(
             tail.push_back(format!("{prefix}{line}"));
         }
     }
-    let _ = log.lock().await.flush().await;
+    let _ = log.lock().await.file.flush().await;
 }
 
 /// A free TCP port on 127.0.0.1 (bound, read, released).

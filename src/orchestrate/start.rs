@@ -318,7 +318,9 @@ fn launch(spec: &ArmSpec, settings: &ArmSettings, port: u16) -> Launch {
             program: settings.command[0].clone(),
             args: settings.command[1..].to_vec(),
             dir: spec.dir.clone(),
-            env,
+            // Under mirrord the overrides are in the rendered config (`mirrord_arms`): the
+            // pod's environment would beat the wrapper's.
+            env: env.into_iter().chain(spec.env.iter().cloned()).collect(),
             env_remove: Vec::new(),
             log,
         },

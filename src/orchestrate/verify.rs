@@ -57,6 +57,9 @@ pub struct VerifyPlan {
     pub judge: Settings,
     /// The alert the SLOs came from (`--alert`), recorded in every verdict.
     pub alert: Option<crate::verdict::alert::AlertRecord>,
+    /// A passing candidate's preview environment (`--preview-build`, `--preview-image`,
+    /// `--preview`).
+    pub preview: Option<super::preview::PreviewPlan>,
 }
 
 /// What an arm produced.
@@ -83,6 +86,8 @@ pub struct ArmResult {
     pub patch: Option<Patch>,
     /// Its measurement, or why it has none.
     pub outcome: Result<Measured, ArmFailure>,
+    /// When the lines of its log arrived (an arm whose service ran once).
+    pub log_times: Option<super::process::LineTimes>,
 }
 
 /// The whole run.
@@ -120,7 +125,10 @@ impl VerifyError {
         use crate::exit_code::{DATA, UNAVAILABLE, USAGE};
         match self {
             VerifyError::Workspace(
-                WorkspaceError::PatchDoesNotApply { .. } | WorkspaceError::Patch(_),
+                WorkspaceError::PatchDoesNotApply { .. }
+                | WorkspaceError::Patch(_)
+                | WorkspaceError::BadRevert { .. }
+                | WorkspaceError::RevertConflicts { .. },
             ) => DATA,
             VerifyError::Workspace(WorkspaceError::GitMissing(_))
             | VerifyError::Mirrord(MirrordError::Missing { .. }) => UNAVAILABLE,
@@ -140,8 +148,27 @@ impl VerifyError {
 /// [`VerifyError`]: a plan above the caps, bad workspace or mirrord config, a baseline that
 /// cannot run, a signal.
 pub async fn verify(plan: &VerifyPlan, hooks: &Arc<Hooks>) -> Result<Outcome, VerifyError> {
-    let run = run(plan, hooks).await?;
+    verify_against(plan, hooks, None)
+        .await
+        .map(|(outcome, _)| outcome)
+}
+
+/// [`verify`] against a baseline measured before (`reuse`, sequential arms only: it is not
+/// run again, its artifact and log are copied into this run's folder), returning the
+/// baseline's result too, for the next attempt of a retry loop.
+///
+/// # Errors
+/// As [`verify`].
+pub async fn verify_against(
+    plan: &VerifyPlan,
+    hooks: &Arc<Hooks>,
+    reuse: Option<&ArmResult>,
+) -> Result<(Outcome, ArmResult), VerifyError> {
+    let reuse = reuse.filter(|_| plan.order == ArmOrder::Sequential);
+    let run = run(plan, hooks, reuse).await?;
     let mut outcome = super::judging::judge(plan, &run)?;
+    super::evidence::attach(&mut outcome, &run.candidates, &plan.settings.results_dir);
+    super::preview::attach(plan, &mut outcome, hooks).await;
     if let Some(alert) = &plan.alert {
         outcome.set_alert(alert);
     }
@@ -152,7 +179,23 @@ pub async fn verify(plan: &VerifyPlan, hooks: &Arc<Hooks>) -> Result<Outcome, Ve
             summary: verdict.summary.clone(),
         });
     }
-    Ok(outcome)
+    Ok((outcome, run.baseline))
+}
+
+/// `reused`, its artifact and log copied into `plan`'s results folder.
+fn carried(plan: &VerifyPlan, reused: &ArmResult) -> ArmResult {
+    let mut carried = reused.clone();
+    if let Ok(Measured::Load { path, .. }) = &mut carried.outcome {
+        let to = artifact_path(plan, Role::Baseline.name());
+        if *path != to && std::fs::copy(&*path, &to).is_ok() {
+            let log = |dir: &std::path::Path| super::process::log_path(dir, Role::Baseline.name());
+            if let Some(from) = path.parent() {
+                let _ = std::fs::copy(log(from), log(&plan.settings.results_dir));
+            }
+            *path = to;
+        }
+    }
+    carried
 }
 
 fn tail_block(tail: &str) -> String {
@@ -167,7 +210,11 @@ fn tail_block(tail: &str) -> String {
 ///
 /// # Errors
 /// As [`verify`].
-async fn run(plan: &VerifyPlan, hooks: &Arc<Hooks>) -> Result<VerifyRun, VerifyError> {
+async fn run(
+    plan: &VerifyPlan,
+    hooks: &Arc<Hooks>,
+    reuse: Option<&ArmResult>,
+) -> Result<VerifyRun, VerifyError> {
     let plan = &looks::with_blocks(plan);
     if plan.repro.is_none() {
         Budget::of(plan).check(&plan.knobs)?;
@@ -180,9 +227,16 @@ async fn run(plan: &VerifyPlan, hooks: &Arc<Hooks>) -> Result<VerifyRun, VerifyE
         Role::Baseline,
         Role::Baseline.name().to_string(),
         workspaces.baseline.clone(),
+        Vec::new(),
     )];
     for (patch, dir) in plan.patches.iter().zip(&workspaces.candidates) {
-        specs.push(spec(Role::Candidate, patch.label.clone(), dir.clone()));
+        let env = patch.env.clone();
+        specs.push(spec(Role::Candidate, patch.label.clone(), dir.clone(), env));
+    }
+    let reused = reuse.map(|r| carried(plan, r));
+    if let Some(reused) = &reused {
+        // The same key: an extension of it is the same baseline, tagged alike.
+        specs[0].key = reused.spec.key.clone();
     }
     let notes = match &plan.settings.backend {
         Backend::Mirrord(options) => {
@@ -191,7 +245,7 @@ async fn run(plan: &VerifyPlan, hooks: &Arc<Hooks>) -> Result<VerifyRun, VerifyE
         Backend::Local => Vec::new(),
     };
     let mut results = match plan.order {
-        ArmOrder::Sequential => sequential(plan, &specs, hooks).await,
+        ArmOrder::Sequential => sequential(plan, &specs, hooks, reused).await,
         ArmOrder::Concurrent => concurrent(plan, &specs, hooks).await,
         ArmOrder::Alternating { blocks } => {
             super::alternate::run(plan, &specs, blocks, hooks).await
@@ -227,20 +281,31 @@ async fn run(plan: &VerifyPlan, hooks: &Arc<Hooks>) -> Result<VerifyRun, VerifyE
     })
 }
 
-fn spec(role: Role, label: String, dir: PathBuf) -> ArmSpec {
+fn spec(role: Role, label: String, dir: PathBuf, env: Vec<(String, String)>) -> ArmSpec {
     ArmSpec {
         role,
         label,
         dir,
         key: uuid::Uuid::new_v4().to_string(),
         mirrord_config: None,
+        env,
     }
 }
 
-async fn sequential(plan: &VerifyPlan, specs: &[ArmSpec], hooks: &Arc<Hooks>) -> Vec<ArmResult> {
+async fn sequential(
+    plan: &VerifyPlan,
+    specs: &[ArmSpec],
+    hooks: &Arc<Hooks>,
+    reused: Option<ArmResult>,
+) -> Vec<ArmResult> {
     let mut results: Vec<ArmResult> = Vec::with_capacity(specs.len());
     let mut after_baseline = None;
-    for spec in specs {
+    let skip = usize::from(reused.is_some());
+    results.extend(reused.map(|mut r| {
+        r.spec = specs[0].clone();
+        r
+    }));
+    for spec in &specs[skip..] {
         if hooks.is_stopping() {
             break;
         }
@@ -253,15 +318,16 @@ async fn sequential(plan: &VerifyPlan, specs: &[ArmSpec], hooks: &Arc<Hooks>) ->
             }
             (Role::Candidate, None) => None,
         };
-        let outcome = match arm::start(spec, &plan.settings, hooks).await {
+        let (outcome, log_times) = match arm::start(spec, &plan.settings, hooks).await {
             Ok(started) => measure(started, plan, looks, hooks).await,
-            Err(failure) => Err(failure),
+            Err(failure) => (Err(failure), None),
         };
         let baseline_failed = spec.role == Role::Baseline && outcome.is_err();
         results.push(ArmResult {
             spec: spec.clone(),
             patch: None,
             outcome,
+            log_times,
         });
         if baseline_failed {
             break;
@@ -280,9 +346,9 @@ async fn concurrent(plan: &VerifyPlan, specs: &[ArmSpec], hooks: &Arc<Hooks>) ->
             .and_then(|t| t.arm(spec.role, &spec.label));
         let board = together.as_ref().map(|t| t.board.clone());
         tasks.spawn(async move {
-            let outcome = match arm::start(&spec, &plan.settings, &hooks).await {
+            let (outcome, log_times) = match arm::start(&spec, &plan.settings, &hooks).await {
                 Ok(started) => measure(started, &plan, looks, &hooks).await,
-                Err(failure) => Err(failure),
+                Err(failure) => (Err(failure), None),
             };
             if let Some(board) = board {
                 looks::ended(&board, spec.role);
@@ -293,6 +359,7 @@ async fn concurrent(plan: &VerifyPlan, specs: &[ArmSpec], hooks: &Arc<Hooks>) ->
                     spec,
                     patch: None,
                     outcome,
+                    log_times,
                 },
             )
         });
@@ -308,13 +375,17 @@ async fn concurrent(plan: &VerifyPlan, specs: &[ArmSpec], hooks: &Arc<Hooks>) ->
 }
 
 /// Load test (with `looks`, stopped once decided) or repro script on a started arm, then
-/// teardown.
+/// teardown; with when the lines of its log arrived.
 async fn measure(
     mut started: StartedArm,
     plan: &VerifyPlan,
     looks: Option<looks::ArmLooks>,
     hooks: &Arc<Hooks>,
-) -> Result<Measured, ArmFailure> {
+) -> (
+    Result<Measured, ArmFailure>,
+    Option<super::process::LineTimes>,
+) {
+    let times = started.process.line_times();
     let path = artifact_path(plan, &started.spec.label);
     let outcome = match &plan.repro {
         Some(command) => repro(&started, command).await,
@@ -339,9 +410,9 @@ async fn measure(
     };
     arm::stop(started, plan.settings.grace, hooks).await;
     if hooks.is_stopping() {
-        return Err(ArmFailure::Interrupted);
+        return (Err(ArmFailure::Interrupted), Some(times));
     }
-    outcome
+    (outcome, Some(times))
 }
 
 /// Where an arm's artifact goes.

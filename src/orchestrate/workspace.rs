@@ -31,6 +31,20 @@ pub enum WorkspaceError {
     },
     #[error(transparent)]
     Patch(#[from] PatchError),
+    #[error("--revert {commit}: not a commit in {repo}: {message}")]
+    BadRevert {
+        commit: String,
+        repo: String,
+        message: String,
+    },
+    #[error(
+        "reverting {commit} on {base} conflicts: the revert does not apply cleanly to the base, so it cannot be verified as it is:\n{message}"
+    )]
+    RevertConflicts {
+        commit: String,
+        base: String,
+        message: String,
+    },
     #[error("git {action} failed: {message}")]
     Git { action: String, message: String },
 }
@@ -43,7 +57,7 @@ pub struct Workspaces {
     pub candidates: Vec<PathBuf>,
 }
 
-fn git(
+pub(super) fn git(
     dir: &Path,
     args: &[&str],
     stdin: Option<&[u8]>,
@@ -70,7 +84,7 @@ fn git(
     child.wait_with_output().map_err(WorkspaceError::GitMissing)
 }
 
-fn stderr_of(output: &std::process::Output) -> String {
+pub(super) fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).trim().to_string()
 }
 
@@ -129,6 +143,10 @@ impl Workspaces {
             match &patch.content {
                 Content::Files(set) => set.apply(&dir, &patch.source)?,
                 Content::Diff => apply_diff(&dir, patch, base)?,
+                Content::Revert { commit, merge } => {
+                    super::revert::apply(&dir, commit, *merge, &patch.source, base)?;
+                }
+                Content::Unchanged => {}
             }
         }
         Ok(workspaces)

@@ -3,6 +3,7 @@
 //! feedback sentence. Free text is redacted.
 
 use super::{Row, arms, evidence, patch, redact, rows};
+use crate::verdict::examples::one_request;
 use crate::verdict::human;
 use crate::verdict::{Comparison, Verdict};
 use std::fmt::Write;
@@ -21,6 +22,26 @@ pub fn render(verdict: &Verdict) -> String {
     table(&mut out, &rows(verdict), verdict.settings.confidence);
     details(&mut out, verdict);
     let _ = writeln!(out, "**Feedback:** {}", verdict.feedback);
+    if let Some(p) = &verdict.preview {
+        let _ = match (&p.command, &p.error) {
+            (Some(command), _) => writeln!(
+                out,
+                "\n**Preview:** `{command}`{}; send `{}` to reach it{}",
+                if p.started == Some(true) {
+                    " (started)"
+                } else {
+                    ""
+                },
+                p.header,
+                p.curl
+                    .as_ref()
+                    .map(|c| format!(", e.g. `{c}`"))
+                    .unwrap_or_default()
+            ),
+            (None, Some(error)) => writeln!(out, "\n**Preview:** none: {error}"),
+            (None, None) => Ok(()),
+        };
+    }
     redact::text(&out)
 }
 
@@ -108,6 +129,8 @@ fn details(out: &mut String, verdict: &Verdict) {
         ),
         ("Arms", arms(verdict)),
         ("Notes", verdict.notes.clone()),
+        ("Failing requests", failing(verdict)),
+        ("Slowest requests", slowest(verdict)),
     ];
     for (title, items) in lists.iter().filter(|(_, items)| !items.is_empty()) {
         let _ = writeln!(out, "**{title}**\n");
@@ -116,6 +139,7 @@ fn details(out: &mut String, verdict: &Verdict) {
         }
         out.push('\n');
     }
+    log_lines(out, verdict);
     let s = &verdict.settings;
     let _ = writeln!(
         out,
@@ -124,6 +148,61 @@ fn details(out: &mut String, verdict: &Verdict) {
         s.errors.join(", ")
     );
     out.push_str("</details>\n\n");
+}
+
+/// Each failure kind of the candidate with its first request.
+fn failing(verdict: &Verdict) -> Vec<String> {
+    let Some(e) = &verdict.evidence else {
+        return Vec::new();
+    };
+    e.samples
+        .failing
+        .iter()
+        .map(|f| {
+            let first = f.requests.first().map(one_request).unwrap_or_default();
+            format!("{} ×{}: `{}`", f.kind, f.count, first.replace('`', "'"))
+        })
+        .collect()
+}
+
+fn slowest(verdict: &Verdict) -> Vec<String> {
+    let Some(e) = &verdict.evidence else {
+        return Vec::new();
+    };
+    e.samples
+        .slowest
+        .iter()
+        .map(|r| {
+            let ms = r.latency_us.map_or(0.0, |us| us as f64 / 1000.0);
+            format!(
+                "{ms:.1} ms: `{} {}` (seq {})",
+                r.method,
+                r.path.replace('`', "'"),
+                r.seq
+            )
+        })
+        .collect()
+}
+
+/// The candidate's log lines around its first failures, as a code block.
+fn log_lines(out: &mut String, verdict: &Verdict) {
+    let Some(e) = verdict
+        .evidence
+        .as_ref()
+        .filter(|e| !e.samples.log.is_empty())
+    else {
+        return;
+    };
+    let file = e
+        .samples
+        .log_file
+        .as_deref()
+        .unwrap_or("the candidate's log");
+    let _ = writeln!(out, "**Log around the first failures** ({file})\n\n```text");
+    for line in &e.samples.log {
+        let _ = writeln!(out, "{:>6}  {}", line.line, line.text.replace("```", "'''"));
+    }
+    out.push_str("```\n\n");
 }
 
 #[cfg(test)]

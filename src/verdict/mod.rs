@@ -26,6 +26,7 @@ mod decide;
 mod deff;
 #[doc(hidden)]
 pub mod evidence;
+pub mod examples;
 #[doc(hidden)]
 pub mod expr;
 mod guard;
@@ -40,6 +41,7 @@ pub mod model;
 #[doc(hidden)]
 pub mod outcome;
 mod parse;
+pub mod preview;
 mod quality;
 #[doc(hidden)]
 pub mod rank;
@@ -287,6 +289,9 @@ fn compare_with(
         notes,
         sequential: record,
         alert: None,
+        baseline_age_s: None,
+        evidence: None,
+        preview: None,
         tool: ToolInfo::current(),
     })
 }

@@ -339,6 +339,18 @@ pub struct Verdict {
     /// the SLO derived from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert: Option<super::alert::AlertRecord>,
+    /// `verify --propose`: seconds between the end of the baseline's measurement, made for
+    /// an earlier attempt of the loop, and the start of this one's (0: measured for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_age_s: Option<f64>,
+    /// What a retry needs beside the conditions: the candidate's failing and slowest
+    /// requests, and its log lines around the first failures (bounded and redacted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<super::examples::EvidenceRecord>,
+    /// A passing candidate's preview environment for a human (`verify --preview-build`,
+    /// `--preview-image`, `--preview`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<super::preview::PreviewRecord>,
     /// The tool that reached it.
     pub tool: ToolInfo,
 }

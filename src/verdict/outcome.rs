@@ -100,13 +100,24 @@ impl Outcome {
 
     /// Records `alert` in each of its load verdicts.
     pub fn set_alert(&mut self, alert: &super::alert::AlertRecord) {
+        for v in self.verdicts_mut() {
+            v.alert = Some(alert.clone());
+        }
+    }
+
+    /// Records in every verdict the age of a baseline measured for an earlier attempt.
+    pub fn set_baseline_age(&mut self, age_s: f64) {
+        for v in self.verdicts_mut() {
+            v.baseline_age_s = Some((age_s * 10.0).round() / 10.0);
+        }
+    }
+
+    /// The load verdicts in it, to amend.
+    pub fn verdicts_mut(&mut self) -> Vec<&mut Verdict> {
         match self {
-            Outcome::Verdict(v) => v.alert = Some(alert.clone()),
-            Outcome::Ranked(c) => c
-                .verdicts
-                .iter_mut()
-                .for_each(|v| v.alert = Some(alert.clone())),
-            Outcome::Repro(_) | Outcome::Comparison(_) => {}
+            Outcome::Verdict(v) => vec![v.as_mut()],
+            Outcome::Ranked(c) => c.verdicts.iter_mut().collect(),
+            Outcome::Repro(_) | Outcome::Comparison(_) => Vec::new(),
         }
     }
 

@@ -7,12 +7,14 @@
 //!   `verify-config`;
 //! - [`agent`]: the open-source agent's lifetime (a cleanup window after a session, in which a
 //!   new one fails with "Detected dirty iptables…") and a steal that takes a moment;
-//! - `queues`: Kafka queue splitting, as the operator does it.
+//! - `queues`: Kafka queue splitting, as the operator does it;
+//! - `preview`: `preview start|status|stop`, recorded in the "cluster" directory.
 //!
 //! It is built only for tests (`cargo test --workspace`); `cargo install` of fixproof never
 //! installs it.
 
 pub mod agent;
+mod preview;
 #[cfg(feature = "kafka")]
 mod queues;
 pub mod session;

@@ -51,6 +51,7 @@ pub fn main(args: &[String]) -> i32 {
     match args.first().map(String::as_str) {
         Some("exec") => exec(&args[1..]),
         Some("verify-config") => verify_config(&args[1..]),
+        Some("preview") => crate::preview::preview(&args[1..]),
         Some("__agent") => crate::agent::agent(&args[1..]),
         Some("--version") => {
             println!("mirrord 3.999.0 (fixproof stand-in)");
@@ -58,7 +59,7 @@ pub fn main(args: &[String]) -> i32 {
         }
         other => {
             eprintln!(
-                "error: unrecognized subcommand '{}' (stand-in mirrord knows exec and verify-config)",
+                "error: unrecognized subcommand '{}' (stand-in mirrord knows exec, verify-config and preview)",
                 other.unwrap_or("")
             );
             2
@@ -257,19 +258,42 @@ struct Session<'a> {
     queues: Value,
 }
 
-/// The target pod's environment (`env.json` of the cluster), unless `feature.env` is `false`.
+/// The target pod's environment (`env.json` of the cluster), unless `feature.env` is `false`
+/// or excludes `*`, then `feature.env.override`, which beats it.
 fn remote_env(cluster: &Path, config: &Value) -> Result<Vec<(String, String)>, String> {
     let path = cluster.join("env.json");
-    let off = config.pointer("/feature/env") == Some(&Value::Bool(false));
-    let Some(text) = std::fs::read_to_string(&path).ok().filter(|_| !off) else {
-        return Ok(Vec::new());
+    let section = config.pointer("/feature/env");
+    let off = section == Some(&Value::Bool(false))
+        || section
+            .and_then(|e| e.get("exclude"))
+            .and_then(Value::as_str)
+            == Some("*");
+    let text = std::fs::read_to_string(&path).ok().filter(|_| !off);
+    let mut env: Vec<(String, String)> = match text {
+        Some(text) => serde_json::from_str::<serde_json::Map<String, Value>>(&text)
+            .map_err(|e| format!("stand-in cluster {}: {e}", path.display()))?
+            .into_iter()
+            .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+            .collect(),
+        None => Vec::new(),
     };
-    let map: serde_json::Map<String, Value> = serde_json::from_str(&text)
-        .map_err(|e| format!("stand-in cluster {}: {e}", path.display()))?;
-    Ok(map
-        .into_iter()
-        .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_string)))
-        .collect())
+    if let Some(overrides) = section.and_then(|e| e.get("override")) {
+        let Some(map) = overrides.as_object() else {
+            return Err(
+                "Invalid config file: feature.env.override must be a map of strings".into(),
+            );
+        };
+        for (name, value) in map {
+            let Some(value) = value.as_str() else {
+                return Err(format!(
+                    "Invalid config file: feature.env.override.{name} must be a string"
+                ));
+            };
+            env.retain(|(k, _)| k != name);
+            env.push((name.clone(), value.to_string()));
+        }
+    }
+    Ok(env)
 }
 
 /// The session's split queues and the variables they set for the app.

@@ -224,6 +224,7 @@ fn assemble(
             tag_value: format!("key-{}", shape.label),
             target: "http://127.0.0.1:9".into(),
             started_at: "2026-01-01T00:00:00Z".into(),
+            origin_unix_ms: None,
             scenario: "synthetic".into(),
             scenario_sha256: "0".repeat(64),
             protocol: "http/1.1".into(),
@@ -259,6 +260,7 @@ fn assemble(
             problems,
         },
         kafka: None,
+        samples: None,
     }
 }
 

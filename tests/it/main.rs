@@ -23,6 +23,7 @@ mod load_framing;
 mod mcp;
 mod mirrord;
 mod pool;
+mod propose;
 mod record;
 mod report;
 mod report_browser;

@@ -40,6 +40,18 @@ fn steal_config(filter: serde_json::Value) -> serde_json::Value {
             "feature": { "network": { "incoming": { "mode": "steal", "http_filter": filter } } } })
 }
 
+/// The demo's fixture, a stand-in cluster and a steal config filtered on the run's tag.
+fn filtered_setup() -> (Fixture, Cluster, String) {
+    let f = Fixture::new();
+    let cluster = Cluster::start();
+    let cfg = config(
+        f.dir.path(),
+        "verifier.json",
+        steal_config(json!({ "header_filter": "^x-verifier-run: {{ key }}$" })),
+    );
+    (f, cluster, cfg)
+}
+
 fn verify_mirrord(
     f: &Fixture,
     cluster: &Cluster,
@@ -57,8 +69,21 @@ fn verify_mirrord_with(
     extra: &[&str],
     env: &[(&str, &str)],
 ) -> (i32, serde_json::Value, String) {
-    let bin = standin_bin(f.dir.path());
     let patch = f.path("guard-address.diff");
+    let mut args = vec!["--patch", patch.as_str()];
+    args.extend(extra);
+    run_mirrord(f, cluster, config, &args, env)
+}
+
+/// `verify` of the demo's checkout under the stand-in, with `args` naming the candidates.
+fn run_mirrord(
+    f: &Fixture,
+    cluster: &Cluster,
+    config: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, serde_json::Value, String) {
+    let bin = standin_bin(f.dir.path());
     let mut args = vec![
         "--backend",
         "mirrord",
@@ -68,8 +93,6 @@ fn verify_mirrord_with(
         "deployment/checkout",
         "--url",
         &cluster.service_url,
-        "--patch",
-        &patch,
     ];
     args.extend(extra);
     let checkout = checkout();
@@ -88,13 +111,7 @@ fn verify_mirrord_with(
 #[test]
 fn tagged_traffic_reaches_only_the_arm_and_untagged_only_the_deployed_copy() {
     let _serial = crate::util::one_at_a_time();
-    let f = Fixture::new();
-    let cluster = Cluster::start();
-    let cfg = config(
-        f.dir.path(),
-        "verifier.json",
-        steal_config(json!({ "header_filter": "^x-verifier-run: {{ key }}$" })),
-    );
+    let (f, cluster, cfg) = filtered_setup();
     // Production traffic keeps arriving while the verification runs.
     let stop = Arc::new(AtomicBool::new(false));
     let url = cluster
@@ -413,4 +430,120 @@ fn the_recipe_s_config_runs_with_other_ports_local_and_toml_and_yaml_are_read() 
             && stderr.contains("\"header_filter\": \"^x-verifier-run: {{ key }}$\""),
         "{stderr}"
     );
+}
+
+#[test]
+fn an_env_candidate_s_override_beats_the_pod_s_environment() {
+    let _serial = crate::util::one_at_a_time();
+    let f = Fixture::new();
+    let cluster = Cluster::start();
+    // The pod's environment points at the real pricing; the candidate overrides it with a
+    // port that refuses: only an override that beats the pod's value makes it fail.
+    let pricing = format!("127.0.0.1:{}", f.pricing.1);
+    std::fs::write(
+        cluster.path().join("env.json"),
+        json!({ "FIXPROOF_DEMO_PRICING": pricing }).to_string(),
+    )
+    .unwrap();
+    let cfg = config(
+        f.dir.path(),
+        "verifier.json",
+        steal_config(json!({ "header_filter": "^x-verifier-run: {{ key }}$" })),
+    );
+    let args = [
+        "--candidate-env",
+        "FIXPROOF_DEMO_PRICING=127.0.0.1:9",
+        "--format",
+        "json",
+    ];
+    let (code, json, stderr) = run_mirrord(&f, &cluster, &cfg, &args, &[]);
+    let label = "env-FIXPROOF_DEMO_PRICING";
+    assert_eq!(json["arms"]["candidate"]["label"], label, "{stderr}");
+    assert_eq!(
+        (code, json["verdict"].as_str()),
+        (1, Some("reject")),
+        "{stderr}"
+    );
+    let patch = &json["arms"]["candidate"]["patch"];
+    assert_eq!(
+        (patch["kind"].as_str(), patch["format"].as_str()),
+        (Some("env"), Some("none"))
+    );
+    assert_eq!(patch["env"]["FIXPROOF_DEMO_PRICING"], "127.0.0.1:9");
+    let rendered: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(f.results_folder().join(format!("{label}.mirrord.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        rendered["feature"]["env"]["override"]["FIXPROOF_DEMO_PRICING"],
+        "127.0.0.1:9"
+    );
+    assert!(stderr.contains("feature.env.override"), "{stderr}");
+}
+
+#[test]
+fn a_pass_carries_its_preview_and_the_standin_s_preview_start_gets_its_arguments() {
+    let _serial = crate::util::one_at_a_time();
+    let (f, cluster, cfg) = filtered_setup();
+    // The build runs in the passing candidate's worktree and prints the image last.
+    let build =
+        "test -f checkout.json && echo building >&2 && echo example/checkout:$FIXPROOF_LABEL";
+    let (code, json, stderr) = verify_mirrord(
+        &f,
+        &cluster,
+        &cfg,
+        &[
+            "--preview-build",
+            build,
+            "--preview",
+            "--preview-ttl",
+            "30",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        (code, json["verdict"].as_str()),
+        (0, Some("pass")),
+        "{stderr}"
+    );
+    let preview = &json["preview"];
+    let key = preview["key"].as_str().unwrap();
+    assert!(key.starts_with("fixproof-guard-address-"), "{preview:#}");
+    assert_eq!(
+        preview["command"],
+        format!(
+            "mirrord preview start -k {key} -i example/checkout:guard-address -t deployment/checkout --ttl 30"
+        ),
+    );
+    assert_eq!(preview["header"], format!("baggage: mirrord-session={key}"));
+    assert!(
+        preview["curl"]
+            .as_str()
+            .unwrap()
+            .contains(&cluster.service_url)
+    );
+    assert_eq!(preview["started"], true, "{preview:#}");
+    let started: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(cluster.path().join(format!("previews/{key}.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(started["flags"]["image"], "example/checkout:guard-address");
+    assert_eq!(started["flags"]["target"], "deployment/checkout");
+    assert_eq!(started["flags"]["ttl"], "30");
+
+    // Refused before anything runs: --preview without an image, a preview without mirrord.
+    let checkout = checkout();
+    let command: Vec<&str> = checkout.iter().map(String::as_str).collect();
+    let patch = f.path("guard-address.diff");
+    for (extra, says) in [
+        (vec!["--preview"], "--preview needs the image"),
+        (vec!["--preview-image", "x"], "need --backend mirrord"),
+    ] {
+        let mut args = vec!["--patch", patch.as_str()];
+        args.extend(extra);
+        let (code, _, stderr) = outcome(f.command(&args, &command).output().unwrap());
+        assert_eq!(code, 64, "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+    }
 }

@@ -133,10 +133,20 @@ impl Case {
 
     /// `verify` of `scenario` with `extra` flags, on the checkout service.
     pub(crate) fn verify_on(&self, scenario: &Path, extra: &[&str]) -> (i32, Value, String) {
+        self.verify_repo(&self.path("repo"), scenario, extra)
+    }
+
+    /// `verify_on` of the service in `repo` (run as `python3 checkout.py` there).
+    pub(crate) fn verify_repo(
+        &self,
+        repo: &Path,
+        scenario: &Path,
+        extra: &[&str],
+    ) -> (i32, Value, String) {
         let mut command = binary();
         command
             .args(["verify", "--scenario", s(scenario), "--repo"])
-            .arg(self.path("repo"))
+            .arg(repo)
             .arg("--results-dir")
             .arg(self.path("results"))
             .args(extra)

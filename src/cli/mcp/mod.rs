@@ -7,6 +7,7 @@
 //! Ctrl-C, SIGTERM or a client that goes away (stdio's end of input) cancel every run, wait
 //! for their cleanup (no service left, no worktree), and end the server.
 
+mod candidates;
 mod events;
 mod http;
 mod project;

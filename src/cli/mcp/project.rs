@@ -242,7 +242,11 @@ impl Project {
         };
         project.fixed = project.fixed_flags(raw.arms, raw.mirrord, raw.args, &at)?;
         // Every flag is checked now, as `verify` will read it, not at the first tool call.
-        let probe = [(PathBuf::from("probe.diff"), "probe".into())];
+        let probe = [super::candidates::CandidateArgs {
+            source: super::candidates::CandidateSource::File(PathBuf::from("probe.diff")),
+            label: Some("probe".into()),
+            env: Vec::new(),
+        }];
         let probe = project.argv(&probe, &Overrides::default(), &project.results_dir)?;
         crate::cli::parse_verify(&probe).map_err(|e| format!("its flags: {}", e.trim()))?;
         Ok(project)
@@ -308,14 +312,14 @@ impl Project {
         Ok(flags)
     }
 
-    /// The `verify` arguments of a run of `patches` (file, label) with `overrides`, whose
+    /// The `verify` arguments of a run of `candidates` with `overrides`, whose
     /// results folder is made under `results` (a folder of this project's results).
     ///
     /// # Errors
     /// An override the project does not allow, or a rate above its cap.
     pub fn argv(
         &self,
-        patches: &[(PathBuf, String)],
+        candidates: &[super::candidates::CandidateArgs],
         o: &Overrides,
         results: &Path,
     ) -> Result<Vec<OsString>, String> {
@@ -353,14 +357,7 @@ impl Project {
         for guard in &o.guards {
             argv.extend(["--guard".into(), guard.into()]);
         }
-        for (file, label) in patches {
-            argv.extend([
-                "--patch".into(),
-                file.clone().into_os_string(),
-                "--label".into(),
-                label.into(),
-            ]);
-        }
+        argv.extend(super::candidates::flags(candidates));
         argv.extend(["--format".into(), "json".into(), "--".into()]);
         argv.extend(self.command.iter().map(OsString::from));
         Ok(argv)

@@ -3,8 +3,10 @@
 //! events kept as progress and forwarded to whoever waits, its outcome kept until the server
 //! ends. A run is cancelled through its own stop token: the same cleanup as Ctrl-C.
 
+use super::candidates::{CandidateArgs, CandidateSource};
 use super::events::RunEvents;
 use super::project::{Overrides, Project};
+use super::tools::PatchInput;
 use crate::cli::verify::VerifyArgs;
 use crate::cli::verify_run::{execute, prepare_plan};
 use crate::orchestrate::VerifyPlan;
@@ -12,7 +14,6 @@ use crate::orchestrate::{Event, Hooks, Shutdown};
 use crate::verdict::Outcome;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Semaphore, mpsc, watch};
@@ -164,7 +165,7 @@ impl Runs {
         Some(ahead.count() as u64)
     }
 
-    /// Checks and queues a run of `patches` (text, label) on `project`; its events go to the
+    /// Checks and queues a run of the candidates `patches` on `project`; its events go to the
     /// returned stream as well as into its progress.
     ///
     /// # Errors
@@ -173,11 +174,11 @@ impl Runs {
     pub fn start(
         self: &Arc<Self>,
         project: &Project,
-        patches: &[(String, Option<String>)],
+        patches: &[PatchInput],
         overrides: &Overrides,
     ) -> Result<(Arc<Run>, EventStream), String> {
         if patches.is_empty() {
-            return Err("\"patches\" is empty: give at least one patch (a unified diff or the JSON files format)".into());
+            return Err("\"patches\" is empty: give at least one candidate (a patch's text, a revert or env)".into());
         }
         let seq = self.next.fetch_add(1, Ordering::Relaxed);
         let id = format!(
@@ -186,8 +187,8 @@ impl Runs {
         );
         let folder = project.results_dir.join(&id);
         let checked = write_patches(&folder, patches)
-            .and_then(|files| Ok((checked_args(project, &files, overrides, &folder)?, files)));
-        let (checked, files) = checked.inspect_err(|_| {
+            .and_then(|files| checked_args(project, &files, overrides, &folder));
+        let checked = checked.inspect_err(|_| {
             // A refused call leaves nothing behind.
             let _ = std::fs::remove_dir_all(&folder);
         })?;
@@ -195,7 +196,7 @@ impl Runs {
         let run = Arc::new(Run {
             id: id.clone(),
             project: project.name.clone(),
-            labels: files.iter().map(|(_, l)| l.clone()).collect(),
+            labels: checked.1.patches.iter().map(|p| p.label.clone()).collect(),
             seq,
             shutdown: Arc::new(Shutdown::default()),
             status: Mutex::new(Status {
@@ -236,7 +237,7 @@ impl Runs {
 /// (scenario, SLOs, guards, caps), so that a bad call fails at once.
 fn checked_args(
     project: &Project,
-    files: &[(PathBuf, String)],
+    files: &[CandidateArgs],
     overrides: &Overrides,
     folder: &std::path::Path,
 ) -> Result<(VerifyArgs, VerifyPlan), String> {
@@ -251,31 +252,56 @@ fn checked_args(
     Ok((args, plan))
 }
 
-/// Writes each patch into the run's folder (`patches/`), labelled.
+/// Each candidate as `verify` flags: a patch's text written into the run's folder
+/// (`patches/`), labelled `patch-N` unless named; a revert and env as given.
 fn write_patches(
     folder: &std::path::Path,
-    patches: &[(String, Option<String>)],
-) -> Result<Vec<(PathBuf, String)>, String> {
+    patches: &[PatchInput],
+) -> Result<Vec<CandidateArgs>, String> {
     let dir = folder.join("patches");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    patches
+    if patches
         .iter()
-        .enumerate()
-        .map(|(i, (text, label))| {
-            let label = crate::orchestrate::patch::sanitize(
-                label.as_deref().unwrap_or(&format!("patch-{}", i + 1)),
-            );
-            let json = text.trim_start().starts_with('{');
-            let path = dir.join(format!(
-                "{}-{label}.{}",
-                i + 1,
-                if json { "json" } else { "diff" }
-            ));
-            std::fs::write(&path, text)
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            Ok((path, label))
-        })
-        .collect()
+        .filter(|p| p.text.is_none() && p.revert.is_none())
+        .count()
+        > 1
+    {
+        return Err("only one candidate per call may be env alone: give the others a \"text\" or a \"revert\"".into());
+    }
+    let mut candidates = Vec::with_capacity(patches.len());
+    for (i, p) in patches.iter().enumerate() {
+        let n = i + 1;
+        let env = p.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let (source, label) = match (&p.text, &p.revert) {
+            (Some(_), Some(_)) => {
+                return Err(format!(
+                    "candidate {n} has both \"text\" and \"revert\": give one"
+                ));
+            }
+            (Some(text), None) => {
+                let label = crate::orchestrate::patch::sanitize(
+                    p.label.as_deref().unwrap_or(&format!("patch-{n}")),
+                );
+                let json = text.trim_start().starts_with('{');
+                let path = dir.join(format!(
+                    "{n}-{label}.{}",
+                    if json { "json" } else { "diff" }
+                ));
+                std::fs::write(&path, text)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                (CandidateSource::File(path), Some(label))
+            }
+            (None, Some(commit)) => (CandidateSource::Revert(commit.clone()), p.label.clone()),
+            (None, None) if !p.env.is_empty() => (CandidateSource::Env, p.label.clone()),
+            (None, None) => {
+                return Err(format!(
+                    "candidate {n} is empty: give \"text\" (a patch), \"revert\" (a commit) or \"env\""
+                ));
+            }
+        };
+        candidates.push(CandidateArgs { source, label, env });
+    }
+    Ok(candidates)
 }
 
 /// Waits for the project's queue, then runs the verification on a thread of its own.

@@ -62,11 +62,7 @@ impl Server {
 
     fn start(&self, input: VerifyInput) -> Result<(Arc<Run>, EventStream), String> {
         let project = self.project(&input.project)?;
-        let patches: Vec<(String, Option<String>)> = input
-            .patches
-            .into_iter()
-            .map(|p| (p.text, p.label))
-            .collect();
+        let patches = input.patches;
         let overrides = Overrides {
             slo: input.slo,
             guards: input.guards,

@@ -9,14 +9,26 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// A candidate patch.
+/// A candidate: a patch (`text`), a rollback (`revert`), or environment overrides alone
+/// (`env`); `env` may go with either of the others.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchInput {
     /// A unified diff (as `git diff` prints it), or the JSON files format
     /// `{"files": [{"path", "before", "after"}], "summary", "hypothesis"}`.
-    pub text: String,
-    /// Names the candidate in the verdict and its files (default `patch-N`).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// A commit of the project's repository to roll back instead (`git revert --no-commit`,
+    /// `-m 1` for a merge commit).
+    #[serde(default)]
+    pub revert: Option<String>,
+    /// Environment overrides of the candidate's service (a flag, a client setting), e.g.
+    /// `{"MAX_POLL_RECORDS": "500"}`; alone, the base's code run with them (one such
+    /// candidate per call).
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+    /// Names the candidate in the verdict and its files (default `patch-N`, `revert-<sha>`,
+    /// `env-NAME`).
     #[serde(default)]
     pub label: Option<String>,
 }
@@ -27,7 +39,8 @@ pub struct PatchInput {
 pub struct VerifyInput {
     /// The project, as `list_projects` names it.
     pub project: String,
-    /// One or more candidate patches, verified together against one baseline.
+    /// One or more candidates (patches, rollbacks, environment overrides), verified together
+    /// against one baseline.
     pub patches: Vec<PatchInput>,
     /// SLOs replacing the scenario's, e.g. "p99 < 300ms" (if the project allows).
     #[serde(default)]
@@ -236,7 +249,7 @@ pub fn all() -> Vec<Tool> {
     vec![
         Tool::new("list_projects", "The projects this server verifies patches on: their scenario, SLOs and guards, backend, caps and what a call may override.", schema_of::<NoInput>())
             .with_raw_output_schema(schema_of::<ProjectsOutput>()),
-        tool::<VerifyInput>("verify_patch", "Verify one or more patches on a project: the baseline and each patched candidate run under the project's backend, replayed load, statistics; blocks until the verdicts (pass, reject or inconclusive, with feedback to act on) and sends progress notifications when given a progress token. Clients that time out long calls use start_verification and get_run.", Arc::clone(&outcome)),
+        tool::<VerifyInput>("verify_patch", "Verify one or more candidates on a project (each a patch, a rollback of a commit, or environment overrides, optionally with a patch or rollback): the baseline and each candidate run under the project's backend, replayed load, statistics; blocks until the verdicts (pass, reject or inconclusive, with feedback to act on) and sends progress notifications when given a progress token. Clients that time out long calls use start_verification and get_run.", Arc::clone(&outcome)),
         tool::<VerifyInput>("start_verification", "As verify_patch, but returns at once with a run id (and its queue position); get_run follows it to its outcome.", Arc::clone(&run)),
         tool::<RunInput>("get_run", "A run's state (queued, running, done, failed, cancelled), progress, queue position and, at the end, its outcome.", Arc::clone(&run)),
         tool::<RunInput>("cancel_run", "Cancels a run as Ctrl-C would: its load stopped, its services torn down, its worktrees removed; returns the run once it has ended.", run),

@@ -39,15 +39,26 @@ pub struct ArmCounts {
     pub missed: u64,
 }
 
-/// The patch a candidate ran, as `verify` records it.
+/// What a candidate ran, as `verify` records it: a patch, a revert or environment overrides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PatchRecord {
-    /// The file as given, or `stdin`.
+    /// `patch` (a diff or file set), `revert` (`--revert`) or `env` (the base's code with
+    /// `--candidate-env` only).
+    #[serde(default = "patch_kind")]
+    pub kind: String,
+    /// The file as given, or `stdin`; the commit as given for a revert; `env`.
     pub path: String,
-    /// Of the patch's bytes, hex.
+    /// Of the patch's bytes (a revert's commit, an env candidate's `NAME=VALUE` lines), hex.
     pub sha256: String,
-    /// `diff` (a unified diff) or `files` (a file-set JSON: whole files before and after).
+    /// `diff` (a unified diff), `files` (a file-set JSON: whole files before and after),
+    /// `revert` or `none`.
     pub format: String,
+    /// The commit a revert undoes, full hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revert: Option<String>,
+    /// The environment overrides the candidate ran with (secret-looking values redacted).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub env: std::collections::BTreeMap<String, String>,
     /// The file-set patch's `summary`: what the patch does, in its author's words.
     pub summary: Option<String>,
     /// The file-set patch's `hypothesis`: why its author thinks it fixes the alert.
@@ -95,4 +106,8 @@ pub struct Arms {
     pub baseline: ArmRecord,
     /// The patched service.
     pub candidate: ArmRecord,
+}
+
+fn patch_kind() -> String {
+    "patch".into()
 }

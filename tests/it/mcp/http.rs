@@ -54,13 +54,20 @@ fn over_streamable_http_runs_queue_go_to_their_end_and_a_wrong_token_is_refused(
         let tools = client.list_all_tools().await.unwrap();
         assert_eq!(tools.len(), 8);
         call(&client, &tools, "list_projects", json!({})).await;
-        // Two runs of one project: the second queues behind the first, and both end.
-        let args = json!({ "project": "checkout-errors", "patches": [{ "text": demo.patch("guard-address-slow.diff"), "label": "slow" }] });
+        // Two runs of one project: the second queues behind the first, and both end. The
+        // second's candidate is an environment override alone: a pricing address that refuses.
+        let slow = json!({ "project": "checkout-errors", "patches": [{ "text": demo.patch("guard-address-slow.diff"), "label": "slow" }] });
+        let env = json!({ "project": "checkout-errors", "patches": [{ "env": { "FIXPROOF_DEMO_PRICING": "127.0.0.1:9" } }] });
         let mut runs = Vec::new();
-        for _ in 0..2 {
-            let started = call(&client, &tools, "start_verification", args.clone()).await;
+        for args in [slow, env] {
+            let started = call(&client, &tools, "start_verification", args).await;
             runs.push(started.structured_content.unwrap());
         }
+        assert_eq!(
+            runs[1]["labels"][0], "env-FIXPROOF_DEMO_PRICING",
+            "{:#}",
+            runs[1]
+        );
         assert_eq!(runs[1]["state"], "queued", "{:#}", runs[1]);
         assert_eq!(runs[1]["queue_position"], 1, "{:#}", runs[1]);
         for run in &runs {
@@ -71,6 +78,12 @@ fn over_streamable_http_runs_queue_go_to_their_end_and_a_wrong_token_is_refused(
             .await;
             assert_eq!(ended["outcome"]["verdict"], "reject", "{ended:#}");
         }
+        let ended = poll(&client, &tools, runs[1]["run_id"].as_str().unwrap(), |_| {
+            true
+        })
+        .await;
+        let patch = &ended["outcome"]["arms"]["candidate"]["patch"];
+        assert_eq!(patch["kind"], "env", "{ended:#}");
         client.cancel().await.unwrap();
         let wrong = http_client(&url, "guess").await;
         assert!(wrong.is_err(), "a wrong token was let in");

@@ -180,6 +180,24 @@ fn an_agent_verifies_patches_over_stdio_follows_runs_and_cancels_one() {
             &call(&client, &tools, "get_run", json!({ "run_id": "run-0" })).await,
             "unknown run",
         );
+        for (patches, says) in [
+            (
+                json!([{ "text": demo.patch("timeout-2s.diff"), "revert": "HEAD" }]),
+                "both \"text\" and \"revert\"",
+            ),
+            (json!([{ "label": "x" }]), "candidate 1 is empty"),
+            (
+                json!([{ "env": { "A": "1" } }, { "env": { "B": "2" } }]),
+                "only one candidate per call may be env alone",
+            ),
+            (
+                json!([{ "revert": "no-such-commit" }]),
+                "--revert no-such-commit: not a commit",
+            ),
+        ] {
+            let args = json!({ "project": "checkout-p99", "patches": patches });
+            refused(&call(&client, &tools, "verify_patch", args).await, says);
+        }
         // A refused call leaves no folder behind: only the two runs of checkout-p99.
         let folders = std::fs::read_dir(demo.dir.path().join("results/checkout-p99")).unwrap();
         assert_eq!(folders.count(), 2);
