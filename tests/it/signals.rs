@@ -110,6 +110,26 @@ fn sigint_sigterm_and_sighup_stop_everything_with_their_exit_codes() {
         "{stderr}"
     );
     services_gone(&pids, Duration::from_secs(1));
+    // Exiting at once leaves the worktrees for the next run's sweep: this test removes them,
+    // folder and all, so that none stays in the temporary directory.
+    let listed = crate::third_party::git(
+        Path::new(&f.path("repo")),
+        &["worktree", "list", "--porcelain"],
+    );
+    for path in listed
+        .lines()
+        .filter_map(|l| l.strip_prefix("worktree "))
+        .skip(1)
+    {
+        crate::third_party::git(
+            Path::new(&f.path("repo")),
+            &["worktree", "remove", "--force", path],
+        );
+        if let Some(folder) = Path::new(path).parent() {
+            let _ = std::fs::remove_dir_all(folder);
+        }
+    }
+    assert_eq!(f.worktrees(), 1);
 }
 
 #[test]
