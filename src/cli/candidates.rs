@@ -149,58 +149,6 @@ pub fn read(args: &VerifyArgs) -> Result<Vec<Patch>, Failure> {
     Ok(patches)
 }
 
-/// `verify`'s flags for a passing candidate's preview environment (mirrord Enterprise).
-#[derive(Debug, clap::Args)]
-pub struct PreviewFlags {
-    /// After a pass: build the passing candidate's image with this shell command, run in a
-    /// fresh worktree of it; its last line on stdout is the image reference.
-    #[arg(long, value_name = "CMD", conflicts_with = "preview_image")]
-    pub preview_build: Option<String>,
-    /// After a pass: the passing candidate's image, built elsewhere.
-    #[arg(long, value_name = "IMAGE")]
-    pub preview_image: Option<String>,
-    /// Also run the `mirrord preview start` command the verdict carries.
-    #[arg(long)]
-    pub preview: bool,
-    /// The preview environment's time to live, in minutes.
-    #[arg(long, default_value_t = 60, value_name = "MINUTES", value_parser = clap::value_parser!(u64).range(1..))]
-    pub preview_ttl: u64,
-}
-
-impl PreviewFlags {
-    /// The plan of these flags; `mirrord_target` is `None` on the local backend, else the
-    /// `--target` given with mirrord.
-    ///
-    /// # Errors
-    /// `--preview` without an image or its build, or a preview without mirrord and a target.
-    pub fn plan(
-        &self,
-        mirrord_target: Option<Option<&str>>,
-    ) -> Result<Option<crate::orchestrate::preview::PreviewPlan>, String> {
-        let asked = self.preview_build.is_some() || self.preview_image.is_some();
-        if self.preview && !asked {
-            return Err(
-                "--preview needs the image: give --preview-image IMAGE or --preview-build CMD"
-                    .into(),
-            );
-        }
-        if !asked {
-            return Ok(None);
-        }
-        match mirrord_target {
-            None => return Err("a preview environment is mirrord's: --preview-build and --preview-image need --backend mirrord".into()),
-            Some(None) => return Err("a preview replaces a deployment: --preview-build and --preview-image need --target".into()),
-            Some(Some(_)) => {}
-        }
-        Ok(Some(crate::orchestrate::preview::PreviewPlan {
-            build: self.preview_build.clone(),
-            image: self.preview_image.clone(),
-            start: self.preview,
-            ttl_mins: self.preview_ttl,
-        }))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,9 @@ use crate::orchestrate::proposal::{
     self, AttemptRecord, AttemptVerdict, PROPOSER_SCHEMA_VERSION, ProposalRecord, ProposerInput,
     ScenarioBrief,
 };
-use crate::orchestrate::{ArmResult, Hooks, Measured, Patch, Shutdown, VerifyError};
+use crate::orchestrate::{
+    ArmResult, Hooks, Measured, Patch, Shutdown, VerifyError, process, watchdog,
+};
 use crate::verdict::{Decision, Outcome};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -174,7 +176,7 @@ impl Loop<'_> {
             labels.join(", ")
         );
         let reuse = self.baseline.as_ref().filter(|_| !self.args.fresh_baseline);
-        let started = unix_ms();
+        let started = process::unix_ms();
         let age = reuse.map(|(_, ended)| started.saturating_sub(*ended) as f64 / 1000.0);
         let reuse = reuse.map(|(b, _)| b);
         let mut record = AttemptRecord {
@@ -326,15 +328,9 @@ fn measured_until(baseline: &ArmResult) -> Option<u64> {
     Some(origin + (end_s * 1000.0) as u64)
 }
 
-fn unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
 /// Runs the proposer with `input` on stdin, in `dir`, within `timeout`; its stdout, or why it
-/// gave none. Its stderr is shown, prefixed; its whole process group goes at a timeout or a
-/// signal.
+/// gave none. Its stderr is shown, prefixed. Its whole process group goes at a timeout or a
+/// signal, and with the watchdog's sweep when fixproof itself is killed outright.
 async fn call(
     command: &str,
     input: &[u8],
@@ -343,8 +339,7 @@ async fn call(
     dir: &Path,
     hooks: &Hooks,
 ) -> Result<String, String> {
-    use tokio::io::AsyncWriteExt;
-    let mut child = tokio::process::Command::new("sh")
+    let child = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(command)
         .current_dir(dir)
@@ -357,6 +352,21 @@ async fn call(
         .spawn()
         .map_err(|e| format!("the proposer could not be started: {e}"))?;
     let pgid = child.id().map_or(0, |id| id as i32);
+    watchdog::watch_group(pgid);
+    let answer = answer(child, input, timeout, hooks).await;
+    process::kill_group(pgid);
+    watchdog::forget_group(pgid);
+    answer
+}
+
+/// The proposer's stdout once it exits, or why there is none.
+async fn answer(
+    mut child: tokio::process::Child,
+    input: &[u8],
+    timeout: Duration,
+    hooks: &Hooks,
+) -> Result<String, String> {
+    use tokio::io::AsyncWriteExt;
     if let Some(mut stdin) = child.stdin.take() {
         let input = input.to_vec();
         // A proposer that does not read its input must not block the loop.
@@ -364,21 +374,11 @@ async fn call(
             let _ = stdin.write_all(&input).await;
         });
     }
-    let kill = || {
-        if pgid > 0 {
-            // SAFETY: signalling the process group this function created.
-            unsafe { libc::kill(-pgid, libc::SIGKILL) };
-        }
-    };
     let output = tokio::select! {
         done = tokio::time::timeout(timeout, child.wait_with_output()) => done,
-        signal = hooks.shutdown.requested() => {
-            kill();
-            return Err(format!("stopped by {}", signal.name()));
-        }
+        signal = hooks.shutdown.requested() => return Err(format!("stopped by {}", signal.name())),
     };
     let Ok(output) = output else {
-        kill();
         return Err(format!(
             "the proposer did not answer within {} (--propose-timeout): it was killed",
             humantime::format_duration(timeout)
@@ -390,8 +390,7 @@ async fn call(
         eprintln!("proposer| {line}");
     }
     if !output.status.success() {
-        let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        let tail = process::last_lines(&stderr, 3).replace('\n', " / ");
         let code = output
             .status
             .code()
@@ -401,7 +400,7 @@ async fn call(
             if tail.is_empty() {
                 String::new()
             } else {
-                format!(": {}", tail.join(" / "))
+                format!(": {tail}")
             }
         ));
     }

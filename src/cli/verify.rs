@@ -197,7 +197,7 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub drive: DriveFlags,
     #[command(flatten)]
-    pub preview: super::candidates::PreviewFlags,
+    pub preview: super::flags::PreviewFlags,
     /// Stop an arm once its error fraction provably exceeds this (99.9 % lower bound, after
     /// 100 requests), to spare the real downstreams; `off` never stops.
     #[arg(long, default_value = "50%", value_name = "PERCENT", value_parser = parse::percent_or_off)]

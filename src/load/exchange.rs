@@ -8,7 +8,7 @@ use super::live::ShardProgress;
 use super::plan::Slot;
 use super::recorder::Timing;
 use super::samples::Detail;
-use super::shard::{Job, Shard};
+use super::shard::{Job, Shard, ShardConfig};
 use super::tally::Outcome;
 use super::tick::TickStream;
 use super::timer::duration_ns;
@@ -74,32 +74,21 @@ pub(super) async fn execute(shard: &Shard, worker: usize, conn: &mut Conn, job: 
         .recorder
         .borrow_mut()
         .finished_with(&slot, timing, outcome, || {
-            Some(detail(shard, &slot, &conn.body))
+            Some(detail(&shard.cfg, slot.seq, slot.shape, Some(&conn.body)))
         });
 }
 
-/// The method and path of the slot `seq` of shape `shape`, for the slowest requests.
-pub(super) fn rendered(shard: &Shard, seq: u64, shape: u32) -> Detail {
-    let slot = Slot {
-        seq,
-        at_ns: 0,
-        shape,
-    };
-    let mut detail = detail(shard, &slot, &[]);
-    detail.body = None;
-    detail
-}
-
-/// The method, path and body head of a request kept as an example: its request rendered again
-/// for the same sequence number, which renders the same (templates are seeded by it).
-fn detail(shard: &Shard, slot: &Slot, body: &[u8]) -> Detail {
-    let shape = &shard.cfg.shapes[slot.shape as usize];
+/// The method, path and body head of a request kept as an example: the request of `seq`
+/// rendered again, which renders the same (its templates are seeded by `seq`). The slowest
+/// requests are rendered so once the shard has ended, without a body.
+pub(super) fn detail(cfg: &ShardConfig, seq: u64, shape: u32, body: Option<&[u8]>) -> Detail {
+    let shape = &cfg.shapes[shape as usize];
     let mut ctx = RenderContext {
-        seq: slot.seq,
-        rng: shard.cfg.plan.template_rng(slot.seq),
+        seq,
+        rng: cfg.plan.template_rng(seq),
     };
     let mut encoded = Vec::new();
-    shape.encode_http1(slot.seq, &mut ctx, &mut encoded);
+    shape.encode_http1(seq, &mut ctx, &mut encoded);
     let line = encoded.split(|&b| b == b'\r').next().unwrap_or_default();
     let line = String::from_utf8_lossy(line);
     let mut words = line.split(' ');
@@ -109,7 +98,7 @@ fn detail(shard: &Shard, slot: &Slot, body: &[u8]) -> Detail {
         request: shape.name.clone(),
         method,
         path,
-        body: Some(body.to_vec()),
+        body: body.map(<[u8]>::to_vec),
     }
 }
 

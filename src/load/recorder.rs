@@ -145,11 +145,12 @@ impl Recorder {
     /// Send lag is the distance between the intended time and the actual send either way, so
     /// its p99 bounds early and late sends alike, rounding included.
     pub fn finished(&mut self, slot: &Slot, timing: Timing, outcome: Outcome) {
-        self.finished_with(slot, timing, outcome, || None);
+        self.record(slot, &timing, outcome);
     }
 
-    /// [`Recorder::finished`], keeping the request as an example (its `detail`, rendered only
-    /// then) when it is among the first failures of its kind or the slowest.
+    /// [`Recorder::finished`], keeping a request of the measured window as an example (its
+    /// `detail`, rendered only then) when it is among the first failures of its kind or the
+    /// slowest. The HTTP driver's; a Kafka run keeps none.
     pub fn finished_with(
         &mut self,
         slot: &Slot,
@@ -157,6 +158,16 @@ impl Recorder {
         outcome: Outcome,
         detail: impl FnOnce() -> Option<Detail>,
     ) {
+        if let Some(latency) = self.record(slot, &timing, outcome) {
+            let sent_ms = timing.sent_ns / 1_000_000;
+            self.samples
+                .finished((slot.seq, slot.shape), outcome, latency, sent_ms, detail);
+        }
+    }
+
+    /// Records a finished request; for one of the measured window, `Some` of its latency
+    /// (`None` inside for an untimed transport error).
+    fn record(&mut self, slot: &Slot, timing: &Timing, outcome: Outcome) -> Option<Option<u64>> {
         let timed = matches!(
             outcome,
             Outcome::Status(_) | Outcome::Timeout | Outcome::Acknowledged
@@ -166,7 +177,7 @@ impl Recorder {
         self.timeline
             .finished(slot.at_ns, outcome, timed.then_some(latency_us));
         if !self.measured(slot) {
-            return;
+            return None;
         }
         self.outstanding -= 1;
         self.send_lag
@@ -185,10 +196,7 @@ impl Recorder {
             self.service_time
                 .saturating_record(micros(timing.done_ns.saturating_sub(timing.sent_ns)));
         }
-        let sent_ms = timing.sent_ns / 1_000_000;
-        let latency = timed.then_some(latency_us);
-        self.samples
-            .finished((slot.seq, slot.shape), outcome, latency, sent_ms, detail);
+        Some(timed.then_some(latency_us))
     }
 
     /// Ends the recording: what is still outstanding is incomplete.

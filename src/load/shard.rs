@@ -197,10 +197,11 @@ pub fn run(cfg: ShardConfig) -> std::io::Result<Recorded> {
         pacer.await.map_err(std::io::Error::other)??;
         finish(&shard, workers).await;
         let shard = Arc::into_inner(shard).expect("every worker has ended or been aborted");
-        let mut samples = std::mem::take(&mut shard.recorder.borrow_mut().samples);
-        samples.render(|seq, shape| super::exchange::rendered(&shard, seq, shape));
-        shard.recorder.borrow_mut().samples = samples;
-        let mut recorded = shard.recorder.into_inner().finish();
+        let Shard { cfg, recorder, .. } = shard;
+        let mut recorded = recorder.into_inner().finish();
+        recorded
+            .samples
+            .render(|seq, shape| super::exchange::detail(&cfg, seq, shape, None));
         recorded.cpu = super::affinity::thread_cpu_time();
         Ok(recorded)
     })

@@ -54,12 +54,7 @@ pub(super) fn attach(outcome: &mut Outcome, candidates: &[ArmResult], results: &
 }
 
 /// The evidence of one candidate: `samples` redacted, and its log's lines near the failures.
-fn record(
-    samples: Samples,
-    origin: Option<u64>,
-    log: &Path,
-    times: &[(u64, u64)],
-) -> SamplesRecord {
+fn record(samples: Samples, origin: Option<u64>, log: &Path, times: &[u64]) -> SamplesRecord {
     let Samples {
         mut failing,
         mut slowest,
@@ -94,7 +89,7 @@ fn log_lines(
     log: &Path,
     failures: &[&RequestSample],
     origin: Option<u64>,
-    times: &[(u64, u64)],
+    times: &[u64],
 ) -> Vec<LogLine> {
     let Ok(file) = std::fs::File::open(log) else {
         return Vec::new();
@@ -113,15 +108,11 @@ fn log_lines(
         })
         .unwrap_or_default();
     let seqs: Vec<String> = failures.iter().map(|r| r.seq.to_string()).collect();
-    let mut times = times.iter().peekable();
     let mut picked: Vec<LogLine> = Vec::new();
     for (index, text) in std::io::BufReader::new(file).lines().enumerate() {
         let Ok(text) = text else { break };
+        let at = times.get(index).copied();
         let index = index as u64;
-        while times.peek().is_some_and(|(i, _)| *i < index) {
-            times.next();
-        }
-        let at = times.peek().filter(|(i, _)| *i == index).map(|(_, ms)| *ms);
         let in_window = at.is_some_and(|ms| windows.iter().any(|(a, b)| (*a..=*b).contains(&ms)));
         if in_window || names_seq(&text, &seqs) {
             let at_ms = at.zip(origin).map(|(ms, o)| ms as i64 - o as i64);
@@ -165,17 +156,15 @@ fn thin(lines: Vec<LogLine>) -> Vec<LogLine> {
 /// value.
 fn names_seq(text: &str, seqs: &[String]) -> bool {
     let lower = text.to_ascii_lowercase();
-    let Some(at) = lower.find("seq") else {
-        return false;
-    };
-    let rest = &lower[at + 3..];
-    let value: String = rest
-        .trim_start_matches(|c: char| !c.is_ascii_digit() && c != '\n')
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    let gap = rest.len() - rest.trim_start_matches(|c: char| !c.is_ascii_digit()).len();
-    gap <= 4 && seqs.contains(&value)
+    lower.match_indices("seq").any(|(at, _)| {
+        let rest = &lower[at + 3..];
+        // `seq=12`, `seq: 12`, `"seq": 12`: at most a few separators before the number.
+        let Some(gap) = rest.find(|c: char| c.is_ascii_digit()).filter(|&g| g <= 4) else {
+            return false;
+        };
+        let digits = rest[gap..].split(|c: char| !c.is_ascii_digit()).next();
+        digits.is_some_and(|d| seqs.iter().any(|s| s == d))
+    })
 }
 
 #[cfg(test)]
@@ -213,10 +202,9 @@ mod tests {
         .join("\n");
         std::fs::write(&log, text).unwrap();
         let origin = 1_000_000;
-        let times: Vec<(u64, u64)> = [0, 100, 1_010, 1_160, 3_000, 3_100]
+        let times: Vec<u64> = [0, 100, 1_010, 1_160, 3_000, 3_100]
             .iter()
-            .enumerate()
-            .map(|(i, t)| (i as u64, origin + t))
+            .map(|t| origin + t)
             .collect();
         let samples = Samples {
             failing: vec![FailureKind {
@@ -248,6 +236,8 @@ mod tests {
             Some("Authorization: Bearer [redacted]")
         );
         assert!(!names_seq("seq=12", &["1".into()]));
+        assert!(names_seq("sequence 4 of x-verifier-seq: 9", &["9".into()]));
+        assert!(!names_seq("seq is at 9", &["9".into()]));
         assert!(names_seq("\"seq\": 12,", &["12".into()]));
     }
 

@@ -39,9 +39,10 @@ pub(super) fn check_mirrord(
                 "{} in the rendered config's feature.env.override (the pod's environment beats the local one)",
                 names.join(", ")
             );
-            checked
-                .rewrite
-                .get_or_insert(super::mirrord_config::Rewrite { note });
+            match &mut checked.rewrite {
+                Some(rewrite) => rewrite.note = format!("{}; {note}", rewrite.note),
+                None => checked.rewrite = Some(super::mirrord_config::Rewrite { note }),
+            }
         }
         if let Some(rewrite) = checked.rewrite {
             let copy = plan

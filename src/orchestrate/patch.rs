@@ -4,7 +4,8 @@
 //! environment overrides (`env`). A patch is a unified diff (applied by `git apply`) or the
 //! file-set JSON that MetalBear's reference verifier's LLM bridge emits, `{"files": [{"path",
 //! "before", "after"}], "summary"?, "hypothesis"?, …}` with whole files before and after; they
-//! are told apart by content. A revert is `git revert --no-commit` of a commit (`revert`). Each candidate is labelled by its file's stem (`stdin` for standard input) or by
+//! are told apart by content. A revert is `git revert --no-commit` of a commit (`revert`).
+//! Each candidate is labelled by its file's stem (`stdin` for standard input) or by
 //! `--label`, sanitized to `[A-Za-z0-9._-]`; the label names its worktree, artifact, log and
 //! place in the verdict, so it is never `baseline` (or `verdict`) and clashes get `-2`, `-3`.
 

@@ -180,6 +180,6 @@ async fn run(
         .map(str::to_string)
         .chain(stderr.lines().map(|l| format!("stderr| {l}")))
         .collect();
-    let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+    let tail = super::process::last_lines(&lines.join("\n"), 20);
     Ok((output.status.success(), crate::report::redact::text(&tail)))
 }

@@ -16,15 +16,9 @@ const TAIL_LINES: usize = 40;
 /// Lines of output whose arrival time is kept (16 bytes each), for a verdict's evidence.
 const TIMED_LINES: usize = 200_000;
 
-/// When the lines of a service's log arrived: (line index from 0, Unix milliseconds), in
-/// order, for the first 200 000 lines.
-pub type LineTimes = Arc<Mutex<Vec<(u64, u64)>>>;
-
-/// The log file and how many lines it has.
-struct Sink {
-    file: tokio::fs::File,
-    lines: u64,
-}
+/// When the lines of a service's log arrived, in Unix milliseconds: element `i` is line `i`
+/// (from 0), for the first 200 000 lines.
+pub type LineTimes = Arc<Mutex<Vec<u64>>>;
 
 /// What to start.
 #[derive(Debug, Clone)]
@@ -87,10 +81,7 @@ impl ServiceProcess {
         super::watchdog::watch_group(pgid);
         let tail = Arc::new(Mutex::new(VecDeque::new()));
         let times = LineTimes::default();
-        let log = Arc::new(tokio::sync::Mutex::new(Sink {
-            file: log,
-            lines: 0,
-        }));
+        let log = Arc::new(tokio::sync::Mutex::new(log));
         let (ready_tx, ready) = watch::channel(ready_marker.is_none());
         let marker = ready_marker.map(str::to_string);
         if let Some(stdout) = child.stdout.take() {
@@ -176,6 +167,11 @@ impl Drop for ServiceProcess {
     }
 }
 
+/// SIGKILL to the process group `pgid` (a child spawned with `process_group(0)`).
+pub fn kill_group(pgid: i32) {
+    signal_group(pgid, libc::SIGKILL);
+}
+
 fn signal_group(pgid: i32, signal: i32) {
     if pgid > 0 {
         // SAFETY: signalling a process group we created; a vanished group returns ESRCH.
@@ -193,12 +189,13 @@ fn exit_code_of(status: std::process::ExitStatus) -> i32 {
 
 /// Where a pump puts what it reads.
 struct Output {
-    log: Arc<tokio::sync::Mutex<Sink>>,
+    log: Arc<tokio::sync::Mutex<tokio::fs::File>>,
     tail: Arc<Mutex<VecDeque<String>>>,
     times: LineTimes,
 }
 
-fn unix_ms() -> u64 {
+/// Now, in Unix milliseconds.
+pub fn unix_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
@@ -220,16 +217,12 @@ async fn pump(
             }
         }
         {
-            let mut sink = log.lock().await;
-            let index = sink.lines;
-            sink.lines += 1;
-            let _ = sink
-                .file
-                .write_all(format!("{prefix}{line}\n").as_bytes())
-                .await;
+            // Timed under the log's lock: the two pumps' lines stay in the file's order.
+            let mut file = log.lock().await;
+            let _ = file.write_all(format!("{prefix}{line}\n").as_bytes()).await;
             if let Ok(mut times) = times.lock() {
                 if times.len() < TIMED_LINES {
-                    times.push((index, unix_ms()));
+                    times.push(unix_ms());
                 }
             }
         }
@@ -240,7 +233,13 @@ async fn pump(
             tail.push_back(format!("{prefix}{line}"));
         }
     }
-    let _ = log.lock().await.file.flush().await;
+    let _ = log.lock().await.flush().await;
+}
+
+/// The last `n` lines of `text`.
+pub fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// A free TCP port on 127.0.0.1 (bound, read, released).

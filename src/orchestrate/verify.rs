@@ -440,8 +440,7 @@ pub(super) async fn repro(started: &StartedArm, command: &str) -> Result<Measure
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    let tail: Vec<&str> = text.lines().rev().take(20).collect();
-    let output_tail = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
+    let output_tail = super::process::last_lines(&text, 20);
     let exit_code = output.status.code().unwrap_or(-1);
     Ok(Measured::Repro {
         bug_present: exit_code != 0,

@@ -121,6 +121,7 @@ fn table(out: &mut String, rows: &[Row], confidence: f64) {
 
 fn details(out: &mut String, verdict: &Verdict) {
     out.push_str("<details>\n<summary>Evidence</summary>\n\n");
+    let (failing, slowest) = samples(verdict);
     let lists = [
         ("Tests", evidence(verdict)),
         (
@@ -129,8 +130,8 @@ fn details(out: &mut String, verdict: &Verdict) {
         ),
         ("Arms", arms(verdict)),
         ("Notes", verdict.notes.clone()),
-        ("Failing requests", failing(verdict)),
-        ("Slowest requests", slowest(verdict)),
+        ("Failing requests", failing),
+        ("Slowest requests", slowest),
     ];
     for (title, items) in lists.iter().filter(|(_, items)| !items.is_empty()) {
         let _ = writeln!(out, "**{title}**\n");
@@ -150,38 +151,22 @@ fn details(out: &mut String, verdict: &Verdict) {
     out.push_str("</details>\n\n");
 }
 
-/// Each failure kind of the candidate with its first request.
-fn failing(verdict: &Verdict) -> Vec<String> {
+/// The candidate's failure kinds, each with its first request, and its slowest requests.
+fn samples(verdict: &Verdict) -> (Vec<String>, Vec<String>) {
     let Some(e) = &verdict.evidence else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
-    e.samples
-        .failing
-        .iter()
-        .map(|f| {
-            let first = f.requests.first().map(one_request).unwrap_or_default();
-            format!("{} ×{}: `{}`", f.kind, f.count, first.replace('`', "'"))
-        })
-        .collect()
-}
-
-fn slowest(verdict: &Verdict) -> Vec<String> {
-    let Some(e) = &verdict.evidence else {
-        return Vec::new();
-    };
-    e.samples
-        .slowest
-        .iter()
-        .map(|r| {
-            let ms = r.latency_us.map_or(0.0, |us| us as f64 / 1000.0);
-            format!(
-                "{ms:.1} ms: `{} {}` (seq {})",
-                r.method,
-                r.path.replace('`', "'"),
-                r.seq
-            )
-        })
-        .collect()
+    let code = |text: String| text.replace('`', "'");
+    let failing = e.samples.failing.iter().map(|f| {
+        let first = f.requests.first().map(one_request).unwrap_or_default();
+        format!("{} ×{}: `{}`", f.kind, f.count, code(first))
+    });
+    let slowest = e.samples.slowest.iter().map(|r| {
+        let ms = r.latency_us.map_or(0.0, |us| us as f64 / 1000.0);
+        let request = code(format!("{} {}", r.method, r.path));
+        format!("{ms:.1} ms: `{request}` (seq {})", r.seq)
+    });
+    (failing.collect(), slowest.collect())
 }
 
 /// The candidate's log lines around its first failures, as a code block.

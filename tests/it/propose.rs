@@ -230,6 +230,42 @@ fn a_rollback_is_verified_end_to_end_and_a_conflicting_one_is_refused() {
 }
 
 #[test]
+fn an_environment_override_alone_reaches_a_python_service() {
+    let _serial = crate::util::one_at_a_time();
+    let case = Case::new();
+    let scenario = case.scenario("40/s", "10s");
+    // The same code with its pricing address pointed at a port that refuses: every checkout
+    // fails, which only the override can cause.
+    let flags = [
+        "--candidate-env",
+        "PRICING_URL=http://127.0.0.1:9",
+        "--format",
+        "json",
+    ];
+    let (code, json, stderr) = case.verify_on(&scenario, &flags);
+    assert_eq!(
+        (code, json["verdict"].as_str()),
+        (1, Some("reject")),
+        "{stderr}"
+    );
+    let candidate = &json["arms"]["candidate"];
+    assert_eq!(candidate["label"], "env-PRICING_URL");
+    assert_eq!(candidate["patch"]["kind"], "env");
+    assert_eq!(
+        candidate["patch"]["env"]["PRICING_URL"],
+        "http://127.0.0.1:9"
+    );
+    let failing = &json["evidence"]["samples"]["failing"][0];
+    assert_eq!(failing["kind"], "500", "{:#}", json["evidence"]);
+    assert!(
+        failing["requests"][0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Connection refused")
+    );
+}
+
+#[test]
 fn the_flask_timeout_that_raises_shows_its_500s_and_the_pricing_error_line() {
     let flask = std::process::Command::new("python3")
         .args(["-c", "import flask"])
