@@ -23,6 +23,13 @@ pub struct DemoArgs {
     /// fixed design, every arm the whole duration.
     #[arg(long, value_enum, default_value = "on", value_name = "on|off")]
     pub sequential: super::verify::Switch,
+    /// Run only this bundled case (repeatable): checkout-p99, checkout-errors, billing-lag.
+    #[arg(long = "case", value_name = "NAME", value_parser = case_name)]
+    pub cases: Vec<String>,
+    /// Run the Kafka case (billing-lag) on this cluster instead of the embedded broker. Each
+    /// arm gets a topic and consumer group of its own there, created for it and deleted after.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub kafka_bootstrap: Option<String>,
     /// Write the checkout cases as MCP projects into DIR (the demo repository, scenarios,
     /// patches and a project file per case) and exit, for `fixproof mcp --project`.
     #[arg(long, value_name = "DIR")]
@@ -52,6 +59,8 @@ pub async fn run(args: DemoArgs) -> Result<i32, Failure> {
             .join(format!("{}-demo", output::timestamp())),
         duration: args.duration,
         sequential: args.sequential == super::verify::Switch::On,
+        cases: args.cases,
+        kafka_bootstrap: args.kafka_bootstrap,
     };
     let shutdown = Shutdown::listen("stopping the load and the services").map_err(internal)?;
     let hooks = Hooks::new(shutdown, Arc::new(present::Stderr));
@@ -86,5 +95,18 @@ fn show(progress: Progress<'_>, options: &DemoOptions) {
             let summary = crate::report::to_text(outcome, crate::report::text::use_color());
             eprintln!("{}", summary.trim_end());
         }
+    }
+}
+
+/// A bundled case's name.
+fn case_name(name: &str) -> Result<String, String> {
+    let names: Vec<&str> = crate::demo::bundle::CASES.iter().map(|c| c.name).collect();
+    if names.contains(&name) {
+        Ok(name.to_string())
+    } else {
+        Err(format!(
+            "no bundled case '{name}': the cases are {}",
+            names.join(", ")
+        ))
     }
 }

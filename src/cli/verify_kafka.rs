@@ -1,8 +1,9 @@
 //! `verify` with a `"kind": "kafka"` scenario: where the arms' messages go and whose lag is
 //! watched, per backend.
 //!
-//! - Local: each arm gets its own topic and group on `--kafka-bootstrap`, or on an embedded
-//!   broker started here with those topics.
+//! - Local: each arm gets its own topic and group on `--kafka-bootstrap` (named with the arm's
+//!   key, created before it and deleted after it), or on an embedded broker started here with
+//!   those topics.
 //! - mirrord: the real cluster (`--kafka-bootstrap`, required) and the real topic (the
 //!   scenario's `kafka.topic`): messages carry the arm's key, mirrord's queue splitting forwards
 //!   them to a temporary topic only that arm consumes, and the probe watches the group
@@ -35,11 +36,14 @@ pub fn kafka_arms(
         return Ok(None);
     }
     if let Some(bootstrap) = &args.kafka_bootstrap {
-        eprintln!("fixproof: Kafka at {bootstrap}; each arm gets its own topic and consumer group");
+        eprintln!(
+            "fixproof: Kafka at {bootstrap}; each arm gets a topic and consumer group of its own, created for it and deleted after it"
+        );
         plan.settings.workload = Workload::Kafka(Box::new(crate::orchestrate::KafkaArms {
             bootstrap: bootstrap.clone(),
             scenario: k,
             split: None,
+            own_topics: true,
         }));
         return Ok(None);
     }
@@ -108,5 +112,6 @@ fn split_arms(
             group,
             pattern,
         }),
+        own_topics: false,
     })
 }

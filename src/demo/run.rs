@@ -28,6 +28,11 @@ pub struct DemoOptions {
     pub duration: Option<Duration>,
     /// Stop each arm once decided (`verify`'s default); `false` runs the fixed design.
     pub sequential: bool,
+    /// The bundled cases to run, by name; empty runs them all.
+    pub cases: Vec<String>,
+    /// Run the Kafka case on this cluster instead of an embedded broker: each arm gets a topic
+    /// and group of its own there, deleted after it.
+    pub kafka_bootstrap: Option<String>,
 }
 
 /// What the caller is told as the demo goes.
@@ -83,7 +88,8 @@ pub async fn run(
     });
     let cases = CASES
         .iter()
-        .filter(|c| cfg!(feature = "kafka") || !c.scenario.contains("\"kind\": \"kafka\""));
+        .filter(|c| cfg!(feature = "kafka") || !c.scenario.contains("\"kind\": \"kafka\""))
+        .filter(|c| options.cases.is_empty() || options.cases.iter().any(|n| n == c.name));
     let mut rows = Vec::new();
     for case in cases {
         progress(Progress::Case(case));
@@ -161,7 +167,7 @@ async fn run_case(
     command.extend(service.iter().map(|a| a.to_string()));
     let patches = case.patches();
     let labels: Vec<&str> = patches.iter().map(|p| p.label.as_str()).collect();
-    let (_broker, workload) = kafka_broker(&scenario, &labels)?;
+    let (_broker, workload) = kafka_broker(&scenario, &labels, options)?;
     let plan = VerifyPlan {
         repo: repo.to_path_buf(),
         base: "HEAD".into(),
@@ -223,22 +229,37 @@ fn knobs() -> DriverKnobs {
 /// The broker to keep alive during a case, and what the arms are measured with.
 type WithBroker<B> = (Option<B>, Workload);
 
-/// An embedded broker with a topic per arm for a Kafka scenario, and the arms' Kafka settings.
+/// An embedded broker with a topic per arm for a Kafka scenario (or the user's cluster), and
+/// the arms' Kafka settings.
 #[cfg(feature = "kafka")]
 fn kafka_broker(
     scenario: &Scenario,
     candidates: &[&str],
+    options: &DemoOptions,
 ) -> Result<WithBroker<crate::kafka::Broker>, DemoError> {
     let Some(k) = &scenario.kafka else {
         return Ok((None, Workload::Http));
     };
+    if let Some(bootstrap) = &options.kafka_bootstrap {
+        let arms = crate::orchestrate::KafkaArms {
+            bootstrap: bootstrap.clone(),
+            scenario: k.clone(),
+            split: None,
+            own_topics: true,
+        };
+        return Ok((None, Workload::Kafka(Box::new(arms))));
+    }
     let (broker, arms) = crate::orchestrate::kafka_arm::embedded(k, candidates)
         .map_err(|e| DemoError::Broker(e.to_string()))?;
     Ok((Some(broker), Workload::Kafka(Box::new(arms))))
 }
 
 #[cfg(not(feature = "kafka"))]
-fn kafka_broker(scenario: &Scenario, _candidates: &[&str]) -> Result<WithBroker<()>, DemoError> {
+fn kafka_broker(
+    scenario: &Scenario,
+    _candidates: &[&str],
+    _options: &DemoOptions,
+) -> Result<WithBroker<()>, DemoError> {
     match scenario.kafka {
         Some(_) => Err(DemoError::Broker(
             "this fixproof was built without the kafka feature".into(),

@@ -3,7 +3,8 @@
 //! embedded Kafka-protocol broker (librdkafka's mock cluster) for the demo and the tests.
 //!
 //! Uses `scenario` (templates, load profile) and `load` (plan, artifact types). Real clusters
-//! are reached the same way as the embedded broker: through a bootstrap address.
+//! are reached the same way as the embedded broker: through a bootstrap address; `topics`
+//! makes and removes the arms' own topics there.
 
 pub mod broker;
 pub mod consumer;
@@ -11,6 +12,7 @@ pub mod lag;
 pub mod produce;
 mod record;
 mod shape;
+pub mod topics;
 
 pub use broker::Broker;
 pub use lag::{LagConfig, LagProbe};

@@ -66,7 +66,7 @@ pub(super) async fn run(
             Err(failure) => (None, Err(failure)),
             Ok(arm) => {
                 let spec = arm.spec.clone();
-                arm::stop(arm, plan.settings.grace, hooks).await;
+                arm::stop(arm, &plan.settings, hooks).await;
                 let outcome = match failure {
                     Some(failure) => Err(failure),
                     None => pooled(plan, &spec, &blocks, decided),

@@ -339,13 +339,15 @@ pub fn measured(label: &str, artifact: &RunArtifact) -> Event {
     }
 }
 
-/// Tears the arm's service down.
-pub async fn stop(arm: StartedArm, grace: Duration, hooks: &Arc<Hooks>) -> Ended {
+/// Tears the arm's service down, then what its workload made for it (a topic on a user's
+/// Kafka cluster).
+pub async fn stop(arm: StartedArm, settings: &ArmSettings, hooks: &Arc<Hooks>) -> Ended {
     let pgid = arm.process.pgid();
-    let arm_label = arm.spec.label.clone();
-    let ended = arm.process.shutdown(grace).await;
+    let spec = arm.spec.clone();
+    let ended = arm.process.shutdown(settings.grace).await;
     hooks.forget_group(pgid);
-    hooks.emit(Event::ArmEnded { arm: arm_label });
+    settings.workload.release(&spec, hooks).await;
+    hooks.emit(Event::ArmEnded { arm: spec.label });
     ended
 }
 

@@ -101,7 +101,7 @@ async fn extension(
         .workload
         .drive(&mut started, &scenario, &plan.knobs, places, None, hooks)
         .await;
-    arm::stop(started, plan.settings.grace, hooks).await;
+    arm::stop(started, &plan.settings, hooks).await;
     driven
         .map(|(artifact, _)| artifact)
         .map_err(|e| e.to_string())

@@ -6,7 +6,7 @@
 //! only this arm consumes, and the probe watches the user's group on the temporary topics that
 //! appeared after the arm's session began (never the `-fallback-` topic of the deployed app).
 
-use super::arm::{ArmFailure, LoadCause, Role, StartedArm};
+use super::arm::{ArmFailure, ArmSpec, LoadCause, Role, StartedArm};
 use super::events::{Event, Hooks};
 use super::workload::KafkaArms;
 use crate::kafka::broker::TopicSpec;
@@ -39,12 +39,39 @@ pub fn embedded(k: &KafkaScenario, candidates: &[&str]) -> Result<(Broker, Kafka
         bootstrap: broker.bootstrap().to_string(),
         scenario: k.clone(),
         split: None,
+        own_topics: false,
     };
     Ok((broker, arms))
 }
 
 /// How long a cluster request may take.
 const CLUSTER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Creates the arm's own topic on a user's cluster (one partition, as on the embedded broker).
+///
+/// # Errors
+/// [`ArmFailure::Load`] ([`LoadCause::Unreachable`], the infrastructure's failure) when the
+/// cluster does not answer or refuses the topic (an ACL, a topic policy).
+pub async fn create_topic(k: &KafkaArms, spec: &ArmSpec) -> Result<(), ArmFailure> {
+    let (topic, _) = k.arm_names(&spec.label, &spec.key);
+    crate::kafka::topics::create(&k.bootstrap, &topic, 1, CLUSTER_TIMEOUT)
+        .await
+        .map_err(|e| ArmFailure::load(LoadCause::Unreachable, e))
+}
+
+/// Deletes the arm's topic and group from a user's cluster; a failure is a warning.
+pub async fn remove_topic(k: &KafkaArms, spec: &ArmSpec, hooks: &Hooks) {
+    let (topic, group) = k.arm_names(&spec.label, &spec.key);
+    if let Err(e) =
+        crate::kafka::topics::remove(&k.bootstrap, &topic, &group, CLUSTER_TIMEOUT).await
+    {
+        hooks.emit(Event::Warning {
+            arm: spec.label.clone(),
+            message: format!("{e}: delete it by hand"),
+        });
+    }
+}
+
 /// mirrord names the deployed app's topic with this; the arms never consume it.
 const FALLBACK_MARK: &str = "-fallback-";
 
@@ -138,8 +165,8 @@ pub async fn drive(
     let label = arm.spec.label.clone();
     let (topic, group, watched, pattern, exclude) = match kafka.split.clone() {
         None => {
-            let topic = k.arm_topic(&label);
-            (topic.clone(), k.arm_group(&label), vec![topic], None, None)
+            let (topic, group) = kafka.arm_names(&label, &arm.spec.key);
+            (topic.clone(), group, vec![topic], None, None)
         }
         Some(split) => (
             split.topic,

@@ -106,6 +106,20 @@ pub async fn start(
     settings: &ArmSettings,
     hooks: &Hooks,
 ) -> Result<StartedArm, ArmFailure> {
+    settings.workload.prepare(spec).await?;
+    let started = attempts(spec, settings, hooks).await;
+    if started.is_err() {
+        settings.workload.release(spec, hooks).await;
+    }
+    started
+}
+
+/// [`start`]'s attempts, with backoff between transient failures.
+async fn attempts(
+    spec: &ArmSpec,
+    settings: &ArmSettings,
+    hooks: &Hooks,
+) -> Result<StartedArm, ArmFailure> {
     let budget_end = Instant::now() + settings.start_timeout;
     hooks.emit(Event::ArmStarted {
         arm: spec.label.clone(),
@@ -311,7 +325,7 @@ fn launch(spec: &ArmSpec, settings: &ArmSettings, port: u16) -> Launch {
         ("FIXPROOF_RUN_KEY".to_string(), spec.key.clone()),
         ("FIXPROOF_ROLE".to_string(), spec.role.name().to_string()),
     ]);
-    env.extend(settings.workload.env(&spec.label));
+    env.extend(settings.workload.env(spec));
     let log = settings.results_dir.join(format!("{}.log", spec.label));
     match &settings.backend {
         Backend::Local => Launch {

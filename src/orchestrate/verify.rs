@@ -408,7 +408,7 @@ async fn measure(
                 })
         }
     };
-    arm::stop(started, plan.settings.grace, hooks).await;
+    arm::stop(started, &plan.settings, hooks).await;
     if hooks.is_stopping() {
         return (Err(ArmFailure::Interrupted), Some(times));
     }

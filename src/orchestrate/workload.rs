@@ -3,7 +3,7 @@
 //! [`Workload`], and knows nothing else of either: HTTP requests paced at the arm's URL, or
 //! Kafka messages produced to the arm's topic while its consumer group's lag is sampled.
 
-use super::arm::{ArmFailure, DriverKnobs, StartedArm};
+use super::arm::{ArmFailure, ArmSpec, DriverKnobs, StartedArm};
 use super::events::Hooks;
 use crate::load::RunArtifact;
 use crate::scenario::Scenario;
@@ -32,6 +32,30 @@ pub struct KafkaArms {
     /// mirrord: the real topic, the group and the operator's temporary topics; `None` on the
     /// local backend, where each arm's command gets its own topic and group in its environment.
     pub split: Option<SplitWatch>,
+    /// Local backend on a user's cluster: each arm's topic and group are named with its key,
+    /// the topic is created before the arm starts, and both are deleted after it, so that no
+    /// run reads another's messages or offsets. `false` on the embedded broker (fresh for
+    /// every run, its topics made at start) and with queue splitting (the operator's topics).
+    pub own_topics: bool,
+}
+
+impl KafkaArms {
+    /// A local arm's topic and consumer group.
+    pub fn arm_names(&self, label: &str, key: &str) -> (String, String) {
+        let (topic, group) = (
+            self.scenario.arm_topic(label),
+            self.scenario.arm_group(label),
+        );
+        if !self.own_topics {
+            return (topic, group);
+        }
+        let short: String = key
+            .chars()
+            .filter(char::is_ascii_hexdigit)
+            .take(8)
+            .collect();
+        (format!("{topic}-{short}"), format!("{group}-{short}"))
+    }
 }
 
 /// With mirrord's queue splitting, the arm's messages go to the real topic tagged with its key;
@@ -60,20 +84,43 @@ impl Workload {
 
     /// The environment the arm's command gets besides fixproof's own: on the local backend, a
     /// Kafka arm's own topic and group.
-    pub(crate) fn env(&self, label: &str) -> Vec<(String, String)> {
+    pub(crate) fn env(&self, spec: &ArmSpec) -> Vec<(String, String)> {
         match self {
-            Workload::Kafka(arms) if arms.split.is_none() => vec![
-                ("FIXPROOF_KAFKA_BOOTSTRAP".into(), arms.bootstrap.clone()),
-                (
-                    "FIXPROOF_KAFKA_TOPIC".into(),
-                    arms.scenario.arm_topic(label),
-                ),
-                (
-                    "FIXPROOF_KAFKA_GROUP".into(),
-                    arms.scenario.arm_group(label),
-                ),
-            ],
+            Workload::Kafka(arms) if arms.split.is_none() => {
+                let (topic, group) = arms.arm_names(&spec.label, &spec.key);
+                vec![
+                    ("FIXPROOF_KAFKA_BOOTSTRAP".into(), arms.bootstrap.clone()),
+                    ("FIXPROOF_KAFKA_TOPIC".into(), topic),
+                    ("FIXPROOF_KAFKA_GROUP".into(), group),
+                ]
+            }
             _ => Vec::new(),
+        }
+    }
+
+    /// Before the arm's first start: on a user's cluster, creates the arm's own topic.
+    ///
+    /// # Errors
+    /// [`ArmFailure::Load`] when the cluster does not answer or refuses the topic.
+    pub(crate) async fn prepare(&self, spec: &ArmSpec) -> Result<(), ArmFailure> {
+        match self {
+            #[cfg(feature = "kafka")]
+            Workload::Kafka(k) if k.own_topics => super::kafka_arm::create_topic(k, spec).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// After the arm's service has stopped (or never started): on a user's cluster, deletes the
+    /// arm's topic and group; a failure is a warning naming what to delete by hand.
+    pub(crate) async fn release(&self, spec: &ArmSpec, hooks: &Hooks) {
+        match self {
+            #[cfg(feature = "kafka")]
+            Workload::Kafka(k) if k.own_topics => {
+                super::kafka_arm::remove_topic(k, spec, hooks).await
+            }
+            _ => {
+                let _ = (spec, hooks);
+            }
         }
     }
 
@@ -129,4 +176,46 @@ fn without_kafka() -> ArmFailure {
         super::arm::LoadCause::Refused,
         "this fixproof was built without the kafka feature",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arms(own_topics: bool) -> KafkaArms {
+        KafkaArms {
+            bootstrap: "127.0.0.1:9092".into(),
+            scenario: crate::scenario::KafkaScenario {
+                topic: Some("orders".into()),
+                group: Some("billing".into()),
+                lag_interval: std::time::Duration::from_secs(1),
+                steady_after: None,
+                messages: Vec::new(),
+            },
+            split: None,
+            own_topics,
+        }
+    }
+
+    #[test]
+    fn arms_on_a_users_cluster_get_names_of_their_own() {
+        let key = "1a2b3c4d-5e6f-4a1b-8c2d-0123456789ab";
+        assert_eq!(
+            arms(false).arm_names("baseline", key),
+            ("orders-baseline".into(), "billing-baseline".into())
+        );
+        assert_eq!(
+            arms(true).arm_names("baseline", key),
+            (
+                "orders-baseline-1a2b3c4d".into(),
+                "billing-baseline-1a2b3c4d".into()
+            )
+        );
+        // Another arm of the same label (a fresh baseline) gets other names.
+        let other = "9f8e7d6c-5e6f-4a1b-8c2d-0123456789ab";
+        assert_ne!(
+            arms(true).arm_names("baseline", other),
+            arms(true).arm_names("baseline", key)
+        );
+    }
 }

@@ -3,7 +3,9 @@
 //!
 //! - `queues/<queue id>.json` stands for the `MirrordSplitConfig` entry of that queue id:
 //!   `{"bootstrap": "HOST:PORT", "topic": "orders", "topic_env": "ORDERS_TOPIC"}` — the
-//!   original topic and the variable the app reads its topic name from;
+//!   original topic and the variable the app reads its topic name from; `"auto_create": true`
+//!   says that the broker makes topics on a metadata request instead (librdkafka's mock
+//!   cluster, which answers no CreateTopics request);
 //!
 //! For each Kafka queue of an operator session the stand-in creates the session's temporary
 //! topic `mirrord-tmp-<random>-<topic>` (as the operator does), points the queue's variable at
@@ -67,7 +69,7 @@ pub fn split(cluster: &Path, config: &Value) -> Result<(Vec<SplitQueue>, EnvVars
             &uuid::Uuid::new_v4().simple().to_string()[..10],
             spec.topic
         );
-        create_topic(&spec.bootstrap, &temporary)?;
+        create_topic(&spec, &temporary)?;
         env.push((spec.topic_env, temporary.clone()));
         split.push(SplitQueue {
             id,
@@ -93,6 +95,7 @@ struct QueueConfig {
     bootstrap: String,
     topic: String,
     topic_env: String,
+    auto_create: bool,
 }
 
 fn queue_config(cluster: &Path, id: &str) -> Result<QueueConfig, String> {
@@ -117,34 +120,76 @@ fn queue_config(cluster: &Path, id: &str) -> Result<QueueConfig, String> {
         bootstrap: field("bootstrap")?,
         topic: field("topic")?,
         topic_env: field("topic_env")?,
+        auto_create: value.get("auto_create").and_then(Value::as_bool) == Some(true),
     })
 }
 
-/// Creates `topic` through a metadata request that allows auto-creation (the embedded broker
-/// creates it with its default partition count).
-fn create_topic(bootstrap: &str, topic: &str) -> Result<(), String> {
+/// Creates the temporary `topic` as the operator does, through the admin API, with as many
+/// partitions as `original` has, and waits until the broker's metadata shows it.
+///
+/// librdkafka's mock cluster (the embedded broker of the tests that have no real one) answers
+/// no CreateTopics request (the client waits for its timeout): with `auto_create` the topic is
+/// made by the metadata request alone, with the mock's default partition count.
+fn create_topic(spec: &QueueConfig, topic: &str) -> Result<(), String> {
+    let (bootstrap, original) = (spec.bootstrap.as_str(), spec.topic.as_str());
     use rdkafka::ClientConfig;
-    use rdkafka::producer::{BaseProducer, Producer};
-    let producer: BaseProducer = ClientConfig::new()
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
-        .set("allow.auto.create.topics", "true")
+        .set("allow.auto.create.topics", spec.auto_create.to_string())
         .set("log_level", "3")
         .create()
         .map_err(|e| format!("mirrord operator: Kafka client: {e}"))?;
     let timeout = Duration::from_secs(10);
-    let metadata = producer
-        .client()
-        .fetch_metadata(Some(topic), timeout)
-        .map_err(|e| format!("mirrord operator: cannot reach Kafka at {bootstrap}: {e}"))?;
-    let created = metadata
+    let unreachable = |e: &dyn std::fmt::Display| {
+        format!("mirrord operator: cannot reach Kafka at {bootstrap}: {e}")
+    };
+    let metadata = admin
+        .inner()
+        .fetch_metadata(Some(original), timeout)
+        .map_err(|e| unreachable(&e))?;
+    let partitions = metadata
         .topics()
         .iter()
-        .any(|t| t.name() == topic && t.error().is_none());
-    if created {
-        Ok(())
-    } else {
-        Err(format!(
-            "mirrord operator: could not create the temporary topic {topic}"
-        ))
+        .find(|t| t.name() == original && t.error().is_none())
+        .map_or(1, |t| t.partitions().len().max(1) as i32);
+    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(-1));
+    let options = AdminOptions::new().operation_timeout(Some(timeout));
+    if !spec.auto_create {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("mirrord operator: {e}"))?;
+        let results = runtime
+            .block_on(admin.create_topics([&new], &options))
+            .map_err(|e| unreachable(&e))?;
+        if let Some(Err((_, code))) = results.into_iter().next() {
+            return Err(format!(
+                "mirrord operator: could not create the temporary topic {topic}: {code}"
+            ));
+        }
+    }
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let metadata = admin
+            .inner()
+            .fetch_metadata(Some(topic), timeout)
+            .map_err(|e| unreachable(&e))?;
+        let ready = metadata.topics().iter().any(|t| {
+            t.name() == topic
+                && t.error().is_none()
+                && t.partitions().iter().all(|p| p.leader() >= 0)
+        });
+        if ready {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(format!(
+                "mirrord operator: the temporary topic {topic} has no leader after {} s",
+                timeout.as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }

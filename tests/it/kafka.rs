@@ -1,12 +1,13 @@
-//! Kafka parts against the embedded broker (librdkafka's mock cluster on 127.0.0.1): the
-//! producer's rate and tags, lag sampling with known committed offsets, the trend judgement
-//! through `compare`, and bad inputs.
+//! Kafka parts on the embedded broker (librdkafka's mock cluster on 127.0.0.1) and on a real
+//! Apache Kafka broker (`kafka_cluster`): the producer's rate and tags, lag sampling with known
+//! committed offsets (checked against Apache Kafka's own `kafka-consumer-groups` on the real
+//! broker), the trend judgement through `compare`, and bad inputs.
 
 use crate::compare::{compare, json};
 use crate::fixtures::{Shape, artifact, write};
+use crate::kafka_cluster::{Cluster, GroupRow, describe_group};
 use crate::util::{binary, fixproof, one_at_a_time, read, s};
-use fixproof::kafka::broker::TopicSpec;
-use fixproof::kafka::{Broker, LagConfig, LagProbe};
+use fixproof::kafka::{LagConfig, LagProbe};
 use fixproof::load::artifact::{KafkaSection, LagPoint, LagSeries};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
@@ -15,13 +16,26 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 use std::time::Duration;
 
-fn broker(topics: &[&str]) -> Broker {
-    let specs: Vec<TopicSpec> = topics
-        .iter()
-        .map(|t| TopicSpec::parse(t, 1).unwrap())
-        .collect();
-    Broker::start(1, &specs).unwrap()
+/// A test on the embedded broker and, when there is one, on the real broker.
+macro_rules! on_both {
+    ($case:ident, $topics:expr) => {
+        mod $case {
+            #[test]
+            fn on_the_embedded_broker() {
+                super::$case(&crate::kafka_cluster::Cluster::embedded($topics));
+            }
+
+            #[test]
+            fn on_a_real_broker() {
+                let test = concat!("kafka::", stringify!($case));
+                if let Some(cluster) = crate::kafka_cluster::Cluster::real(test, $topics) {
+                    super::$case(&cluster);
+                }
+            }
+        }
+    };
 }
+pub(crate) use on_both;
 
 fn run(args: &[&str]) -> (i32, String) {
     let output = binary().args(args).output().unwrap();
@@ -33,7 +47,7 @@ fn run(args: &[&str]) -> (i32, String) {
 fn consume_all(bootstrap: &str, topic: &str, expected: usize) -> Vec<(String, u64)> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
-        .set("group.id", "reader")
+        .set("group.id", format!("reader-{topic}"))
         .set("auto.offset.reset", "earliest")
         .create()
         .unwrap();
@@ -60,10 +74,14 @@ fn consume_all(bootstrap: &str, topic: &str, expected: usize) -> Vec<(String, u6
     seen
 }
 
-#[test]
-fn produces_at_the_rate_with_every_message_tagged() {
+on_both!(
+    produces_at_the_rate_with_every_message_tagged,
+    &[("orders", 2)]
+);
+
+fn produces_at_the_rate_with_every_message_tagged(b: &Cluster) {
     let _serial = one_at_a_time();
-    let b = broker(&["orders:2"]);
+    let orders = b.topic("orders");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run.json");
     let code = fixproof(&[
@@ -72,7 +90,7 @@ fn produces_at_the_rate_with_every_message_tagged() {
         "--bootstrap",
         b.bootstrap(),
         "--topic",
-        "orders",
+        &orders,
         "--rate",
         "200/s",
         "--duration",
@@ -105,7 +123,7 @@ fn produces_at_the_rate_with_every_message_tagged() {
     assert!(a.validity.valid, "{:?}", a.validity.problems);
     assert_eq!(a.latency.summary.count, 600);
     assert_eq!(a.run.tag_value, "KEY-1");
-    let got = consume_all(b.bootstrap(), "orders", 600);
+    let got = consume_all(b.bootstrap(), &orders, 600);
     assert_eq!(got.len(), 600);
     assert!(got.iter().all(|(tag, _)| tag == "KEY-1"));
     let mut seqs: Vec<u64> = got.iter().map(|(_, seq)| *seq).collect();
@@ -113,10 +131,14 @@ fn produces_at_the_rate_with_every_message_tagged() {
     assert_eq!(seqs, (0..600).collect::<Vec<u64>>());
 }
 
-#[test]
-fn produces_a_kafka_scenario_with_flags_overriding_its_load() {
+on_both!(
+    produces_a_kafka_scenario_with_flags_overriding_its_load,
+    &[("orders", 1)]
+);
+
+fn produces_a_kafka_scenario_with_flags_overriding_its_load(b: &Cluster) {
     let _serial = one_at_a_time();
-    let b = broker(&["orders:1"]);
+    let orders = b.topic("orders");
     let dir = tempfile::tempdir().unwrap();
     let scenario = dir.path().join("orders.json");
     std::fs::write(
@@ -127,7 +149,8 @@ fn produces_a_kafka_scenario_with_flags_overriding_its_load() {
                    "headers": { "x-kind": "created" } },
                  { "name": "cancelled", "value": "{\"id\": {{seq}}}",
                    "headers": { "x-kind": "cancelled" } } ] },
-             "load": { "rate": "100/s", "duration": "10s" } }"#,
+             "load": { "rate": "100/s", "duration": "10s" } }"#
+            .replace("\"topic\": \"orders\"", &format!("\"topic\": \"{orders}\"")),
     )
     .unwrap();
     let out = dir.path().join("run.json");
@@ -155,7 +178,7 @@ fn produces_a_kafka_scenario_with_flags_overriding_its_load() {
     assert_eq!(a.by_request["created"].counts.planned, created);
     // Weights 3:1, so about 150 of 200 (binomial sd ≈ 6).
     assert!((120..=180).contains(&created), "{created} created");
-    let got = consume_all(b.bootstrap(), "orders", 200);
+    let got = consume_all(b.bootstrap(), &orders, 200);
     assert_eq!(got.len(), 200);
     assert!(got.iter().all(|(tag, _)| tag == "KEY-2"));
 }
@@ -238,16 +261,20 @@ fn commit(bootstrap: &str, group: &str, topic: &str, offsets: &[i64]) {
     consumer.commit(&tpl, CommitMode::Sync).unwrap();
 }
 
-#[test]
-fn lag_is_log_end_minus_committed() {
-    let b = broker(&["events:2", "other:1"]);
-    fill(b.bootstrap(), "events", &[60, 40]);
-    commit(b.bootstrap(), "g", "events", &[50, 10]);
+on_both!(
+    lag_is_log_end_minus_committed,
+    &[("events", 3), ("other", 1)]
+);
+
+fn lag_is_log_end_minus_committed(b: &Cluster) {
+    let (events, group) = (b.topic("events"), b.topic("g"));
+    fill(b.bootstrap(), &events, &[60, 40, 25]);
+    commit(b.bootstrap(), &group, &events, &[50, 10, 25]);
     let config = LagConfig {
         bootstrap: b.bootstrap().into(),
-        group: "g".into(),
+        group: group.clone(),
         topics: Vec::new(),
-        pattern: Some(regex::Regex::new("^ev").unwrap()),
+        pattern: Some(regex::Regex::new(&format!("^{}$", regex::escape(&events))).unwrap()),
         exclude: None,
         interval: Duration::from_millis(100),
         timeout: Duration::from_secs(5),
@@ -262,10 +289,29 @@ fn lag_is_log_end_minus_committed() {
             first.committed_partitions,
             first.partitions
         ),
-        (40, 100, 60, 2, 2)
+        (40, 125, 85, 3, 3)
     );
+    if b.is_real() {
+        // Apache Kafka's own tool, a client independent of librdkafka, reads the same offsets.
+        let rows = describe_group(b.bootstrap(), &group);
+        let expected: Vec<GroupRow> = [(60, 50), (40, 10), (25, 25)]
+            .iter()
+            .enumerate()
+            .map(|(p, &(end, current))| GroupRow {
+                topic: events.clone(),
+                partition: p as i32,
+                current: Some(current),
+                log_end: end,
+                lag: Some(end - current),
+            })
+            .collect();
+        assert_eq!(rows, expected);
+        let lag: u64 = rows.iter().filter_map(|r| r.lag).sum();
+        let log_end: u64 = rows.iter().map(|r| r.log_end).sum();
+        assert_eq!((lag, log_end), (first.lag, first.log_end));
+    }
     std::thread::sleep(Duration::from_millis(200));
-    commit(b.bootstrap(), "g", "events", &[60, 40]);
+    commit(b.bootstrap(), &group, &events, &[60, 40, 25]);
     let second = probe.sample().unwrap();
     assert_eq!(second.lag, 0);
     assert!(second.consume_rate_per_s.unwrap() > 0.0);
@@ -279,9 +325,9 @@ fn lag_is_log_end_minus_committed() {
         "-b",
         b.bootstrap(),
         "-g",
-        "g",
+        &group,
         "-t",
-        "events",
+        &events,
         "--interval",
         "100ms",
         "--duration",
@@ -292,12 +338,12 @@ fn lag_is_log_end_minus_committed() {
     assert_eq!(code, 0, "{stderr}");
     let series = read(&out).kafka.unwrap().lag.unwrap();
     assert!(series.points.len() >= 5, "{series:?}");
-    assert!(series.points.iter().all(|p| p.lag == 0 && p.log_end == 100));
-    assert_eq!(series.topics, ["events"]);
+    assert!(series.points.iter().all(|p| p.lag == 0 && p.log_end == 125));
+    assert_eq!(series.topics, [events]);
 }
 
 #[test]
-fn bad_inputs_are_refused_with_the_reason() {
+fn an_unreachable_broker_is_refused_with_its_address() {
     // A closed loopback port: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -317,38 +363,56 @@ fn bad_inputs_are_refused_with_the_reason() {
     ]);
     assert_eq!(code, 69, "{stderr}");
     assert!(stderr.contains(&address), "{stderr}");
-    let b = broker(&["orders:1"]);
-    let (code, stderr) = run(&["kafka", "produce", "-b", b.bootstrap(), "-t", "nope"]);
+}
+
+on_both!(bad_inputs_are_refused_with_the_reason, &[("orders", 1)]);
+
+fn bad_inputs_are_refused_with_the_reason(b: &Cluster) {
+    let (orders, nope, group) = (b.topic("orders"), b.topic("nope"), b.topic("g"));
+    let (code, stderr) = run(&["kafka", "produce", "-b", b.bootstrap(), "-t", &nope]);
     assert_eq!(code, 65, "{stderr}");
     assert!(
-        stderr.contains("'nope' does not exist") && stderr.contains("orders"),
+        stderr.contains(&format!("'{nope}' does not exist")) && stderr.contains(&orders),
         "{stderr}"
     );
-    let (code, stderr) = run(&["kafka", "lag", "-b", b.bootstrap(), "-g", "g", "-t", "nope"]);
-    assert_eq!(code, 65, "{stderr}");
     let (code, stderr) = run(&[
         "kafka",
         "lag",
         "-b",
         b.bootstrap(),
         "-g",
-        "nobody",
+        &group,
         "-t",
-        "orders",
+        &nope,
+    ]);
+    assert_eq!(code, 65, "{stderr}");
+    let nobody = b.topic("nobody");
+    let (code, stderr) = run(&[
+        "kafka",
+        "lag",
+        "-b",
+        b.bootstrap(),
+        "-g",
+        &nobody,
+        "-t",
+        &orders,
         "--duration",
         "300ms",
         "--interval",
         "100ms",
     ]);
     assert_eq!(code, 65, "{stderr}");
-    assert!(stderr.contains("'nobody' has never committed"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("'{nobody}' has never committed")),
+        "{stderr}"
+    );
     let (code, stderr) = run(&[
         "kafka",
         "lag",
         "-b",
         b.bootstrap(),
         "-g",
-        "g",
+        &group,
         "--topic-regex",
         "^zzz",
         "--duration",

@@ -1,12 +1,12 @@
-//! The Kafka demo case, end to end on the embedded broker: a batch consumer that falls behind
-//! the producer (baseline), a patch that raises its batch size (must pass), and a patch that
-//! changes the wrong setting (must reject). Each arm gets its own topic with the same backlog.
+//! The Kafka demo case, end to end on the embedded broker and on a real broker's group
+//! coordinator: a batch consumer that falls behind the producer (baseline), a patch that
+//! raises its batch size (must pass), and a patch that changes the wrong setting (must
+//! reject). Each arm gets its own topic with the same backlog.
 
 use crate::compare::{compare, json};
-use crate::kafka::fill;
+use crate::kafka::{fill, on_both};
+use crate::kafka_cluster::Cluster;
 use crate::util::{fixproof, one_at_a_time, s};
-use fixproof::kafka::Broker;
-use fixproof::kafka::broker::TopicSpec;
 use fixproof::kafka::consumer::{ConsumerSettings, consume};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 const BACKLOG: i32 = 2500;
 
-fn arm(broker: &Broker, dir: &Path, label: &str, settings: ConsumerSettings) -> PathBuf {
-    let topic = format!("orders-{label}");
-    let group = format!("billing-{label}");
+fn arm(broker: &Cluster, dir: &Path, label: &str, settings: ConsumerSettings) -> PathBuf {
+    let topic = broker.topic(&format!("orders-{label}"));
+    let group = broker.topic(&format!("billing-{label}"));
     fill(broker.bootstrap(), &topic, &[BACKLOG]);
     let stop = Arc::new(AtomicBool::new(false));
     let consumer = {
@@ -59,14 +59,17 @@ fn arm(broker: &Broker, dir: &Path, label: &str, settings: ConsumerSettings) -> 
     out
 }
 
-#[test]
-fn raising_the_batch_size_drains_the_lag() {
+on_both!(
+    raising_the_batch_size_drains_the_lag,
+    &[
+        ("orders-baseline", 1),
+        ("orders-fix", 1),
+        ("orders-wrong", 1)
+    ]
+);
+
+fn raising_the_batch_size_drains_the_lag(broker: &Cluster) {
     let _serial = one_at_a_time();
-    let topics: Vec<TopicSpec> = ["orders-baseline", "orders-fix", "orders-wrong"]
-        .iter()
-        .map(|t| TopicSpec::parse(t, 1).unwrap())
-        .collect();
-    let broker = Broker::start(1, &topics).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let settings = |max_poll_records, retry_backoff_ms| ConsumerSettings {
         max_poll_records,
@@ -76,11 +79,11 @@ fn raising_the_batch_size_drains_the_lag() {
         session_timeout_ms: None,
     };
     // 5 per 105 ms ≈ 48/s against 100/s produced: the lag grows.
-    let baseline = arm(&broker, dir.path(), "baseline", settings(5, 0));
+    let baseline = arm(broker, dir.path(), "baseline", settings(5, 0));
     // 50 per 150 ms ≈ 333/s: the backlog drains.
-    let fix = arm(&broker, dir.path(), "fix", settings(50, 0));
+    let fix = arm(broker, dir.path(), "fix", settings(50, 0));
     // The backoff is not the bottleneck: still ≈ 48/s.
-    let wrong = arm(&broker, dir.path(), "wrong", settings(5, 500));
+    let wrong = arm(broker, dir.path(), "wrong", settings(5, 500));
     let judge = |candidate: &Path| {
         let (code, out, err) = compare(&[
             "-b",
@@ -103,4 +106,64 @@ fn raising_the_batch_size_drains_the_lag() {
     assert_eq!((code, verdict.as_str()), (0, "pass"), "{shown}");
     let (code, verdict, shown) = judge(&wrong);
     assert_eq!((code, verdict.as_str()), (1, "reject"), "{shown}");
+}
+
+/// `fixproof demo --case billing-lag --kafka-bootstrap`: the demo's Kafka case on a real
+/// cluster, each arm on a topic and group fixproof makes there and deletes after it.
+#[test]
+fn the_demo_runs_its_kafka_case_on_a_real_broker() {
+    let Some(bootstrap) =
+        crate::kafka_cluster::real_bootstrap("kafka_demo::the_demo_on_a_real_broker")
+    else {
+        return;
+    };
+    let _serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let output = crate::util::binary()
+        .args([
+            "demo",
+            "--case",
+            "billing-lag",
+            "--kafka-bootstrap",
+            &bootstrap,
+        ])
+        .arg("--results-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let rows: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains(".diff") && l.contains("billing-lag"))
+        .collect();
+    assert_eq!(rows.len(), 2, "only the Kafka case ran: {stderr}");
+    for (patch, verdict) in [("batch-50.diff", "pass"), ("backoff-500ms.diff", "reject")] {
+        let row = rows.iter().find(|l| l.contains(patch)).unwrap();
+        assert_eq!(row.split_whitespace().nth(3), Some(verdict), "{row}");
+    }
+    let results = std::fs::read_dir(dir.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let verdict: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(results.join("billing-lag/verdict.json")).unwrap())
+            .unwrap();
+    let cluster = Cluster::existing(&bootstrap);
+    let (topics, groups) = (cluster.topics(), cluster.groups());
+    for v in verdict["verdicts"].as_array().unwrap() {
+        let path = v["arms"]["candidate"]["path"].as_str().unwrap();
+        let lag = crate::util::read(Path::new(path))
+            .kafka
+            .unwrap()
+            .lag
+            .unwrap();
+        assert!(lag.topics[0].starts_with("orders-") && lag.topics[0].len() > "orders-".len() + 8);
+        assert!(
+            !topics.contains(&lag.topics[0]) && !groups.contains(&lag.group),
+            "{lag:?}"
+        );
+    }
 }

@@ -3,12 +3,14 @@
 //! operator splits the real topic by `message_filter`, and "production" messages without a
 //! tag flow the whole time. The arms' tagged messages must reach only their own session's
 //! topic, untagged ones only the fallback topic, and the verdict must see the fix drain the lag.
+//! On the embedded broker and, with the stand-in's temporary topics created through the admin
+//! API, on a real broker.
 
+use crate::kafka::on_both;
+use crate::kafka_cluster::Cluster;
 use crate::kafka_verify::{SETTINGS, billing_lag, consumer_repo};
 use crate::splitter::Splitter;
 use crate::util::{binary, one_at_a_time, s};
-use fixproof::kafka::Broker;
-use fixproof::kafka::broker::TopicSpec;
 use rdkafka::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use serde_json::json;
@@ -17,15 +19,40 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// The cluster directory: the split config of queue `orders` and the pod's environment.
-fn cluster(dir: &Path, bootstrap: &str) -> std::path::PathBuf {
+/// The real topic and the consumer group of the deployed billing app.
+struct Names {
+    topic: String,
+    group: String,
+}
+
+impl Names {
+    fn of(cluster: &Cluster) -> Names {
+        Names {
+            topic: cluster.topic("orders"),
+            group: cluster.topic("billing"),
+        }
+    }
+
+    /// Placeholder names, for the refusals that never reach a cluster.
+    fn unused() -> Names {
+        Names {
+            topic: "orders".into(),
+            group: "billing".into(),
+        }
+    }
+}
+
+/// The cluster directory: the split config of queue `orders` and the pod's environment. On the
+/// embedded broker the temporary topics are auto-created (the mock cluster answers no
+/// CreateTopics request); on a real one the stand-in creates them as the operator does.
+fn cluster(dir: &Path, bootstrap: &str, names: &Names, embedded: bool) -> std::path::PathBuf {
     let cluster = dir.join("cluster");
     std::fs::create_dir_all(cluster.join("queues")).unwrap();
-    let queue =
-        json!({ "bootstrap": bootstrap, "topic": "orders", "topic_env": "FIXPROOF_KAFKA_TOPIC" });
+    let queue = json!({ "bootstrap": bootstrap, "topic": names.topic,
+                        "topic_env": "FIXPROOF_KAFKA_TOPIC", "auto_create": embedded });
     std::fs::write(cluster.join("queues/orders.json"), queue.to_string()).unwrap();
-    let env = json!({ "FIXPROOF_KAFKA_BOOTSTRAP": bootstrap, "FIXPROOF_KAFKA_TOPIC": "orders",
-                      "FIXPROOF_KAFKA_GROUP": "billing" });
+    let env = json!({ "FIXPROOF_KAFKA_BOOTSTRAP": bootstrap, "FIXPROOF_KAFKA_TOPIC": names.topic,
+                      "FIXPROOF_KAFKA_GROUP": names.group });
     std::fs::write(cluster.join("env.json"), env.to_string()).unwrap();
     cluster
 }
@@ -36,14 +63,15 @@ fn consumer_config(filter: serde_json::Value) -> serde_json::Value {
                          "split_queues": { "orders": { "queue_type": "Kafka", "message_filter": filter } } } })
 }
 
-/// Untagged messages to `orders` every 50 ms until dropped: the deployed app's traffic.
+/// Untagged messages to the real topic every 50 ms until dropped: the deployed app's traffic.
 struct Production {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<u64>>,
 }
 
 impl Production {
-    fn start(bootstrap: &str) -> Production {
+    fn start(bootstrap: &str, topic: &str) -> Production {
+        let topic = topic.to_string();
         let producer: BaseProducer = ClientConfig::new()
             .set("bootstrap.servers", bootstrap)
             .create()
@@ -55,7 +83,7 @@ impl Production {
             while !flag.load(Ordering::Relaxed) {
                 let value = format!("{{\"production\": {sent}}}");
                 if producer
-                    .send(BaseRecord::<str, str>::to("orders").payload(&value))
+                    .send(BaseRecord::<str, str>::to(&topic).payload(&value))
                     .is_ok()
                 {
                     sent += 1;
@@ -77,21 +105,37 @@ impl Production {
     }
 }
 
+/// Where `verify` runs: the cluster directory, the broker and the names on it.
+struct Place<'a> {
+    cluster: &'a Path,
+    bootstrap: &'a str,
+    names: &'a Names,
+    /// librdkafka's mock cluster (see `verify`).
+    embedded: bool,
+}
+
 /// `verify --backend mirrord` of the billing consumer; (exit code, stdout JSON or null, stderr).
 fn verify(
     dir: &Path,
-    cluster: &Path,
-    bootstrap: &str,
+    place: &Place<'_>,
     config: &str,
     extra: &[&str],
 ) -> (i32, serde_json::Value, String) {
-    // Both arms' consumers use the group `billing` one after the other: a short session
-    // timeout, since the embedded broker keeps a group rebalancing for about that long after
-    // its last member leaves.
-    let settings = SETTINGS.replace("\n}", ",\n  \"session_timeout_ms\": 6000\n}");
+    // Both arms' consumers use the billing group one after the other. The embedded broker (the
+    // mock cluster) keeps a group rebalancing for its session timeout after the last member
+    // leaves, so there the consumers get a short one; a real group coordinator empties the
+    // group when the consumer leaves it, and the default stays.
+    let settings = if place.embedded {
+        SETTINGS.replace("\n}", ",\n  \"session_timeout_ms\": 6000\n}")
+    } else {
+        SETTINGS.to_string()
+    };
     let (repo, fix) = consumer_repo(dir, &settings);
     let scenario = dir.join("billing-lag.json");
-    std::fs::write(&scenario, billing_lag().to_string()).unwrap();
+    let mut billing = billing_lag();
+    billing["kafka"]["topic"] = json!(place.names.topic);
+    billing["kafka"]["group"] = json!(place.names.group);
+    std::fs::write(&scenario, billing.to_string()).unwrap();
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     std::os::unix::fs::symlink(crate::util::standin(), bin.join("mirrord")).unwrap();
@@ -118,7 +162,7 @@ fn verify(
             "--target",
             "deployment/billing",
         ])
-        .args(["--kafka-bootstrap", bootstrap])
+        .args(["--kafka-bootstrap", place.bootstrap])
         .args(extra)
         .args(["--results-dir", s(&dir.join("results")), "--"])
         .args([
@@ -129,7 +173,7 @@ fn verify(
             "consumer.json",
         ])
         .env("PATH", path)
-        .env("FIXPROOF_STANDIN_CLUSTER", cluster)
+        .env("FIXPROOF_STANDIN_CLUSTER", place.cluster)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -155,14 +199,18 @@ fn logs(results: &Path) -> String {
     text
 }
 
-#[test]
-fn queue_splitting_keeps_the_arms_on_their_own_messages() {
+on_both!(
+    queue_splitting_keeps_the_arms_on_their_own_messages,
+    &[("orders", 1), ("mirrord-tmp-0123456789-fallback-orders", 1)]
+);
+
+fn queue_splitting_keeps_the_arms_on_their_own_messages(broker: &Cluster) {
     let _serial = one_at_a_time();
-    let broker = Broker::start(1, &[TopicSpec::parse("orders", 1).unwrap()]).unwrap();
+    let names = Names::of(broker);
     let dir = tempfile::tempdir().unwrap();
-    let cluster = cluster(dir.path(), broker.bootstrap());
-    let splitter = Splitter::start(&cluster, broker.bootstrap(), "orders");
-    let production = Production::start(broker.bootstrap());
+    let cluster = cluster(dir.path(), broker.bootstrap(), &names, !broker.is_real());
+    let splitter = Splitter::start(&cluster, broker.bootstrap(), &names.topic);
+    let production = Production::start(broker.bootstrap(), &names.topic);
     let config = dir.path().join("billing.json");
     std::fs::write(
         &config,
@@ -171,7 +219,13 @@ fn queue_splitting_keeps_the_arms_on_their_own_messages() {
     .unwrap();
     // The whole plan of every arm (sequential looks would stop them once decided).
     let whole = ["--sequential", "off"];
-    let (code, json, stderr) = verify(dir.path(), &cluster, broker.bootstrap(), s(&config), &whole);
+    let place = Place {
+        cluster: &cluster,
+        bootstrap: broker.bootstrap(),
+        names: &names,
+        embedded: !broker.is_real(),
+    };
+    let (code, json, stderr) = verify(dir.path(), &place, s(&config), &whole);
     let untagged = production.finish();
     std::thread::sleep(Duration::from_millis(500));
     let logs = logs(&dir.path().join("results"));
@@ -195,7 +249,7 @@ fn queue_splitting_keeps_the_arms_on_their_own_messages() {
     for topic in baseline.iter().chain(&candidate) {
         assert!(
             topic.starts_with("mirrord-tmp-")
-                && topic.ends_with("-orders")
+                && topic.ends_with(&format!("-{}", names.topic))
                 && !topic.contains("fallback"),
             "{topic}"
         );
@@ -238,8 +292,14 @@ fn queue_splitting_keeps_the_arms_on_their_own_messages() {
 #[test]
 fn unsafe_queue_configs_and_arm_orders_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let bootstrap = "127.0.0.1:9";
-    let cluster = cluster(dir.path(), bootstrap);
+    let (bootstrap, names) = ("127.0.0.1:9", Names::unused());
+    let cluster = cluster(dir.path(), bootstrap, &names, true);
+    let place = Place {
+        cluster: &cluster,
+        bootstrap,
+        names: &names,
+        embedded: true,
+    };
     let write = |name: &str, value: serde_json::Value| {
         let path = dir.path().join(name);
         std::fs::write(&path, value.to_string()).unwrap();
@@ -281,7 +341,7 @@ fn unsafe_queue_configs_and_arm_orders_are_refused() {
     for (i, (config, extra, wanted)) in cases.iter().enumerate() {
         let case = dir.path().join(format!("case-{i}"));
         std::fs::create_dir(&case).unwrap();
-        let (code, _, stderr) = verify(&case, &cluster, bootstrap, config, extra);
+        let (code, _, stderr) = verify(&case, &place, config, extra);
         assert_eq!(code, 64, "{config}: {stderr}");
         assert!(stderr.contains(wanted), "{config}: {stderr}");
         assert!(

@@ -1,8 +1,10 @@
 //! `fixproof verify` on a Kafka scenario with the local backend: a git repository holding a
 //! batch consumer's settings, a patch that raises the batch size (must pass) and one that
-//! changes the wrong setting (must reject). Each arm's consumer gets its own topic and group on
-//! an embedded broker through FIXPROOF_KAFKA_BOOTSTRAP, _TOPIC and _GROUP.
+//! changes the wrong setting (must reject). Each arm's consumer gets its own topic and group
+//! through FIXPROOF_KAFKA_BOOTSTRAP, _TOPIC and _GROUP: on an embedded broker, or on a real
+//! broker (`--kafka-bootstrap`), where fixproof creates them for the arm and deletes them after.
 
+use crate::kafka_cluster::{Cluster, real_bootstrap};
 use crate::util::{binary, one_at_a_time, s};
 use std::path::Path;
 use std::process::Command;
@@ -66,7 +68,18 @@ pub fn billing_lag() -> serde_json::Value {
 }
 
 #[test]
-fn verify_judges_a_kafka_consumer_patch() {
+fn verify_judges_a_kafka_consumer_patch_on_the_embedded_broker() {
+    judges_a_kafka_consumer_patch(None);
+}
+
+#[test]
+fn verify_judges_a_kafka_consumer_patch_on_a_real_broker() {
+    if let Some(bootstrap) = real_bootstrap("kafka_verify::on_a_real_broker") {
+        judges_a_kafka_consumer_patch(Some(&bootstrap));
+    }
+}
+
+fn judges_a_kafka_consumer_patch(bootstrap: Option<&str>) {
     let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let (repo, fix) = consumer_repo(dir.path(), SETTINGS);
@@ -88,6 +101,12 @@ fn verify_judges_a_kafka_consumer_patch() {
             s(&repo),
         ])
         .args(["--patch", s(&fix), "--patch", s(&wrong)])
+        .args(
+            bootstrap
+                .map(|b| ["--kafka-bootstrap", b])
+                .into_iter()
+                .flatten(),
+        )
         .args(["--results-dir", s(&dir.path().join("results")), "--"])
         .args([
             env!("CARGO_BIN_EXE_fixproof"),
@@ -105,4 +124,31 @@ fn verify_judges_a_kafka_consumer_patch() {
     assert_eq!(verdicts[0]["verdict"], "pass", "{json:#}\n{stderr}");
     assert_eq!(verdicts[1]["verdict"], "reject", "{json:#}\n{stderr}");
     assert_eq!(output.status.code(), Some(0), "{stderr}");
+    if let Some(bootstrap) = bootstrap {
+        // Each arm had a topic and group of its own, and none is left on the cluster.
+        let mut used = Vec::new();
+        for v in verdicts {
+            for arm in ["baseline", "candidate"] {
+                let path = v["arms"][arm]["path"].as_str().unwrap();
+                let artifact = crate::util::read(std::path::Path::new(path));
+                let lag = artifact.kafka.unwrap().lag.unwrap();
+                used.push((lag.topics[0].clone(), lag.group));
+            }
+        }
+        used.sort();
+        used.dedup();
+        assert_eq!(used.len(), 3, "baseline once, two candidates: {used:?}");
+        for (topic, group) in &used {
+            assert!(
+                topic.starts_with("orders-") && group.starts_with("billing-"),
+                "{used:?}"
+            );
+        }
+        let cluster = Cluster::existing(bootstrap);
+        let (topics, groups) = (cluster.topics(), cluster.groups());
+        for (topic, group) in &used {
+            assert!(!topics.contains(topic), "{topic} is left: {topics:?}");
+            assert!(!groups.contains(group), "{group} is left: {groups:?}");
+        }
+    }
 }

@@ -12,9 +12,13 @@ mod import;
 #[cfg(feature = "kafka")]
 mod kafka;
 #[cfg(feature = "kafka")]
+mod kafka_cluster;
+#[cfg(feature = "kafka")]
 mod kafka_demo;
 #[cfg(feature = "kafka")]
 mod kafka_mirrord;
+#[cfg(feature = "kafka")]
+mod kafka_python;
 #[cfg(feature = "kafka")]
 mod kafka_verify;
 mod load;

@@ -1,0 +1,139 @@
+//! Topics and groups that fixproof makes on a user's cluster for one arm, and removes after it:
+//! on a shared cluster each arm needs a topic no earlier run has written to and a group no
+//! earlier run has committed in, or the lag it measures starts from someone else's offsets.
+//! (The embedded broker is fresh for every run and makes its topics at start instead: the mock
+//! cluster answers no CreateTopics, DeleteTopics or DeleteGroups request.)
+
+use super::{KafkaError, client_config, fetch_metadata};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::error::RDKafkaErrorCode;
+use std::time::{Duration, Instant};
+
+fn admin(bootstrap: &str) -> Result<AdminClient<DefaultClientContext>, KafkaError> {
+    client_config(bootstrap)
+        .create()
+        .map_err(|e| KafkaError::client("cannot create a Kafka admin client", e))
+}
+
+fn options(timeout: Duration) -> AdminOptions {
+    AdminOptions::new()
+        .request_timeout(Some(timeout))
+        .operation_timeout(Some(timeout))
+}
+
+/// Creates `topic` with `partitions` partitions and the cluster's default replication factor,
+/// then waits until the broker's metadata shows a leader for every partition, so that a
+/// consumer started next finds it. A topic that already exists is taken as it is.
+///
+/// # Errors
+/// [`KafkaError::Unreachable`] when the cluster does not answer within `timeout`,
+/// [`KafkaError::Client`] when it refuses the topic (an ACL, a policy, a bad name).
+pub async fn create(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    timeout: Duration,
+) -> Result<(), KafkaError> {
+    let admin = admin(bootstrap)?;
+    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(-1));
+    let unreachable = |message: String| KafkaError::Unreachable {
+        bootstrap: bootstrap.into(),
+        timeout,
+        message,
+    };
+    let results = admin
+        .create_topics([&new], &options(timeout))
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    for result in results {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((
+                _,
+                RDKafkaErrorCode::RequestTimedOut | RDKafkaErrorCode::BrokerTransportFailure,
+            )) => {
+                return Err(unreachable(format!("creating topic {topic} timed out")));
+            }
+            Err((name, code)) => {
+                return Err(KafkaError::client(
+                    format!("cannot create topic {name}"),
+                    code,
+                ));
+            }
+        }
+    }
+    let (bootstrap, topic) = (bootstrap.to_string(), topic.to_string());
+    tokio::task::spawn_blocking(move || await_leaders(&admin, &bootstrap, &topic, timeout))
+        .await
+        .map_err(|e| KafkaError::client("the topic check's thread failed", e))?
+}
+
+/// Polls the metadata until every partition of `topic` has a leader.
+fn await_leaders(
+    admin: &AdminClient<DefaultClientContext>,
+    bootstrap: &str,
+    topic: &str,
+    timeout: Duration,
+) -> Result<(), KafkaError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let metadata = fetch_metadata(admin.inner(), bootstrap, Some(topic), timeout)?;
+        let ready = metadata.topics().iter().any(|t| {
+            t.name() == topic
+                && t.error().is_none()
+                && !t.partitions().is_empty()
+                && t.partitions().iter().all(|p| p.leader() >= 0)
+        });
+        if ready {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(KafkaError::Unreachable {
+                bootstrap: bootstrap.into(),
+                timeout,
+                message: format!("topic {topic} was created but has no leader yet"),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Deletes `topic` and `group` (its committed offsets). Both already gone is not an error.
+///
+/// # Errors
+/// [`KafkaError`] naming what could not be deleted, for the user to delete by hand.
+pub async fn remove(
+    bootstrap: &str,
+    topic: &str,
+    group: &str,
+    timeout: Duration,
+) -> Result<(), KafkaError> {
+    let admin = admin(bootstrap)?;
+    let opts = options(timeout);
+    let failed = |what: String, e: &dyn std::fmt::Display| {
+        KafkaError::client(format!("cannot delete {what} at {bootstrap}"), e)
+    };
+    // The group first: a group whose topic is gone keeps its offsets until they expire.
+    let groups = admin
+        .delete_groups(&[group], &opts)
+        .await
+        .map_err(|e| failed(format!("consumer group {group}"), &e))?;
+    for result in groups {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::GroupIdNotFound)) => {}
+            Err((_, code)) => return Err(failed(format!("consumer group {group}"), &code)),
+        }
+    }
+    let topics = admin
+        .delete_topics(&[topic], &opts)
+        .await
+        .map_err(|e| failed(format!("topic {topic}"), &e))?;
+    for result in topics {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::UnknownTopicOrPartition)) => {}
+            Err((_, code)) => return Err(failed(format!("topic {topic}"), &code)),
+        }
+    }
+    Ok(())
+}
