@@ -152,3 +152,50 @@ fn judges_a_kafka_consumer_patch(bootstrap: Option<&str>) {
         }
     }
 }
+
+/// A cluster that does not answer is the infrastructure's failure: exit 69 within the cluster
+/// timeout, naming the address, with no patch blamed and no worktree left.
+#[test]
+fn an_unreachable_cluster_is_reported_not_blamed_on_the_patch() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, fix) = consumer_repo(dir.path(), SETTINGS);
+    let scenario_path = dir.path().join("billing-lag.json");
+    std::fs::write(&scenario_path, billing_lag().to_string()).unwrap();
+    let started = std::time::Instant::now();
+    let output = binary()
+        .args([
+            "verify",
+            "--scenario",
+            s(&scenario_path),
+            "--repo",
+            s(&repo),
+        ])
+        .args(["--patch", s(&fix), "--kafka-bootstrap", &address])
+        .args(["--results-dir", s(&dir.path().join("results")), "--"])
+        .args([
+            env!("CARGO_BIN_EXE_fixproof"),
+            "kafka",
+            "consume",
+            "-c",
+            "consumer.json",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(69), "{stderr}");
+    assert!(stderr.contains(&address), "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "{stderr}"
+    );
+    assert!(
+        git(&repo, &["worktree", "list"]).lines().count() == 1,
+        "no worktree is left"
+    );
+}
