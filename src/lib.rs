@@ -35,7 +35,6 @@ pub mod cli;
 #[doc(hidden)]
 pub mod demo;
 pub mod exit_code;
-#[cfg(feature = "kafka")]
 #[doc(hidden)]
 pub mod kafka;
 pub mod load;

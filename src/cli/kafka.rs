@@ -1,5 +1,6 @@
 //! `fixproof kafka broker | produce | lag`: the Kafka parts alone (DESIGN.md "Kafka lag").
 
+use super::kafka_config::KafkaConfigFlags;
 use super::parse;
 use super::{Failure, output};
 use crate::exit_code;
@@ -46,6 +47,8 @@ pub struct ConsumeArgs {
     /// The consumer's settings (JSON: max_poll_records, per_batch_ms, per_record_ms).
     #[arg(short, long, value_name = "FILE", default_value = "consumer.json")]
     pub config: PathBuf,
+    #[command(flatten)]
+    pub client: KafkaConfigFlags,
 }
 
 #[derive(Debug, Args)]
@@ -94,6 +97,8 @@ pub struct LagArgs {
     /// Where to write the artifact; default `results/<timestamp>-kafka-<label>.json`.
     #[arg(short, long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub client: KafkaConfigFlags,
 }
 
 pub async fn run(args: KafkaArgs) -> Result<i32, Failure> {
@@ -156,8 +161,9 @@ async fn lag(args: LagArgs) -> Result<i32, Failure> {
         .out
         .clone()
         .unwrap_or_else(|| output::default_artifact_path("kafka", &args.label));
+    let cluster = args.client.connection(&args.bootstrap, None)?;
     let probe = LagProbe::connect(LagConfig {
-        bootstrap: args.bootstrap.clone(),
+        cluster,
         group: args.group.clone(),
         topics: args.topics.clone(),
         pattern: args.topic_regex.clone(),
@@ -182,11 +188,12 @@ async fn consume(args: ConsumeArgs) -> Result<i32, Failure> {
     let text = std::fs::read_to_string(&args.config).map_err(|e| data(format!("{shown}: {e}")))?;
     let settings: kafka::consumer::ConsumerSettings =
         serde_json::from_str(&text).map_err(|e| data(format!("{shown}: {e}")))?;
+    let cluster = args.client.connection(&args.bootstrap, None)?;
     // A consumer is stopped with SIGTERM (verify's teardown) or Ctrl-C: either way it leaves
     // its group cleanly.
     let flag = stop_on_signals("leaving the group")?.flag();
     let handled = tokio::task::spawn_blocking(move || {
-        kafka::consumer::consume(&args.bootstrap, &args.topic, &args.group, &settings, &flag)
+        kafka::consumer::consume(&cluster, &args.topic, &args.group, &settings, &flag)
     })
     .await
     .context("the consumer thread failed")?

@@ -58,6 +58,8 @@ pub struct ProduceArgs {
     /// Label of this run in the artifact (baseline, candidate, …).
     #[arg(long, default_value = "run")]
     pub label: String,
+    #[command(flatten)]
+    pub client: super::kafka_config::KafkaConfigFlags,
     /// Timeline interval.
     #[arg(long, default_value = "1s", value_parser = parse::positive_duration)]
     pub interval: Duration,
@@ -147,7 +149,7 @@ fn produce_config(args: &ProduceArgs) -> Result<ProduceRun, Failure> {
         }
     };
     let config = ProduceConfig {
-        bootstrap: args.bootstrap.clone(),
+        cluster: args.client.connection(&args.bootstrap, scenario.as_ref())?,
         topic: topic.clone(),
         shapes,
         load,
@@ -215,7 +217,7 @@ pub async fn produce(args: ProduceArgs) -> Result<i32, Failure> {
     let probe = match group {
         Some(group) => Some(
             LagProbe::connect(LagConfig {
-                bootstrap: args.bootstrap.clone(),
+                cluster: config.cluster.clone(),
                 group,
                 topics: vec![config.topic.clone()],
                 pattern: None,

@@ -9,6 +9,7 @@ mod flags;
 mod import;
 #[cfg(feature = "kafka")]
 mod kafka;
+mod kafka_config;
 #[cfg(feature = "kafka")]
 mod kafka_produce;
 mod load;

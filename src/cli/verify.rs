@@ -186,6 +186,8 @@ pub struct VerifyArgs {
     /// where the tagged messages go to the scenario's `kafka.topic` (required).
     #[arg(long, value_name = "HOST:PORT")]
     pub kafka_bootstrap: Option<String>,
+    #[command(flatten)]
+    pub kafka_client: super::kafka_config::KafkaConfigFlags,
     /// Kafka with mirrord: the consumer group whose lag is watched; default the scenario's
     /// `kafka.group`.
     #[arg(long, value_name = "GROUP")]

@@ -31,21 +31,35 @@ pub fn kafka_arms(
     let Some(k) = plan.scenario.kafka.clone() else {
         return Ok(None);
     };
+    let settings = args.kafka_client.settings(Some(&plan.scenario))?;
     if matches!(plan.settings.backend, Backend::Mirrord(_)) {
-        plan.settings.workload = Workload::Kafka(Box::new(split_arms(plan, args, k)?));
+        let arms = split_arms(plan, args, k, settings)?;
+        reach(&arms)?;
+        plan.settings.workload = Workload::Kafka(Box::new(arms));
         return Ok(None);
     }
     if let Some(bootstrap) = &args.kafka_bootstrap {
         eprintln!(
             "fixproof: Kafka at {bootstrap}; each arm gets a topic and consumer group of its own, created for it and deleted after it"
         );
-        plan.settings.workload = Workload::Kafka(Box::new(crate::orchestrate::KafkaArms {
+        let arms = crate::orchestrate::KafkaArms {
             bootstrap: bootstrap.clone(),
+            settings,
             scenario: k,
             split: None,
             own_topics: true,
-        }));
+        };
+        reach(&arms)?;
+        plan.settings.workload = Workload::Kafka(Box::new(arms));
         return Ok(None);
+    }
+    if !settings.is_empty() {
+        return Err(Failure::new(
+            exit_code::USAGE,
+            anyhow::anyhow!(
+                "Kafka client settings (--kafka-config, --kafka-config-file or the scenario's kafka.config) are for a user's cluster: give --kafka-bootstrap HOST:PORT, or drop them for the embedded broker"
+            ),
+        ));
     }
     let labels: Vec<&str> = plan.patches.iter().map(|p| p.label.as_str()).collect();
     let (broker, arms) = crate::orchestrate::kafka_arm::embedded(&k, &labels)
@@ -69,6 +83,22 @@ pub fn kafka_arms(plan: &mut VerifyPlan, _args: &VerifyArgs) -> Result<Option<()
     }
 }
 
+/// Checks before any arm starts that the cluster takes the settings and answers: a setting
+/// librdkafka refuses exits 64, a refusal (a password, a CA) or no answer within 10 s exits 69,
+/// with no worktree made.
+#[cfg(feature = "kafka")]
+fn reach(arms: &crate::orchestrate::KafkaArms) -> Result<(), Failure> {
+    use crate::kafka::{Connection, connection::Watch};
+    let cluster = Connection::new(arms.bootstrap.clone(), arms.settings.clone())
+        .map_err(super::kafka::failure)?;
+    let client: rdkafka::consumer::BaseConsumer<Watch> =
+        cluster.create(&[]).map_err(super::kafka::failure)?;
+    cluster
+        .metadata(&client, None, std::time::Duration::from_secs(10))
+        .map(|_| ())
+        .map_err(super::kafka::failure)
+}
+
 #[cfg(feature = "kafka")]
 /// The mirrord arms' Kafka settings: real cluster, real topic, the user's group and the
 /// temporary-topic pattern.
@@ -76,6 +106,7 @@ fn split_arms(
     plan: &VerifyPlan,
     args: &VerifyArgs,
     k: crate::scenario::KafkaScenario,
+    settings: crate::kafka::Settings,
 ) -> Result<crate::orchestrate::KafkaArms, Failure> {
     let usage = |m: &str| Failure::new(exit_code::USAGE, anyhow::anyhow!(m.to_string()));
     if plan.order != ArmOrder::Sequential {
@@ -106,6 +137,7 @@ fn split_arms(
     );
     Ok(crate::orchestrate::KafkaArms {
         bootstrap,
+        settings,
         scenario: k,
         split: Some(crate::orchestrate::SplitWatch {
             topic,

@@ -243,6 +243,7 @@ fn kafka_broker(
     if let Some(bootstrap) = &options.kafka_bootstrap {
         let arms = crate::orchestrate::KafkaArms {
             bootstrap: bootstrap.clone(),
+            settings: Default::default(),
             scenario: k.clone(),
             split: None,
             own_topics: true,

@@ -4,7 +4,8 @@
 //! `max_poll_records / (per_batch + max_poll_records · per_record)`, so a small batch falls
 //! behind a producer that a larger batch keeps up with: the planted "consumer lag" bug.
 
-use super::{KafkaError, client_config, require_topic};
+use super::connection::{Connection, Watch};
+use super::{KafkaError, require_topic};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::Message;
 use std::sync::Arc;
@@ -38,26 +39,26 @@ pub struct ConsumerSettings {
 /// # Errors
 /// [`KafkaError::Unreachable`], [`KafkaError::UnknownTopic`], [`KafkaError::Client`].
 pub fn consume(
-    bootstrap: &str,
+    cluster: &Connection,
     topic: &str,
     group: &str,
     settings: &ConsumerSettings,
     stop: &Arc<AtomicBool>,
 ) -> Result<u64, KafkaError> {
-    let mut config = client_config(bootstrap);
-    config
-        .set("group.id", group)
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest");
-    if let Some(ms) = settings.session_timeout_ms {
-        config
-            .set("session.timeout.ms", ms.to_string())
-            .set("heartbeat.interval.ms", (ms / 3).max(1).to_string());
+    let timeouts = settings
+        .session_timeout_ms
+        .map(|ms| (ms.to_string(), (ms / 3).max(1).to_string()));
+    let mut extra = vec![
+        ("group.id", group),
+        ("enable.auto.commit", "false"),
+        ("auto.offset.reset", "earliest"),
+    ];
+    if let Some((session, heartbeat)) = &timeouts {
+        extra.push(("session.timeout.ms", session));
+        extra.push(("heartbeat.interval.ms", heartbeat));
     }
-    let consumer: BaseConsumer = config
-        .create()
-        .map_err(|e| KafkaError::client("cannot create the consumer", e))?;
-    require_topic(consumer.client(), bootstrap, topic, Duration::from_secs(10))?;
+    let consumer: BaseConsumer<Watch> = cluster.create(&extra)?;
+    require_topic(&consumer, cluster, topic, Duration::from_secs(10))?;
     consumer
         .subscribe(&[topic])
         .map_err(|e| KafkaError::client("cannot subscribe", e))?;

@@ -3,7 +3,8 @@
 //! (mirrord's temporary topics have generated names) — and the consume rate (committed-offset
 //! delta per second). The probe never joins the group: it only reads its committed offsets.
 
-use super::{KafkaError, client_config, fetch_metadata, list, require_topic, topic_names};
+use super::connection::{Connection, Watch};
+use super::{KafkaError, list, require_topic, topic_names};
 use crate::load::artifact::{LagPoint, LagSeries};
 use crate::load::live::StopSignal;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 /// Which group and topics to watch, and how often.
 #[derive(Debug, Clone)]
 pub struct LagConfig {
-    pub bootstrap: String,
+    pub cluster: Connection,
     pub group: String,
     /// Topics by name; each must exist.
     pub topics: Vec<String>,
@@ -31,7 +32,7 @@ pub struct LagConfig {
 
 /// A connected probe.
 pub struct LagProbe {
-    consumer: BaseConsumer,
+    consumer: BaseConsumer<Watch>,
     config: LagConfig,
     origin: Instant,
     previous: Option<(Instant, u64)>,
@@ -51,15 +52,12 @@ impl LagProbe {
                 "give the topics to watch (--topic) or a pattern (--topic-regex)".into(),
             ));
         }
-        let consumer: BaseConsumer = client_config(&config.bootstrap)
-            .set("group.id", &config.group)
-            .set("enable.auto.commit", "false")
-            .create()
-            .map_err(|e| KafkaError::client("cannot create the Kafka lag probe", e))?;
-        let client = consumer.client();
-        fetch_metadata(client, &config.bootstrap, None, config.timeout)?;
+        let cluster = &config.cluster;
+        let consumer: BaseConsumer<Watch> =
+            cluster.create(&[("group.id", &config.group), ("enable.auto.commit", "false")])?;
+        cluster.metadata(&consumer, None, config.timeout)?;
         for topic in &config.topics {
-            require_topic(client, &config.bootstrap, topic, config.timeout)?;
+            require_topic(&consumer, cluster, topic, config.timeout)?;
         }
         Ok(LagProbe {
             consumer,
@@ -74,7 +72,7 @@ impl LagProbe {
     /// The partitions to sample now.
     fn partitions(&mut self) -> Result<Vec<(String, i32)>, KafkaError> {
         let c = &self.config;
-        let metadata = fetch_metadata(self.consumer.client(), &c.bootstrap, None, c.timeout)?;
+        let metadata = c.cluster.metadata(&self.consumer, None, c.timeout)?;
         let mut out = Vec::new();
         for topic in metadata.topics() {
             let wanted = c.topics.iter().any(|t| t == topic.name())
@@ -106,7 +104,7 @@ impl LagProbe {
     pub fn sample(&mut self) -> Result<LagPoint, KafkaError> {
         let partitions = self.partitions()?;
         let now = Instant::now();
-        let (bootstrap, timeout) = (self.config.bootstrap.clone(), self.config.timeout);
+        let (bootstrap, timeout) = (self.config.cluster.bootstrap.clone(), self.config.timeout);
         let unreachable = |e: rdkafka::error::KafkaError| KafkaError::Unreachable {
             bootstrap: bootstrap.clone(),
             timeout,
@@ -183,10 +181,10 @@ impl LagProbe {
     pub fn check(&self) -> Result<(), KafkaError> {
         let c = &self.config;
         if let (Some(pattern), true) = (&c.pattern, self.seen_topics.is_empty()) {
-            let metadata = fetch_metadata(self.consumer.client(), &c.bootstrap, None, c.timeout)?;
+            let metadata = c.cluster.metadata(&self.consumer, None, c.timeout)?;
             return Err(KafkaError::NoMatch {
                 pattern: pattern.as_str().into(),
-                bootstrap: c.bootstrap.clone(),
+                bootstrap: c.cluster.bootstrap.clone(),
                 existing: list(&topic_names(&metadata)),
             });
         }
@@ -200,19 +198,17 @@ impl LagProbe {
     }
 }
 
-/// The topics at `bootstrap` whose names match `pattern` now (blocking).
+/// The topics at `cluster` whose names match `pattern` now (blocking).
 ///
 /// # Errors
-/// [`KafkaError::Unreachable`], or a client that cannot be created.
+/// [`KafkaError::Unreachable`], [`KafkaError::Refused`], or a client that cannot be created.
 pub fn matching_topics(
-    bootstrap: &str,
+    cluster: &Connection,
     pattern: &Regex,
     timeout: Duration,
 ) -> Result<Vec<String>, KafkaError> {
-    let consumer: BaseConsumer = client_config(bootstrap)
-        .create()
-        .map_err(|e| KafkaError::client("cannot create a Kafka client", e))?;
-    let metadata = fetch_metadata(consumer.client(), bootstrap, None, timeout)?;
+    let consumer: BaseConsumer<Watch> = cluster.create(&[])?;
+    let metadata = cluster.metadata(&consumer, None, timeout)?;
     Ok(topic_names(&metadata)
         .into_iter()
         .filter(|t| pattern.is_match(t))

@@ -6,21 +6,41 @@
 //! are reached the same way as the embedded broker: through a bootstrap address; `topics`
 //! makes and removes the arms' own topics there.
 
+#[cfg(feature = "kafka")]
 pub mod broker;
+#[cfg(feature = "kafka")]
+pub mod connection;
+#[cfg(feature = "kafka")]
 pub mod consumer;
+mod java;
+#[cfg(feature = "kafka")]
 pub mod lag;
+#[cfg(feature = "kafka")]
 pub mod produce;
+#[cfg(feature = "kafka")]
 mod record;
+pub mod settings;
+#[cfg(feature = "kafka")]
 mod shape;
+#[cfg(feature = "kafka")]
 pub mod topics;
 
+#[cfg(feature = "kafka")]
 pub use broker::Broker;
+#[cfg(feature = "kafka")]
+pub use connection::Connection;
+#[cfg(feature = "kafka")]
 pub use lag::{LagConfig, LagProbe};
+#[cfg(feature = "kafka")]
 pub use produce::{ProduceConfig, produce};
+#[cfg(feature = "kafka")]
 pub use record::lag_artifact;
+pub use settings::{Settings, SettingsError, Sources};
+#[cfg(feature = "kafka")]
 pub use shape::MessageShape;
 
-use rdkafka::ClientConfig;
+#[cfg(feature = "kafka")]
+use connection::Watched;
 use std::time::Duration;
 
 /// Why a Kafka command could not do its job.
@@ -36,6 +56,17 @@ pub enum KafkaError {
         timeout: Duration,
         message: String,
     },
+    /// The cluster answered but refused the client: a wrong password, a CA that does not
+    /// verify the broker's certificate.
+    #[error("Kafka at {bootstrap} refused the connection: {message}; check {setting}")]
+    Refused {
+        bootstrap: String,
+        message: String,
+        setting: String,
+    },
+    /// A client setting that cannot be used.
+    #[error("{0}")]
+    Settings(String),
     /// A named topic does not exist.
     #[error("topic '{topic}' does not exist at {bootstrap}; existing topics: {existing}")]
     UnknownTopic {
@@ -64,16 +95,16 @@ pub enum KafkaError {
 }
 
 impl KafkaError {
-    /// The process exit code: 69 no broker, 65 a topic or group that is not there, 64 bad
-    /// flags, 70 a client failure.
+    /// The process exit code: 69 no broker or a refusal, 65 a topic or group that is not there, 64 bad
+    /// flags or settings, 70 a client failure.
     pub fn exit_code(&self) -> i32 {
         use crate::exit_code::{DATA, INTERNAL, UNAVAILABLE, USAGE};
         match self {
-            KafkaError::Unreachable { .. } => UNAVAILABLE,
+            KafkaError::Unreachable { .. } | KafkaError::Refused { .. } => UNAVAILABLE,
             KafkaError::UnknownTopic { .. }
             | KafkaError::NoMatch { .. }
             | KafkaError::NeverCommitted { .. } => DATA,
-            KafkaError::Usage(_) => USAGE,
+            KafkaError::Usage(_) | KafkaError::Settings(_) => USAGE,
             KafkaError::Client { .. } => INTERNAL,
         }
     }
@@ -86,17 +117,7 @@ impl KafkaError {
     }
 }
 
-/// Client settings shared by the producer and the probe.
-pub(crate) fn client_config(bootstrap: &str) -> ClientConfig {
-    let mut config = ClientConfig::new();
-    config
-        .set("bootstrap.servers", bootstrap)
-        .set("allow.auto.create.topics", "false")
-        // Quiet: connection failures are reported through our own error, once.
-        .set("log_level", "3");
-    config
-}
-
+#[cfg(feature = "kafka")]
 /// Topic names at the cluster, for error messages and pattern matching.
 pub(crate) fn topic_names(metadata: &rdkafka::metadata::Metadata) -> Vec<String> {
     let mut names: Vec<String> = metadata
@@ -119,37 +140,22 @@ pub(crate) fn list(names: &[String]) -> String {
     }
 }
 
-/// Metadata of one topic (or all), mapping "no broker answered" to [`KafkaError::Unreachable`].
-pub(crate) fn fetch_metadata<C: rdkafka::client::ClientContext>(
-    client: &rdkafka::client::Client<C>,
-    bootstrap: &str,
-    topic: Option<&str>,
-    timeout: Duration,
-) -> Result<rdkafka::metadata::Metadata, KafkaError> {
-    client
-        .fetch_metadata(topic, timeout)
-        .map_err(|e| KafkaError::Unreachable {
-            bootstrap: bootstrap.into(),
-            timeout,
-            message: e.to_string(),
-        })
-}
-
+#[cfg(feature = "kafka")]
 /// Checks that `topic` exists; returns its partition count.
-pub(crate) fn require_topic<C: rdkafka::client::ClientContext>(
-    client: &rdkafka::client::Client<C>,
-    bootstrap: &str,
+pub(crate) fn require_topic(
+    client: &impl Watched,
+    cluster: &Connection,
     topic: &str,
     timeout: Duration,
 ) -> Result<usize, KafkaError> {
-    let metadata = fetch_metadata(client, bootstrap, Some(topic), timeout)?;
+    let metadata = cluster.metadata(client, Some(topic), timeout)?;
     match metadata.topics().iter().find(|t| t.name() == topic) {
         Some(t) if t.error().is_none() && !t.partitions().is_empty() => Ok(t.partitions().len()),
         _ => {
-            let all = fetch_metadata(client, bootstrap, None, timeout)?;
+            let all = cluster.metadata(client, None, timeout)?;
             Err(KafkaError::UnknownTopic {
                 topic: topic.into(),
-                bootstrap: bootstrap.into(),
+                bootstrap: cluster.bootstrap.clone(),
                 existing: list(&topic_names(&all)),
             })
         }

@@ -5,8 +5,9 @@
 //! lag, the timeline, and one validity rule set. Memory is bounded by the messages in flight:
 //! a message's task is reaped as soon as it is acknowledged.
 
+use super::connection::{Connection, Watch};
 use super::record::{Deliveries, HIGHEST_US};
-use super::{KafkaError, MessageShape, client_config, require_topic};
+use super::{KafkaError, MessageShape, require_topic};
 use crate::load::RunArtifact;
 use crate::load::SEQ_HEADER;
 use crate::load::artifact::KafkaSection;
@@ -19,7 +20,7 @@ use crate::load::tally::Outcome;
 use crate::load::timer::{HrTimer, duration_ns};
 use crate::scenario::{LoadProfile, RenderContext};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
@@ -27,7 +28,7 @@ use tokio::task::JoinSet;
 /// What to produce, where, and how it is labelled.
 #[derive(Debug, Clone)]
 pub struct ProduceConfig {
-    pub bootstrap: String,
+    pub cluster: Connection,
     pub topic: String,
     pub shapes: Vec<MessageShape>,
     pub load: LoadProfile,
@@ -66,17 +67,13 @@ pub async fn produce(
     config: &ProduceConfig,
     stop: Arc<StopSignal>,
 ) -> Result<RunArtifact, KafkaError> {
-    let producer: FutureProducer = client_config(&config.bootstrap)
-        .set(
-            "message.timeout.ms",
-            config.message_timeout.as_millis().max(1).to_string(),
-        )
-        .set("linger.ms", "0")
-        .create()
-        .map_err(|e| KafkaError::client("cannot create the Kafka producer", e))?;
-    let (bootstrap, topic, timeout) = (&config.bootstrap, &config.topic, config.connect_timeout);
+    let message_timeout = config.message_timeout.as_millis().max(1).to_string();
+    let producer = config
+        .cluster
+        .producer(&[("message.timeout.ms", &message_timeout), ("linger.ms", "0")])?;
+    let (topic, timeout) = (&config.topic, config.connect_timeout);
     // A short blocking call before the run starts.
-    require_topic(producer.client(), bootstrap, topic, timeout)?;
+    require_topic(&producer, &config.cluster, topic, timeout)?;
     let weights: Vec<u32> = config.shapes.iter().map(|s| s.weight).collect();
     let plan = Plan::new(&config.load, &weights);
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
@@ -108,7 +105,7 @@ pub async fn produce(
         let now = timer.now_ns();
         for (slot, due_ns) in window.release(&mut slots, scheduled, now) {
             send(
-                &producer,
+                &producer.inner,
                 config,
                 &plan,
                 &state,
@@ -140,7 +137,7 @@ pub async fn produce(
     run.stopped = cause;
     let mut artifact = assemble(&run, vec![recorder.finish()]);
     artifact.kafka = Some(KafkaSection {
-        bootstrap: config.bootstrap.clone(),
+        bootstrap: config.cluster.bootstrap.clone(),
         produce: Some(deliveries.stats(&config.topic)),
         lag: None,
     });
@@ -164,7 +161,7 @@ async fn drain(state: Shared, mut in_flight: JoinSet<()>, message_timeout: Durat
 
 /// Renders `slot`'s message, hands it to the client and records its end when it comes.
 fn send(
-    producer: &FutureProducer,
+    producer: &FutureProducer<Watch>,
     config: &ProduceConfig,
     plan: &Plan,
     state: &Shared,
@@ -262,7 +259,7 @@ fn meta<'a>(
     RunMeta {
         label: config.label.clone(),
         tag: (config.tag_header.clone(), config.tag_value.clone()),
-        target: format!("kafka://{}/{}", config.bootstrap, config.topic),
+        target: format!("kafka://{}/{}", config.cluster.bootstrap, config.topic),
         scenario: (config.scenario.clone(), String::new()),
         protocol: "kafka",
         schedule: Schedule::of(&config.load),

@@ -4,16 +4,26 @@
 //! (The embedded broker is fresh for every run and makes its topics at start instead: the mock
 //! cluster answers no CreateTopics, DeleteTopics or DeleteGroups request.)
 
-use super::{KafkaError, client_config, fetch_metadata};
+use super::KafkaError;
+use super::connection::{Connection, Watch};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::BaseConsumer;
 use rdkafka::error::RDKafkaErrorCode;
 use std::time::{Duration, Instant};
 
-fn admin(bootstrap: &str) -> Result<AdminClient<DefaultClientContext>, KafkaError> {
-    client_config(bootstrap)
-        .create()
-        .map_err(|e| KafkaError::client("cannot create a Kafka admin client", e))
+/// An admin client, once a metadata request shows that the cluster takes the client: the
+/// admin client serves no error events, so a refusal would only show as a timeout.
+async fn admin(
+    cluster: &Connection,
+    timeout: Duration,
+) -> Result<(AdminClient<Watch>, BaseConsumer<Watch>), KafkaError> {
+    let probe: BaseConsumer<Watch> = cluster.create(&[])?;
+    let checked = cluster.clone();
+    let probe =
+        tokio::task::spawn_blocking(move || checked.metadata(&probe, None, timeout).map(|_| probe))
+            .await
+            .map_err(|e| KafkaError::client("the cluster check's thread failed", e))??;
+    Ok((cluster.create(&[])?, probe))
 }
 
 fn options(timeout: Duration) -> AdminOptions {
@@ -30,15 +40,15 @@ fn options(timeout: Duration) -> AdminOptions {
 /// [`KafkaError::Unreachable`] when the cluster does not answer within `timeout`,
 /// [`KafkaError::Client`] when it refuses the topic (an ACL, a policy, a bad name).
 pub async fn create(
-    bootstrap: &str,
+    cluster: &Connection,
     topic: &str,
     partitions: i32,
     timeout: Duration,
 ) -> Result<(), KafkaError> {
-    let admin = admin(bootstrap)?;
+    let (admin, probe) = admin(cluster, timeout).await?;
     let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(-1));
     let unreachable = |message: String| KafkaError::Unreachable {
-        bootstrap: bootstrap.into(),
+        bootstrap: cluster.bootstrap.clone(),
         timeout,
         message,
     };
@@ -63,22 +73,23 @@ pub async fn create(
             }
         }
     }
-    let (bootstrap, topic) = (bootstrap.to_string(), topic.to_string());
-    tokio::task::spawn_blocking(move || await_leaders(&admin, &bootstrap, &topic, timeout))
+    drop(admin);
+    let (cluster, topic) = (cluster.clone(), topic.to_string());
+    tokio::task::spawn_blocking(move || await_leaders(&probe, &cluster, &topic, timeout))
         .await
         .map_err(|e| KafkaError::client("the topic check's thread failed", e))?
 }
 
 /// Polls the metadata until every partition of `topic` has a leader.
 fn await_leaders(
-    admin: &AdminClient<DefaultClientContext>,
-    bootstrap: &str,
+    probe: &BaseConsumer<Watch>,
+    cluster: &Connection,
     topic: &str,
     timeout: Duration,
 ) -> Result<(), KafkaError> {
     let deadline = Instant::now() + timeout;
     loop {
-        let metadata = fetch_metadata(admin.inner(), bootstrap, Some(topic), timeout)?;
+        let metadata = cluster.metadata(probe, Some(topic), timeout)?;
         let ready = metadata.topics().iter().any(|t| {
             t.name() == topic
                 && t.error().is_none()
@@ -90,7 +101,7 @@ fn await_leaders(
         }
         if Instant::now() >= deadline {
             return Err(KafkaError::Unreachable {
-                bootstrap: bootstrap.into(),
+                bootstrap: cluster.bootstrap.clone(),
                 timeout,
                 message: format!("topic {topic} was created but has no leader yet"),
             });
@@ -104,15 +115,15 @@ fn await_leaders(
 /// # Errors
 /// [`KafkaError`] naming what could not be deleted, for the user to delete by hand.
 pub async fn remove(
-    bootstrap: &str,
+    cluster: &Connection,
     topic: &str,
     group: &str,
     timeout: Duration,
 ) -> Result<(), KafkaError> {
-    let admin = admin(bootstrap)?;
+    let (admin, _probe) = admin(cluster, timeout).await?;
     let opts = options(timeout);
     let failed = |what: String, e: &dyn std::fmt::Display| {
-        KafkaError::client(format!("cannot delete {what} at {bootstrap}"), e)
+        KafkaError::client(format!("cannot delete {what} at {}", cluster.bootstrap), e)
     };
     // The group first: a group whose topic is gone keeps its offsets until they expire.
     let groups = admin

@@ -37,6 +37,7 @@ pub fn embedded(k: &KafkaScenario, candidates: &[&str]) -> Result<(Broker, Kafka
     let broker = Broker::start(1, &topics)?;
     let arms = KafkaArms {
         bootstrap: broker.bootstrap().to_string(),
+        settings: Default::default(),
         scenario: k.clone(),
         split: None,
         own_topics: false,
@@ -54,7 +55,7 @@ const CLUSTER_TIMEOUT: Duration = Duration::from_secs(10);
 /// cluster does not answer or refuses the topic (an ACL, a topic policy).
 pub async fn create_topic(k: &KafkaArms, spec: &ArmSpec) -> Result<(), ArmFailure> {
     let (topic, _) = k.arm_names(&spec.label, &spec.key);
-    crate::kafka::topics::create(&k.bootstrap, &topic, 1, CLUSTER_TIMEOUT)
+    crate::kafka::topics::create(&k.connection(), &topic, 1, CLUSTER_TIMEOUT)
         .await
         .map_err(|e| ArmFailure::load(LoadCause::Unreachable, e))
 }
@@ -63,7 +64,7 @@ pub async fn create_topic(k: &KafkaArms, spec: &ArmSpec) -> Result<(), ArmFailur
 pub async fn remove_topic(k: &KafkaArms, spec: &ArmSpec, hooks: &Hooks) {
     let (topic, group) = k.arm_names(&spec.label, &spec.key);
     if let Err(e) =
-        crate::kafka::topics::remove(&k.bootstrap, &topic, &group, CLUSTER_TIMEOUT).await
+        crate::kafka::topics::remove(&k.connection(), &topic, &group, CLUSTER_TIMEOUT).await
     {
         hooks.emit(Event::Warning {
             arm: spec.label.clone(),
@@ -83,13 +84,11 @@ pub async fn topics_before(k: &KafkaArms) -> Result<Vec<String>, ArmFailure> {
     let Some(split) = k.split.clone() else {
         return Ok(Vec::new());
     };
-    let bootstrap = k.bootstrap.clone();
-    tokio::task::spawn_blocking(move || {
-        matching_topics(&bootstrap, &split.pattern, CLUSTER_TIMEOUT)
-    })
-    .await
-    .map_err(|e| ArmFailure::load(LoadCause::Internal, e))?
-    .map_err(|e| ArmFailure::load(LoadCause::Unreachable, e))
+    let cluster = k.connection();
+    tokio::task::spawn_blocking(move || matching_topics(&cluster, &split.pattern, CLUSTER_TIMEOUT))
+        .await
+        .map_err(|e| ArmFailure::load(LoadCause::Internal, e))?
+        .map_err(|e| ArmFailure::load(LoadCause::Unreachable, e))
 }
 
 /// The topics an arm's probe leaves out: the fallback topics, and those in `before`.
@@ -161,7 +160,7 @@ pub async fn drive(
     hooks: &Arc<Hooks>,
 ) -> Result<(RunArtifact, PathBuf), ArmFailure> {
     let unreachable = |e: &dyn std::fmt::Display| ArmFailure::load(LoadCause::Unreachable, e);
-    let (k, bootstrap) = (&kafka.scenario, kafka.bootstrap.as_str());
+    let (k, cluster) = (&kafka.scenario, kafka.connection());
     let label = arm.spec.label.clone();
     let (topic, group, watched, pattern, exclude) = match kafka.split.clone() {
         None => {
@@ -179,7 +178,7 @@ pub async fn drive(
     let shapes =
         MessageShape::from_scenario(k).map_err(|e| ArmFailure::load(LoadCause::Data, e))?;
     let config = ProduceConfig {
-        bootstrap: bootstrap.into(),
+        cluster: cluster.clone(),
         topic: topic.clone(),
         shapes,
         load: scenario.load.clone(),
@@ -193,7 +192,7 @@ pub async fn drive(
         pacing_window,
     };
     let probe = LagProbe::connect(LagConfig {
-        bootstrap: bootstrap.into(),
+        cluster,
         group: group.clone(),
         topics: watched,
         pattern,

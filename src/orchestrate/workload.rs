@@ -27,6 +27,8 @@ pub enum Workload {
 pub struct KafkaArms {
     /// The cluster's bootstrap address.
     pub bootstrap: String,
+    /// The user's client settings for it (TLS, SASL), checked.
+    pub settings: crate::kafka::Settings,
     /// The scenario's Kafka part: topic, group, messages, lag interval.
     pub scenario: crate::scenario::KafkaScenario,
     /// mirrord: the real topic, the group and the operator's temporary topics; `None` on the
@@ -40,6 +42,15 @@ pub struct KafkaArms {
 }
 
 impl KafkaArms {
+    /// The cluster, to connect to.
+    #[cfg(feature = "kafka")]
+    pub fn connection(&self) -> crate::kafka::Connection {
+        crate::kafka::Connection {
+            bootstrap: self.bootstrap.clone(),
+            settings: self.settings.clone(),
+        }
+    }
+
     /// A local arm's topic and consumer group.
     pub fn arm_names(&self, label: &str, key: &str) -> (String, String) {
         let (topic, group) = (
@@ -185,12 +196,14 @@ mod tests {
     fn arms(own_topics: bool) -> KafkaArms {
         KafkaArms {
             bootstrap: "127.0.0.1:9092".into(),
+            settings: Default::default(),
             scenario: crate::scenario::KafkaScenario {
                 topic: Some("orders".into()),
                 group: Some("billing".into()),
                 lag_interval: std::time::Duration::from_secs(1),
                 steady_after: None,
                 messages: Vec::new(),
+                config: Vec::new(),
             },
             split: None,
             own_topics,

@@ -9,6 +9,9 @@
 //!   "load": { "rate": "100/s", "duration": "10s", "warmup": "3s" },
 //!   "slo": ["lag drains"] }
 //! ```
+//!
+//! `kafka.config` holds the client settings of a user's cluster (`"security.protocol":
+//! "SASL_SSL"`), secrets by reference: `{"env": "KAFKA_PASSWORD"}`, `{"file": "secret.txt"}`.
 
 use super::error::Origin;
 use super::raw::RawScenario;
@@ -29,6 +32,30 @@ pub struct KafkaScenario {
     pub steady_after: Option<Duration>,
     /// The message shapes, weighted.
     pub messages: Vec<KafkaMessage>,
+    /// Client settings (`kafka.config`), in key order.
+    pub config: Vec<(String, SettingValue)>,
+}
+
+/// A client setting's value as a scenario gives it.
+#[derive(Clone, PartialEq)]
+pub enum SettingValue {
+    /// The value itself (or a `${env:NAME}` / `${file:PATH}` reference).
+    Text(String),
+    /// `{"env": "NAME"}`: an environment variable's value.
+    Env(String),
+    /// `{"file": "path"}`: a file's content, the path relative to the scenario.
+    File(std::path::PathBuf),
+}
+
+impl std::fmt::Debug for SettingValue {
+    // A value may be a secret: only references are shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SettingValue::Text(_) => f.write_str("Text(..)"),
+            SettingValue::Env(name) => write!(f, "Env({name})"),
+            SettingValue::File(path) => write!(f, "File({})", path.display()),
+        }
+    }
 }
 
 /// One message shape, templates as written (checked to parse).
@@ -106,13 +133,40 @@ pub fn validate(
         .enumerate()
         .map(|(i, m)| message(m, &format!("kafka.messages[{i}]"), i, origin))
         .collect::<Result<_, _>>()?;
+    let config = kafka
+        .config
+        .iter()
+        .map(|(key, value)| {
+            setting(value)
+                .map(|v| (key.clone(), v))
+                .map_err(|m| origin.invalid(format!("kafka.config.{key}"), m))
+        })
+        .collect::<Result<_, _>>()?;
     Ok(Some(KafkaScenario {
         topic: kafka.topic.clone(),
         group: kafka.group.clone(),
         lag_interval,
         steady_after,
         messages,
+        config,
     }))
+}
+
+fn setting(value: &serde_json::Value) -> Result<SettingValue, String> {
+    use serde_json::Value;
+    let reference =
+        "a value is text, a number, a boolean, {\"env\": \"NAME\"} or {\"file\": \"path\"}";
+    match value {
+        Value::String(s) => Ok(SettingValue::Text(s.clone())),
+        Value::Number(n) => Ok(SettingValue::Text(n.to_string())),
+        Value::Bool(b) => Ok(SettingValue::Text(b.to_string())),
+        Value::Object(map) if map.len() == 1 => match map.iter().next() {
+            Some((k, Value::String(v))) if k == "env" => Ok(SettingValue::Env(v.clone())),
+            Some((k, Value::String(v))) if k == "file" => Ok(SettingValue::File(v.into())),
+            _ => Err(reference.into()),
+        },
+        _ => Err(reference.into()),
+    }
 }
 
 fn message(

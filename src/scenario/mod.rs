@@ -18,7 +18,7 @@ pub mod units;
 mod validate;
 
 pub use error::{ScenarioError, TemplateError, UrlError, ValueError};
-pub use kafka::{KafkaMessage, KafkaScenario};
+pub use kafka::{KafkaMessage, KafkaScenario, SettingValue};
 pub use target::{Scheme, Target};
 pub use template::{Context, RenderContext, Template};
 pub use units::{Rate, format_duration, parse_duration, parse_rate};

@@ -100,6 +100,10 @@ pub struct RawKafka {
     pub steady_after: Option<NumberOrText>,
     #[serde(default)]
     pub messages: Vec<RawMessage>,
+    /// librdkafka (or Java client) properties; a value is text, a number, a boolean,
+    /// `{"env": "NAME"}` or `{"file": "path"}`.
+    #[serde(default)]
+    pub config: BTreeMap<String, serde_json::Value>,
 }
 
 /// One Kafka message shape.

@@ -5,7 +5,8 @@
 //!   `{"bootstrap": "HOST:PORT", "topic": "orders", "topic_env": "ORDERS_TOPIC"}` — the
 //!   original topic and the variable the app reads its topic name from; `"auto_create": true`
 //!   says that the broker makes topics on a metadata request instead (librdkafka's mock
-//!   cluster, which answers no CreateTopics request);
+//!   cluster, which answers no CreateTopics request); `"properties": {"security.protocol":
+//!   "SASL_SSL", ...}` are the client properties of the operator's `MirrordKafkaClientConfig`;
 //!
 //! For each Kafka queue of an operator session the stand-in creates the session's temporary
 //! topic `mirrord-tmp-<random>-<topic>` (as the operator does), points the queue's variable at
@@ -96,6 +97,8 @@ struct QueueConfig {
     topic: String,
     topic_env: String,
     auto_create: bool,
+    /// librdkafka properties for the cluster (TLS, SASL).
+    properties: Vec<(String, String)>,
 }
 
 fn queue_config(cluster: &Path, id: &str) -> Result<QueueConfig, String> {
@@ -121,6 +124,25 @@ fn queue_config(cluster: &Path, id: &str) -> Result<QueueConfig, String> {
         topic: field("topic")?,
         topic_env: field("topic_env")?,
         auto_create: value.get("auto_create").and_then(Value::as_bool) == Some(true),
+        properties: match value.get("properties") {
+            None => Vec::new(),
+            Some(Value::Object(map)) => map
+                .iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) => Ok((k.clone(), s.clone())),
+                    _ => Err(format!(
+                        "{}: \"properties.{k}\" must be a string",
+                        path.display()
+                    )),
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => {
+                return Err(format!(
+                    "{}: \"properties\" must be an object",
+                    path.display()
+                ));
+            }
+        },
     })
 }
 
@@ -135,10 +157,15 @@ fn create_topic(spec: &QueueConfig, topic: &str) -> Result<(), String> {
     use rdkafka::ClientConfig;
     use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
     use rdkafka::client::DefaultClientContext;
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+    let mut config = ClientConfig::new();
+    config
         .set("bootstrap.servers", bootstrap)
         .set("allow.auto.create.topics", spec.auto_create.to_string())
-        .set("log_level", "3")
+        .set("log_level", "3");
+    for (key, value) in &spec.properties {
+        config.set(key, value);
+    }
+    let admin: AdminClient<DefaultClientContext> = config
         .create()
         .map_err(|e| format!("mirrord operator: Kafka client: {e}"))?;
     let timeout = Duration::from_secs(10);

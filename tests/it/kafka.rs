@@ -9,26 +9,42 @@ use crate::kafka_cluster::{Cluster, GroupRow, describe_group};
 use crate::util::{binary, fixproof, one_at_a_time, read, s};
 use fixproof::kafka::{LagConfig, LagProbe};
 use fixproof::load::artifact::{KafkaSection, LagPoint, LagSeries};
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 use std::time::Duration;
 
-/// A test on the embedded broker and, when there is one, on the real broker.
+/// A test on the embedded broker and, when there is one, on the real broker; with
+/// `and_secured`, also over the real broker's SASL_SSL listener with SCRAM.
 macro_rules! on_both {
+    (@tests $case:ident, $topics:expr) => {
+        #[test]
+        fn on_the_embedded_broker() {
+            super::$case(&crate::kafka_cluster::Cluster::embedded($topics));
+        }
+
+        #[test]
+        fn on_a_real_broker() {
+            let test = concat!("kafka::", stringify!($case));
+            if let Some(cluster) = crate::kafka_cluster::Cluster::real(test, $topics) {
+                super::$case(&cluster);
+            }
+        }
+    };
     ($case:ident, $topics:expr) => {
         mod $case {
-            #[test]
-            fn on_the_embedded_broker() {
-                super::$case(&crate::kafka_cluster::Cluster::embedded($topics));
-            }
+            crate::kafka::on_both!(@tests $case, $topics);
+        }
+    };
+    ($case:ident, $topics:expr, and_secured) => {
+        mod $case {
+            crate::kafka::on_both!(@tests $case, $topics);
 
             #[test]
-            fn on_a_real_broker() {
-                let test = concat!("kafka::", stringify!($case));
-                if let Some(cluster) = crate::kafka_cluster::Cluster::real(test, $topics) {
+            fn over_sasl_ssl_with_scram() {
+                let test = concat!("kafka::", stringify!($case), " over SASL_SSL");
+                if let Some(cluster) = crate::kafka_cluster::Cluster::secured(test, $topics) {
                     super::$case(&cluster);
                 }
             }
@@ -37,16 +53,21 @@ macro_rules! on_both {
 }
 pub(crate) use on_both;
 
-fn run(args: &[&str]) -> (i32, String) {
+/// `args` run in-process against `b` (its bootstrap address and client settings added).
+pub fn fixproof_on(b: &Cluster, args: &[&str]) -> i32 {
+    fixproof::cli::run(std::iter::once("fixproof".to_string()).chain(b.command(args)))
+}
+
+pub fn run(args: &[&str]) -> (i32, String) {
     let output = binary().args(args).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     (output.status.code().unwrap(), stderr)
 }
 
 /// Reads every message of `topic` back: (tag header value, seq header) per message.
-fn consume_all(bootstrap: &str, topic: &str, expected: usize) -> Vec<(String, u64)> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
+fn consume_all(b: &Cluster, topic: &str, expected: usize) -> Vec<(String, u64)> {
+    let consumer: BaseConsumer = b
+        .client()
         .set("group.id", format!("reader-{topic}"))
         .set("auto.offset.reset", "earliest")
         .create()
@@ -76,7 +97,8 @@ fn consume_all(bootstrap: &str, topic: &str, expected: usize) -> Vec<(String, u6
 
 on_both!(
     produces_at_the_rate_with_every_message_tagged,
-    &[("orders", 2)]
+    &[("orders", 2)],
+    and_secured
 );
 
 fn produces_at_the_rate_with_every_message_tagged(b: &Cluster) {
@@ -84,26 +106,27 @@ fn produces_at_the_rate_with_every_message_tagged(b: &Cluster) {
     let orders = b.topic("orders");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run.json");
-    let code = fixproof(&[
-        "kafka",
-        "produce",
-        "--bootstrap",
-        b.bootstrap(),
-        "--topic",
-        &orders,
-        "--rate",
-        "200/s",
-        "--duration",
-        "3s",
-        "--tag",
-        "KEY-1",
-        "--key",
-        "k{{seq}}",
-        "-H",
-        "x-tenant: t{{random_int(1,3)}}",
-        "--out",
-        s(&out),
-    ]);
+    let code = fixproof_on(
+        b,
+        &[
+            "kafka",
+            "produce",
+            "--topic",
+            &orders,
+            "--rate",
+            "200/s",
+            "--duration",
+            "3s",
+            "--tag",
+            "KEY-1",
+            "--key",
+            "k{{seq}}",
+            "-H",
+            "x-tenant: t{{random_int(1,3)}}",
+            "--out",
+            s(&out),
+        ],
+    );
     assert_eq!(code, 0);
     let a = read(&out);
     let produce = a.kafka.as_ref().unwrap().produce.as_ref().unwrap();
@@ -123,7 +146,7 @@ fn produces_at_the_rate_with_every_message_tagged(b: &Cluster) {
     assert!(a.validity.valid, "{:?}", a.validity.problems);
     assert_eq!(a.latency.summary.count, 600);
     assert_eq!(a.run.tag_value, "KEY-1");
-    let got = consume_all(b.bootstrap(), &orders, 600);
+    let got = consume_all(b, &orders, 600);
     assert_eq!(got.len(), 600);
     assert!(got.iter().all(|(tag, _)| tag == "KEY-1"));
     let mut seqs: Vec<u64> = got.iter().map(|(_, seq)| *seq).collect();
@@ -178,7 +201,7 @@ fn produces_a_kafka_scenario_with_flags_overriding_its_load(b: &Cluster) {
     assert_eq!(a.by_request["created"].counts.planned, created);
     // Weights 3:1, so about 150 of 200 (binomial sd ≈ 6).
     assert!((120..=180).contains(&created), "{created} created");
-    let got = consume_all(b.bootstrap(), &orders, 200);
+    let got = consume_all(b, &orders, 200);
     assert_eq!(got.len(), 200);
     assert!(got.iter().all(|(tag, _)| tag == "KEY-2"));
 }
@@ -230,11 +253,8 @@ fn produce_refuses_a_scenario_it_cannot_use() {
 }
 
 /// Puts `counts[p]` messages on partition p of `topic`.
-pub fn fill(bootstrap: &str, topic: &str, counts: &[i32]) {
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .create()
-        .unwrap();
+pub fn fill(b: &Cluster, topic: &str, counts: &[i32]) {
+    let producer: BaseProducer = b.client().create().unwrap();
     for (partition, &n) in counts.iter().enumerate() {
         for i in 0..n {
             let value = i.to_string();
@@ -247,12 +267,8 @@ pub fn fill(bootstrap: &str, topic: &str, counts: &[i32]) {
     producer.flush(Duration::from_secs(10)).unwrap();
 }
 
-fn commit(bootstrap: &str, group: &str, topic: &str, offsets: &[i64]) {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", group)
-        .create()
-        .unwrap();
+pub fn commit(b: &Cluster, group: &str, topic: &str, offsets: &[i64]) {
+    let consumer: BaseConsumer = b.client().set("group.id", group).create().unwrap();
     let mut tpl = TopicPartitionList::new();
     for (p, &o) in offsets.iter().enumerate() {
         tpl.add_partition_offset(topic, p as i32, Offset::Offset(o))
@@ -263,15 +279,16 @@ fn commit(bootstrap: &str, group: &str, topic: &str, offsets: &[i64]) {
 
 on_both!(
     lag_is_log_end_minus_committed,
-    &[("events", 3), ("other", 1)]
+    &[("events", 3), ("other", 1)],
+    and_secured
 );
 
 fn lag_is_log_end_minus_committed(b: &Cluster) {
     let (events, group) = (b.topic("events"), b.topic("g"));
-    fill(b.bootstrap(), &events, &[60, 40, 25]);
-    commit(b.bootstrap(), &group, &events, &[50, 10, 25]);
+    fill(b, &events, &[60, 40, 25]);
+    commit(b, &group, &events, &[50, 10, 25]);
     let config = LagConfig {
-        bootstrap: b.bootstrap().into(),
+        cluster: b.connection(),
         group: group.clone(),
         topics: Vec::new(),
         pattern: Some(regex::Regex::new(&format!("^{}$", regex::escape(&events))).unwrap()),
@@ -292,8 +309,9 @@ fn lag_is_log_end_minus_committed(b: &Cluster) {
         (40, 125, 85, 3, 3)
     );
     if b.is_real() {
-        // Apache Kafka's own tool, a client independent of librdkafka, reads the same offsets.
-        let rows = describe_group(b.bootstrap(), &group);
+        // Apache Kafka's own tool, a client independent of librdkafka, reads the same offsets
+        // (over the broker's PLAINTEXT listener: the same log and the same group).
+        let rows = describe_group(&crate::kafka_cluster::real_bootstrap("").unwrap(), &group);
         let expected: Vec<GroupRow> = [(60, 50), (40, 10), (25, 25)]
             .iter()
             .enumerate()
@@ -311,7 +329,7 @@ fn lag_is_log_end_minus_committed(b: &Cluster) {
         assert_eq!((lag, log_end), (first.lag, first.log_end));
     }
     std::thread::sleep(Duration::from_millis(200));
-    commit(b.bootstrap(), &group, &events, &[60, 40, 25]);
+    commit(b, &group, &events, &[60, 40, 25]);
     let second = probe.sample().unwrap();
     assert_eq!(second.lag, 0);
     assert!(second.consume_rate_per_s.unwrap() > 0.0);
@@ -319,23 +337,24 @@ fn lag_is_log_end_minus_committed(b: &Cluster) {
     // The command: a lag series in the artifact.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("lag.json");
-    let (code, stderr) = run(&[
-        "kafka",
-        "lag",
-        "-b",
-        b.bootstrap(),
-        "-g",
-        &group,
-        "-t",
-        &events,
-        "--interval",
-        "100ms",
-        "--duration",
-        "1s",
-        "--out",
-        s(&out),
-    ]);
-    assert_eq!(code, 0, "{stderr}");
+    let code = fixproof_on(
+        b,
+        &[
+            "kafka",
+            "lag",
+            "-g",
+            &group,
+            "-t",
+            &events,
+            "--interval",
+            "100ms",
+            "--duration",
+            "1s",
+            "--out",
+            s(&out),
+        ],
+    );
+    assert_eq!(code, 0);
     let series = read(&out).kafka.unwrap().lag.unwrap();
     assert!(series.points.len() >= 5, "{series:?}");
     assert!(series.points.iter().all(|p| p.lag == 0 && p.log_end == 125));
@@ -344,13 +363,7 @@ fn lag_is_log_end_minus_committed(b: &Cluster) {
 
 #[test]
 fn an_unreachable_broker_is_refused_with_its_address() {
-    // A closed loopback port: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let address = format!("127.0.0.1:{port}");
+    let address = crate::kafka_cluster::closed_address();
     let (code, stderr) = run(&[
         "kafka",
         "produce",

@@ -1,7 +1,8 @@
 //! Where a Kafka test runs: the embedded broker (librdkafka's mock cluster, always there), or
 //! the real Apache Kafka broker that `scripts/kafka/broker start` runs and `.ci/run` names in
-//! `FIXPROOF_TEST_KAFKA`. A test written once over [`Cluster`] runs on both; without the
-//! variable its real-broker run is skipped with the reason printed.
+//! `FIXPROOF_TEST_KAFKA`, over PLAINTEXT or over its SASL_SSL listener with a SCRAM-SHA-512
+//! user ([`Cluster::secured`]). A test written once over [`Cluster`] runs on each; without the
+//! variables its real-broker runs are skipped with the reason printed.
 //!
 //! Every test gets topic names of its own ([`Cluster::topic`]): the tests share the real broker
 //! and run at the same time.
@@ -15,9 +16,16 @@ use std::time::Duration;
 pub const BOOTSTRAP_ENV: &str = "FIXPROOF_TEST_KAFKA";
 /// The folder of Apache Kafka's jars, for its command-line tools.
 pub const LIBS_ENV: &str = "FIXPROOF_TEST_KAFKA_LIBS";
+/// The real broker's SASL_SSL listener, and the PEM of the CA that signed its certificate.
+pub const SASL_SSL_ENV: &str = "FIXPROOF_TEST_KAFKA_SASL_SSL";
+pub const CA_ENV: &str = "FIXPROOF_TEST_KAFKA_CA";
+/// The real broker's SASL_PLAINTEXT listener.
+pub const SASL_PLAINTEXT_ENV: &str = "FIXPROOF_TEST_KAFKA_SASL_PLAINTEXT";
 
 pub struct Cluster {
     bootstrap: String,
+    /// Client settings, `KEY=VALUE` (the secured listener's).
+    settings: Vec<String>,
     suffix: String,
     real: bool,
     _embedded: Option<Broker>,
@@ -37,6 +45,7 @@ impl Cluster {
         let broker = Broker::start(1, &specs).unwrap();
         Cluster {
             bootstrap: broker.bootstrap().to_string(),
+            settings: Vec::new(),
             suffix,
             real: false,
             _embedded: Some(broker),
@@ -46,20 +55,68 @@ impl Cluster {
     /// The real broker with `topics` created on it, or `None` (printed) when there is none.
     pub fn real(test: &str, topics: &[(&str, i32)]) -> Option<Cluster> {
         let bootstrap = real_bootstrap(test)?;
+        Some(Cluster::existing(&bootstrap).with_topics(topics))
+    }
+
+    /// The real broker's SASL_SSL listener as the SCRAM-SHA-512 user alice, the CA made at
+    /// the broker's start trusted, with `topics` created through it; `None` (printed) when
+    /// there is none.
+    pub fn secured(test: &str, topics: &[(&str, i32)]) -> Option<Cluster> {
+        let (bootstrap, ca) = secured_listener(test)?;
         let cluster = Cluster {
-            bootstrap,
-            suffix: suffix(),
-            real: true,
-            _embedded: None,
+            settings: scram_settings(&ca, "alice-secret"),
+            ..Cluster::existing(&bootstrap)
         };
+        Some(cluster.with_topics(topics))
+    }
+
+    fn with_topics(self, topics: &[(&str, i32)]) -> Cluster {
         for &(base, partitions) in topics {
-            cluster.create(&cluster.topic(base), partitions);
+            self.create(&self.topic(base), partitions);
         }
-        Some(cluster)
+        self
     }
 
     pub fn bootstrap(&self) -> &str {
         &self.bootstrap
+    }
+
+    /// The client settings as fixproof's flags: `--kafka-config KEY=VALUE` each.
+    pub fn flags(&self) -> Vec<String> {
+        self.settings
+            .iter()
+            .flat_map(|kv| ["--kafka-config".to_string(), kv.clone()])
+            .collect()
+    }
+
+    /// The settings, `KEY=VALUE` each.
+    pub fn settings(&self) -> &[String] {
+        &self.settings
+    }
+
+    /// `args` (a fixproof command) with `-b BOOTSTRAP` and the settings' flags after them.
+    pub fn command(&self, args: &[&str]) -> Vec<String> {
+        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        all.extend(["-b".to_string(), self.bootstrap.clone()]);
+        all.extend(self.flags());
+        all
+    }
+
+    /// An rdkafka client config for this cluster, for the tests' own producers and consumers.
+    pub fn client(&self) -> rdkafka::ClientConfig {
+        let mut config = rdkafka::ClientConfig::new();
+        config.set("bootstrap.servers", &self.bootstrap);
+        for kv in &self.settings {
+            let (k, v) = kv.split_once('=').unwrap();
+            config.set(k, v);
+        }
+        config
+    }
+
+    /// fixproof's connection to this cluster.
+    pub fn connection(&self) -> fixproof::kafka::Connection {
+        let settings = fixproof::kafka::Settings::from_flags(&self.settings).unwrap();
+        fixproof::kafka::Connection::new(self.bootstrap.clone(), settings).unwrap()
     }
 
     /// Whether this is the real broker.
@@ -80,7 +137,7 @@ impl Cluster {
             .unwrap();
         runtime
             .block_on(fixproof::kafka::topics::create(
-                &self.bootstrap,
+                &self.connection(),
                 topic,
                 partitions,
                 Duration::from_secs(20),
@@ -92,6 +149,7 @@ impl Cluster {
     pub fn existing(bootstrap: &str) -> Cluster {
         Cluster {
             bootstrap: bootstrap.to_string(),
+            settings: Vec::new(),
             suffix: suffix(),
             real: true,
             _embedded: None,
@@ -117,6 +175,47 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    /// Asserts that the topics and groups the `arms` of `verdicts` used (read from their
+    /// artifacts) are gone from the real broker; returns them, each once.
+    pub fn assert_removed(
+        &self,
+        verdicts: &[serde_json::Value],
+        arms: &[&str],
+    ) -> Vec<(String, String)> {
+        let mut used = Vec::new();
+        for v in verdicts {
+            for arm in arms {
+                let path = v["arms"][arm]["path"].as_str().unwrap();
+                let lag = crate::util::read(std::path::Path::new(path))
+                    .kafka
+                    .unwrap()
+                    .lag
+                    .unwrap();
+                used.push((lag.topics[0].clone(), lag.group));
+            }
+        }
+        used.sort();
+        used.dedup();
+        let (topics, groups) = (self.topics(), self.groups());
+        for (topic, group) in &used {
+            assert!(!topics.contains(topic), "{topic} is left: {topics:?}");
+            assert!(!groups.contains(group), "{group} is left: {groups:?}");
+        }
+        used
+    }
+}
+
+/// A loopback address where nothing listens.
+pub fn closed_address() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("127.0.0.1:{port}")
+}
+
 /// The real broker's address, or `None` with the reason printed.
 pub fn real_bootstrap(test: &str) -> Option<String> {
     match std::env::var(BOOTSTRAP_ENV) {
@@ -128,6 +227,30 @@ pub fn real_bootstrap(test: &str) -> Option<String> {
             None
         }
     }
+}
+
+/// The SASL_SSL listener and the CA's PEM, or `None` with the reason printed.
+pub fn secured_listener(test: &str) -> Option<(String, String)> {
+    match (std::env::var(SASL_SSL_ENV), std::env::var(CA_ENV)) {
+        (Ok(b), Ok(ca)) if !b.is_empty() && !ca.is_empty() => Some((b, ca)),
+        _ => {
+            eprintln!(
+                "SKIPPED {test}: no real Kafka broker with a SASL_SSL listener ({SASL_SSL_ENV} or {CA_ENV} is unset); start one with `scripts/kafka/broker start DIR` and run the tests with `set -a; . DIR/env; set +a`"
+            );
+            None
+        }
+    }
+}
+
+/// SASL_SSL with SCRAM-SHA-512 as alice (the broker script's user), trusting `ca`.
+pub fn scram_settings(ca: &str, password: &str) -> Vec<String> {
+    vec![
+        "security.protocol=SASL_SSL".into(),
+        "sasl.mechanism=SCRAM-SHA-512".into(),
+        "sasl.username=alice".into(),
+        format!("sasl.password={password}"),
+        format!("ssl.ca.location={ca}"),
+    ]
 }
 
 fn suffix() -> String {

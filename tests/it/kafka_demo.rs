@@ -17,16 +17,16 @@ const BACKLOG: i32 = 2500;
 fn arm(broker: &Cluster, dir: &Path, label: &str, settings: ConsumerSettings) -> PathBuf {
     let topic = broker.topic(&format!("orders-{label}"));
     let group = broker.topic(&format!("billing-{label}"));
-    fill(broker.bootstrap(), &topic, &[BACKLOG]);
+    fill(broker, &topic, &[BACKLOG]);
     let stop = Arc::new(AtomicBool::new(false));
     let consumer = {
-        let (bootstrap, topic, group, stop) = (
-            broker.bootstrap().to_string(),
+        let (cluster, topic, group, stop) = (
+            broker.connection(),
             topic.clone(),
             group.clone(),
             Arc::clone(&stop),
         );
-        std::thread::spawn(move || consume(&bootstrap, &topic, &group, &settings, &stop))
+        std::thread::spawn(move || consume(&cluster, &topic, &group, &settings, &stop))
     };
     let out = dir.join(format!("{label}.json"));
     let code = fixproof(&[
@@ -151,19 +151,13 @@ fn the_demo_runs_its_kafka_case_on_a_real_broker() {
     let verdict: serde_json::Value =
         serde_json::from_slice(&std::fs::read(results.join("billing-lag/verdict.json")).unwrap())
             .unwrap();
-    let cluster = Cluster::existing(&bootstrap);
-    let (topics, groups) = (cluster.topics(), cluster.groups());
-    for v in verdict["verdicts"].as_array().unwrap() {
-        let path = v["arms"]["candidate"]["path"].as_str().unwrap();
-        let lag = crate::util::read(Path::new(path))
-            .kafka
-            .unwrap()
-            .lag
-            .unwrap();
-        assert!(lag.topics[0].starts_with("orders-") && lag.topics[0].len() > "orders-".len() + 8);
-        assert!(
-            !topics.contains(&lag.topics[0]) && !groups.contains(&lag.group),
-            "{lag:?}"
-        );
-    }
+    let verdicts = verdict["verdicts"].as_array().unwrap();
+    let used = Cluster::existing(&bootstrap).assert_removed(verdicts, &["baseline", "candidate"]);
+    assert_eq!(used.len(), 3, "{used:?}");
+    // Named with the arm's key: `orders-<arm>-<8 hex>`.
+    assert!(
+        used.iter().all(|(topic, _)| topic.starts_with("orders-")
+            && topic.rsplit('-').next().is_some_and(|h| h.len() == 8)),
+        "{used:?}"
+    );
 }

@@ -89,15 +89,7 @@ fn a_python_consumer_is_judged_on_a_real_broker() {
     // The baseline's lag grew, and the rejected candidate's did too: the consumer's own fault.
     let reject = &verdicts[1];
     assert_eq!(reject["slo"][0]["reproduced"], true, "{reject:#}");
-    // Each arm's consumer left its group and its topic and group are gone.
-    let groups = Cluster::existing(&bootstrap).groups();
-    for v in verdicts {
-        let path = v["arms"]["candidate"]["path"].as_str().unwrap();
-        let lag = crate::util::read(Path::new(path))
-            .kafka
-            .unwrap()
-            .lag
-            .unwrap();
-        assert!(!groups.contains(&lag.group), "{} is left", lag.group);
-    }
+    // Each arm's topic and group are gone.
+    let used = Cluster::existing(&bootstrap).assert_removed(verdicts, &["baseline", "candidate"]);
+    assert_eq!(used.len(), 3, "{used:?}");
 }

@@ -4,7 +4,7 @@
 //! through FIXPROOF_KAFKA_BOOTSTRAP, _TOPIC and _GROUP: on an embedded broker, or on a real
 //! broker (`--kafka-bootstrap`), where fixproof creates them for the arm and deletes them after.
 
-use crate::kafka_cluster::{Cluster, real_bootstrap};
+use crate::kafka_cluster::{Cluster, closed_address, real_bootstrap};
 use crate::util::{binary, one_at_a_time, s};
 use std::path::Path;
 use std::process::Command;
@@ -67,6 +67,35 @@ pub fn billing_lag() -> serde_json::Value {
     })
 }
 
+/// `verify` of the consumer in `repo` with `patches` and `extra` flags, the scenario
+/// [`billing_lag`] and the results under `dir`: the process's output.
+fn verify_consumer(
+    dir: &Path,
+    repo: &Path,
+    patches: &[&Path],
+    extra: &[&str],
+) -> std::process::Output {
+    let scenario_path = dir.join("billing-lag.json");
+    std::fs::write(&scenario_path, billing_lag().to_string()).unwrap();
+    let mut command = binary();
+    command.args(["verify", "--scenario", s(&scenario_path), "--repo", s(repo)]);
+    for patch in patches {
+        command.args(["--patch", s(patch)]);
+    }
+    command
+        .args(extra)
+        .args(["--results-dir", s(&dir.join("results")), "--"])
+        .args([
+            env!("CARGO_BIN_EXE_fixproof"),
+            "kafka",
+            "consume",
+            "-c",
+            "consumer.json",
+        ])
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn verify_judges_a_kafka_consumer_patch_on_the_embedded_broker() {
     judges_a_kafka_consumer_patch(None);
@@ -89,34 +118,8 @@ fn judges_a_kafka_consumer_patch(bootstrap: Option<&str>) {
         "\"per_record_ms\": 1.0,\n  \"retry_backoff_ms\": 500",
     );
     patch(&repo, &wrong, &backoff);
-    let scenario = billing_lag();
-    let scenario_path = dir.path().join("billing-lag.json");
-    std::fs::write(&scenario_path, scenario.to_string()).unwrap();
-    let output = binary()
-        .args([
-            "verify",
-            "--scenario",
-            s(&scenario_path),
-            "--repo",
-            s(&repo),
-        ])
-        .args(["--patch", s(&fix), "--patch", s(&wrong)])
-        .args(
-            bootstrap
-                .map(|b| ["--kafka-bootstrap", b])
-                .into_iter()
-                .flatten(),
-        )
-        .args(["--results-dir", s(&dir.path().join("results")), "--"])
-        .args([
-            env!("CARGO_BIN_EXE_fixproof"),
-            "kafka",
-            "consume",
-            "-c",
-            "consumer.json",
-        ])
-        .output()
-        .unwrap();
+    let extra: Vec<&str> = bootstrap.map_or(Vec::new(), |b| vec!["--kafka-bootstrap", b]);
+    let output = verify_consumer(dir.path(), &repo, &[&fix, &wrong], &extra);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let json: serde_json::Value =
         serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
@@ -126,30 +129,9 @@ fn judges_a_kafka_consumer_patch(bootstrap: Option<&str>) {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     if let Some(bootstrap) = bootstrap {
         // Each arm had a topic and group of its own, and none is left on the cluster.
-        let mut used = Vec::new();
-        for v in verdicts {
-            for arm in ["baseline", "candidate"] {
-                let path = v["arms"][arm]["path"].as_str().unwrap();
-                let artifact = crate::util::read(std::path::Path::new(path));
-                let lag = artifact.kafka.unwrap().lag.unwrap();
-                used.push((lag.topics[0].clone(), lag.group));
-            }
-        }
-        used.sort();
-        used.dedup();
+        let used =
+            Cluster::existing(bootstrap).assert_removed(verdicts, &["baseline", "candidate"]);
         assert_eq!(used.len(), 3, "baseline once, two candidates: {used:?}");
-        for (topic, group) in &used {
-            assert!(
-                topic.starts_with("orders-") && group.starts_with("billing-"),
-                "{used:?}"
-            );
-        }
-        let cluster = Cluster::existing(bootstrap);
-        let (topics, groups) = (cluster.topics(), cluster.groups());
-        for (topic, group) in &used {
-            assert!(!topics.contains(topic), "{topic} is left: {topics:?}");
-            assert!(!groups.contains(group), "{group} is left: {groups:?}");
-        }
     }
 }
 
@@ -157,36 +139,11 @@ fn judges_a_kafka_consumer_patch(bootstrap: Option<&str>) {
 /// timeout, naming the address, with no patch blamed and no worktree left.
 #[test]
 fn an_unreachable_cluster_is_reported_not_blamed_on_the_patch() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let address = format!("127.0.0.1:{port}");
+    let address = closed_address();
     let dir = tempfile::tempdir().unwrap();
     let (repo, fix) = consumer_repo(dir.path(), SETTINGS);
-    let scenario_path = dir.path().join("billing-lag.json");
-    std::fs::write(&scenario_path, billing_lag().to_string()).unwrap();
     let started = std::time::Instant::now();
-    let output = binary()
-        .args([
-            "verify",
-            "--scenario",
-            s(&scenario_path),
-            "--repo",
-            s(&repo),
-        ])
-        .args(["--patch", s(&fix), "--kafka-bootstrap", &address])
-        .args(["--results-dir", s(&dir.path().join("results")), "--"])
-        .args([
-            env!("CARGO_BIN_EXE_fixproof"),
-            "kafka",
-            "consume",
-            "-c",
-            "consumer.json",
-        ])
-        .output()
-        .unwrap();
+    let output = verify_consumer(dir.path(), &repo, &[&fix], &["--kafka-bootstrap", &address]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(69), "{stderr}");
     assert!(stderr.contains(&address), "{stderr}");

@@ -20,6 +20,8 @@ mod kafka_mirrord;
 #[cfg(feature = "kafka")]
 mod kafka_python;
 #[cfg(feature = "kafka")]
+mod kafka_secured;
+#[cfg(feature = "kafka")]
 mod kafka_verify;
 mod load;
 mod load_errors;
