@@ -30,6 +30,8 @@ pub struct DemoArgs {
     /// arm gets a topic and consumer group of its own there, created for it and deleted after.
     #[arg(long, value_name = "HOST:PORT")]
     pub kafka_bootstrap: Option<String>,
+    #[command(flatten)]
+    pub kafka_client: super::kafka_config::KafkaConfigFlags,
     /// Write the checkout cases as MCP projects into DIR (the demo repository, scenarios,
     /// patches and a project file per case) and exit, for `fixproof mcp --project`.
     #[arg(long, value_name = "DIR")]
@@ -52,6 +54,7 @@ pub async fn run(args: DemoArgs) -> Result<i32, Failure> {
         eprintln!("serve them with: fixproof mcp {}", flags.join(" "));
         return Ok(exit_code::OK);
     }
+    let kafka_settings = demo_settings(&args)?;
     let options = DemoOptions {
         exe: std::env::current_exe().map_err(internal)?,
         results: args
@@ -61,6 +64,7 @@ pub async fn run(args: DemoArgs) -> Result<i32, Failure> {
         sequential: args.sequential == super::verify::Switch::On,
         cases: args.cases,
         kafka_bootstrap: args.kafka_bootstrap,
+        kafka_settings,
     };
     let shutdown = Shutdown::listen("stopping the load and the services").map_err(internal)?;
     let hooks = Hooks::new(shutdown, Arc::new(present::Stderr));
@@ -108,5 +112,25 @@ fn case_name(name: &str) -> Result<String, String> {
             "no bundled case '{name}': the cases are {}",
             names.join(", ")
         ))
+    }
+}
+
+/// The client settings for `--kafka-bootstrap`, checked; none without it.
+fn demo_settings(args: &DemoArgs) -> Result<crate::kafka::Settings, Failure> {
+    let settings = args.kafka_client.settings(None)?;
+    match &args.kafka_bootstrap {
+        #[cfg(feature = "kafka")]
+        Some(bootstrap) => Ok(crate::kafka::Connection::new(bootstrap.clone(), settings)
+            .map_err(super::kafka::failure)?
+            .settings),
+        #[cfg(not(feature = "kafka"))]
+        Some(_) => Ok(settings),
+        None if settings.is_empty() => Ok(settings),
+        None => Err(Failure::new(
+            exit_code::USAGE,
+            anyhow::anyhow!(
+                "--kafka-config and --kafka-config-file are for a user's cluster: give --kafka-bootstrap HOST:PORT too"
+            ),
+        )),
     }
 }

@@ -1,6 +1,7 @@
 //! `--kafka-config KEY=VALUE` and `--kafka-config-file FILE`: the client settings of a user's
-//! cluster, for every Kafka command and for Kafka scenarios in `verify`. They override a
-//! scenario's `kafka.config`; the flags override the file.
+//! cluster, for every Kafka command and for Kafka scenarios in `verify`. Lowest precedence
+//! first: a scenario's `kafka.config`, `FIXPROOF_KAFKA_CONFIG` (what a local arm's service
+//! gets), the file, the flags.
 
 use super::Failure;
 use crate::exit_code;
@@ -32,6 +33,7 @@ impl KafkaConfigFlags {
         if let Some((k, file)) = scenario.and_then(|s| s.kafka.as_ref().zip(s.source.as_ref())) {
             sources = sources.scenario(&k.config, file);
         }
+        sources = sources.environment().map_err(bad)?;
         if let Some(file) = &self.kafka_config_file {
             sources = sources.properties_file(file).map_err(bad)?;
         }

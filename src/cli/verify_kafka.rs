@@ -34,7 +34,9 @@ pub fn kafka_arms(
     let settings = args.kafka_client.settings(Some(&plan.scenario))?;
     if matches!(plan.settings.backend, Backend::Mirrord(_)) {
         let arms = split_arms(plan, args, k, settings)?;
-        reach(&arms)?;
+        // Checked here, reached by the first arm: a refusal there is the infrastructure's.
+        crate::kafka::Connection::new(arms.bootstrap.clone(), arms.settings.clone())
+            .map_err(super::kafka::failure)?;
         plan.settings.workload = Workload::Kafka(Box::new(arms));
         return Ok(None);
     }

@@ -33,6 +33,8 @@ pub struct DemoOptions {
     /// Run the Kafka case on this cluster instead of an embedded broker: each arm gets a topic
     /// and group of its own there, deleted after it.
     pub kafka_bootstrap: Option<String>,
+    /// The client settings of that cluster (TLS, SASL).
+    pub kafka_settings: crate::kafka::Settings,
 }
 
 /// What the caller is told as the demo goes.
@@ -243,7 +245,7 @@ fn kafka_broker(
     if let Some(bootstrap) = &options.kafka_bootstrap {
         let arms = crate::orchestrate::KafkaArms {
             bootstrap: bootstrap.clone(),
-            settings: Default::default(),
+            settings: options.kafka_settings.clone(),
             scenario: k.clone(),
             split: None,
             own_topics: true,

@@ -69,7 +69,8 @@ impl Connection {
             let Some(e) = connection.settings.entry(key) else {
                 continue;
             };
-            if !(key == "ssl.ca.location" && e.value == "probe") && !Path::new(&e.value).exists() {
+            let probe = key == "ssl.ca.location" && e.value == "probe";
+            if !probe && !Path::new(&e.value).exists() {
                 return Err(KafkaError::Settings(format!(
                     "{}: {key}={}: no such file or folder",
                     e.origin, e.value

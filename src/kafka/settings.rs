@@ -10,6 +10,9 @@
 use crate::scenario::SettingValue;
 use std::path::{Path, PathBuf};
 
+/// The environment variable holding a local arm's client settings, a JSON object.
+pub const CONFIG_ENV: &str = "FIXPROOF_KAFKA_CONFIG";
+
 /// A setting that cannot be used: what, where it came from, and the fix.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{origin}: {message}")]
@@ -88,6 +91,33 @@ impl Sources {
                 value: SettingValue::Text(value),
                 origin: format!("{} line {line}", path.display()),
                 base: base.clone(),
+            });
+        }
+        Ok(self)
+    }
+
+    /// The JSON object of librdkafka properties in the environment variable [`CONFIG_ENV`],
+    /// if it is set (a local arm's service gets the run's settings so).
+    ///
+    /// # Errors
+    /// The variable does not hold a JSON object of strings.
+    pub fn environment(mut self) -> Result<Sources, SettingsError> {
+        let Ok(text) = std::env::var(CONFIG_ENV) else {
+            return Ok(self);
+        };
+        let bad = || {
+            SettingsError::new(
+                CONFIG_ENV,
+                "expected a JSON object of strings, as fixproof sets it",
+            )
+        };
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|_| bad())?;
+        for (key, value) in value.as_object().ok_or_else(bad)? {
+            self.layers.push(Raw {
+                key: key.clone(),
+                value: SettingValue::Text(value.as_str().ok_or_else(bad)?.to_string()),
+                origin: format!("{CONFIG_ENV} {key}"),
+                base: PathBuf::from("."),
             });
         }
         Ok(self)
@@ -182,13 +212,15 @@ impl Settings {
             .collect()
     }
 
-    /// Each setting as `KEY=VALUE` (secrets included), for a child process that takes them
-    /// as `--kafka-config` flags.
-    pub fn to_flags(&self) -> Vec<String> {
-        self.entries
+    /// The settings as a JSON object of librdkafka properties, secrets included: the
+    /// [`CONFIG_ENV`] of a local arm's service, which a Kafka client takes as it is.
+    pub fn to_json(&self) -> String {
+        let map: serde_json::Map<String, serde_json::Value> = self
+            .entries
             .iter()
-            .map(|e| format!("{}={}", e.key, e.value))
-            .collect()
+            .map(|e| (e.key.clone(), serde_json::Value::String(e.value.clone())))
+            .collect();
+        serde_json::Value::Object(map).to_string()
     }
 
     /// Each key and value, secrets included, for the client.

@@ -94,16 +94,22 @@ impl Workload {
     }
 
     /// The environment the arm's command gets besides fixproof's own: on the local backend, a
-    /// Kafka arm's own topic and group.
+    /// Kafka arm's own topic and group, and the client settings (a JSON object of librdkafka
+    /// properties in `FIXPROOF_KAFKA_CONFIG`) when the cluster needs them.
     pub(crate) fn env(&self, spec: &ArmSpec) -> Vec<(String, String)> {
         match self {
             Workload::Kafka(arms) if arms.split.is_none() => {
                 let (topic, group) = arms.arm_names(&spec.label, &spec.key);
-                vec![
+                let mut env = vec![
                     ("FIXPROOF_KAFKA_BOOTSTRAP".into(), arms.bootstrap.clone()),
                     ("FIXPROOF_KAFKA_TOPIC".into(), topic),
                     ("FIXPROOF_KAFKA_GROUP".into(), group),
-                ]
+                ];
+                if !arms.settings.is_empty() {
+                    let name = crate::kafka::settings::CONFIG_ENV;
+                    env.push((name.into(), arms.settings.to_json()));
+                }
+                env
             }
             _ => Vec::new(),
         }

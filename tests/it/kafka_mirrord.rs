@@ -11,7 +11,6 @@ use crate::kafka_cluster::Cluster;
 use crate::kafka_verify::{SETTINGS, billing_lag, consumer_repo};
 use crate::splitter::Splitter;
 use crate::util::{binary, one_at_a_time, s};
-use rdkafka::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use serde_json::json;
 use std::path::Path;
@@ -45,14 +44,31 @@ impl Names {
 /// The cluster directory: the split config of queue `orders` and the pod's environment. On the
 /// embedded broker the temporary topics are auto-created (the mock cluster answers no
 /// CreateTopics request); on a real one the stand-in creates them as the operator does.
-fn cluster(dir: &Path, bootstrap: &str, names: &Names, embedded: bool) -> std::path::PathBuf {
+/// On a secured listener, the operator's client config holds its `settings` (`KEY=VALUE`), and
+/// the pod's environment holds them in FIXPROOF_KAFKA_CONFIG, where the consumer reads them.
+fn cluster(
+    dir: &Path,
+    place: (&str, &[String]),
+    names: &Names,
+    embedded: bool,
+) -> std::path::PathBuf {
+    let (bootstrap, settings) = place;
     let cluster = dir.join("cluster");
     std::fs::create_dir_all(cluster.join("queues")).unwrap();
+    let properties: serde_json::Map<String, serde_json::Value> = settings
+        .iter()
+        .map(|kv| kv.split_once('=').unwrap())
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
     let queue = json!({ "bootstrap": bootstrap, "topic": names.topic,
-                        "topic_env": "FIXPROOF_KAFKA_TOPIC", "auto_create": embedded });
+                        "topic_env": "FIXPROOF_KAFKA_TOPIC", "auto_create": embedded,
+                        "properties": properties });
     std::fs::write(cluster.join("queues/orders.json"), queue.to_string()).unwrap();
-    let env = json!({ "FIXPROOF_KAFKA_BOOTSTRAP": bootstrap, "FIXPROOF_KAFKA_TOPIC": names.topic,
-                      "FIXPROOF_KAFKA_GROUP": names.group });
+    let mut env = json!({ "FIXPROOF_KAFKA_BOOTSTRAP": bootstrap, "FIXPROOF_KAFKA_TOPIC": names.topic,
+                          "FIXPROOF_KAFKA_GROUP": names.group });
+    if !properties.is_empty() {
+        env["FIXPROOF_KAFKA_CONFIG"] = json!(serde_json::Value::Object(properties).to_string());
+    }
     std::fs::write(cluster.join("env.json"), env.to_string()).unwrap();
     cluster
 }
@@ -70,12 +86,9 @@ struct Production {
 }
 
 impl Production {
-    fn start(bootstrap: &str, topic: &str) -> Production {
+    fn start(broker: &Cluster, topic: &str) -> Production {
         let topic = topic.to_string();
-        let producer: BaseProducer = ClientConfig::new()
-            .set("bootstrap.servers", bootstrap)
-            .create()
-            .unwrap();
+        let producer: BaseProducer = broker.client().create().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
@@ -109,6 +122,8 @@ impl Production {
 struct Place<'a> {
     cluster: &'a Path,
     bootstrap: &'a str,
+    /// The client settings' flags (`--kafka-config KEY=VALUE` each).
+    flags: Vec<String>,
     names: &'a Names,
     /// librdkafka's mock cluster (see `verify`).
     embedded: bool,
@@ -163,6 +178,7 @@ fn verify(
             "deployment/billing",
         ])
         .args(["--kafka-bootstrap", place.bootstrap])
+        .args(&place.flags)
         .args(extra)
         .args(["--results-dir", s(&dir.join("results")), "--"])
         .args([
@@ -201,16 +217,18 @@ fn logs(results: &Path) -> String {
 
 on_both!(
     queue_splitting_keeps_the_arms_on_their_own_messages,
-    &[("orders", 1), ("mirrord-tmp-0123456789-fallback-orders", 1)]
+    &[("orders", 1), ("mirrord-tmp-0123456789-fallback-orders", 1)],
+    and_secured
 );
 
 fn queue_splitting_keeps_the_arms_on_their_own_messages(broker: &Cluster) {
     let _serial = one_at_a_time();
     let names = Names::of(broker);
     let dir = tempfile::tempdir().unwrap();
-    let cluster = cluster(dir.path(), broker.bootstrap(), &names, !broker.is_real());
-    let splitter = Splitter::start(&cluster, broker.bootstrap(), &names.topic);
-    let production = Production::start(broker.bootstrap(), &names.topic);
+    let place = (broker.bootstrap(), broker.settings());
+    let cluster = cluster(dir.path(), place, &names, !broker.is_real());
+    let splitter = Splitter::start(&cluster, broker.client(), &names.topic);
+    let production = Production::start(broker, &names.topic);
     let config = dir.path().join("billing.json");
     std::fs::write(
         &config,
@@ -222,6 +240,7 @@ fn queue_splitting_keeps_the_arms_on_their_own_messages(broker: &Cluster) {
     let place = Place {
         cluster: &cluster,
         bootstrap: broker.bootstrap(),
+        flags: broker.flags(),
         names: &names,
         embedded: !broker.is_real(),
     };
@@ -293,10 +312,11 @@ fn queue_splitting_keeps_the_arms_on_their_own_messages(broker: &Cluster) {
 fn unsafe_queue_configs_and_arm_orders_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (bootstrap, names) = ("127.0.0.1:9", Names::unused());
-    let cluster = cluster(dir.path(), bootstrap, &names, true);
+    let cluster = cluster(dir.path(), (bootstrap, &[]), &names, true);
     let place = Place {
         cluster: &cluster,
         bootstrap,
+        flags: Vec::new(),
         names: &names,
         embedded: true,
     };

@@ -4,7 +4,7 @@
 //! through FIXPROOF_KAFKA_BOOTSTRAP, _TOPIC and _GROUP: on an embedded broker, or on a real
 //! broker (`--kafka-bootstrap`), where fixproof creates them for the arm and deletes them after.
 
-use crate::kafka_cluster::{Cluster, closed_address, real_bootstrap};
+use crate::kafka_cluster::{Cluster, closed_address, real_bootstrap, secured_listener};
 use crate::util::{binary, one_at_a_time, s};
 use std::path::Path;
 use std::process::Command;
@@ -75,9 +75,21 @@ fn verify_consumer(
     patches: &[&Path],
     extra: &[&str],
 ) -> std::process::Output {
+    verify_consumer_with(dir, repo, patches, extra, (billing_lag(), &[]))
+}
+
+/// [`verify_consumer`] with `scenario` and `env` for the verify process.
+fn verify_consumer_with(
+    dir: &Path,
+    repo: &Path,
+    patches: &[&Path],
+    extra: &[&str],
+    (scenario, env): (serde_json::Value, &[(&str, &str)]),
+) -> std::process::Output {
     let scenario_path = dir.join("billing-lag.json");
-    std::fs::write(&scenario_path, billing_lag().to_string()).unwrap();
+    std::fs::write(&scenario_path, scenario.to_string()).unwrap();
     let mut command = binary();
+    command.envs(env.iter().copied());
     command.args(["verify", "--scenario", s(&scenario_path), "--repo", s(repo)]);
     for patch in patches {
         command.args(["--patch", s(patch)]);
@@ -106,6 +118,47 @@ fn verify_judges_a_kafka_consumer_patch_on_a_real_broker() {
     if let Some(bootstrap) = real_bootstrap("kafka_verify::on_a_real_broker") {
         judges_a_kafka_consumer_patch(Some(&bootstrap));
     }
+}
+
+/// Over the real broker's SASL_SSL listener, the client settings in the scenario's
+/// `kafka.config` with the password by reference: the consumer gets them in
+/// FIXPROOF_KAFKA_CONFIG, and no file of the results shows the password.
+#[test]
+fn verify_judges_a_kafka_consumer_patch_over_sasl_ssl() {
+    let Some((bootstrap, ca)) = secured_listener("kafka_verify::over_sasl_ssl") else {
+        return;
+    };
+    let _serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, fix) = consumer_repo(dir.path(), SETTINGS);
+    let mut scenario = billing_lag();
+    scenario["kafka"]["config"] = serde_json::json!({
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": "alice",
+        "sasl.password": { "env": "FIXPROOF_TEST_ALICE_PASSWORD" },
+        "ssl.ca.location": ca,
+    });
+    let env = [("FIXPROOF_TEST_ALICE_PASSWORD", "alice-secret")];
+    let extra = ["--kafka-bootstrap", &bootstrap];
+    let output = verify_consumer_with(dir.path(), &repo, &[&fix], &extra, (scenario, &env));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(json["verdict"], "pass", "{json:#}\n{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("alice-secret"), "{stderr}");
+    for file in crate::util::files_under(&dir.path().join("results")) {
+        let bytes = std::fs::read(&file).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("alice-secret"),
+            "{} shows the password",
+            file.display()
+        );
+    }
+    let plain = real_bootstrap("").unwrap();
+    Cluster::existing(&plain).assert_removed(&[json], &["baseline", "candidate"]);
 }
 
 fn judges_a_kafka_consumer_patch(bootstrap: Option<&str>) {
@@ -155,4 +208,35 @@ fn an_unreachable_cluster_is_reported_not_blamed_on_the_patch() {
         git(&repo, &["worktree", "list"]).lines().count() == 1,
         "no worktree is left"
     );
+}
+
+/// A wrong password is refused before any arm starts (exit 69 naming the setting, no worktree
+/// made), and a property librdkafka does not know exits 64.
+#[test]
+fn verify_refuses_bad_client_settings_before_any_arm() {
+    let Some((bootstrap, ca)) = secured_listener("kafka_verify::bad_client_settings") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, fix) = consumer_repo(dir.path(), SETTINGS);
+    let mut flags = vec!["--kafka-bootstrap".to_string(), bootstrap];
+    for kv in crate::kafka_cluster::scram_settings(&ca, "not-alices-password") {
+        flags.extend(["--kafka-config".to_string(), kv]);
+    }
+    let args: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let output = verify_consumer(dir.path(), &repo, &[&fix], &args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(69), "{stderr}");
+    assert!(
+        stderr.contains("refused the connection") && stderr.contains("sasl.password=***"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not-alices-password"), "{stderr}");
+    assert_eq!(git(&repo, &["worktree", "list"]).lines().count(), 1);
+    let mut unknown = args.clone();
+    unknown.extend(["--kafka-config", "no.such.property=1"]);
+    let output = verify_consumer(dir.path(), &repo, &[&fix], &unknown);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(64), "{stderr}");
+    assert!(stderr.contains("no.such.property"), "{stderr}");
 }

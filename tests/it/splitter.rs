@@ -32,8 +32,9 @@ pub struct Splitter {
 }
 
 impl Splitter {
-    /// Starts forwarding `topic` at `bootstrap` for the sessions of `cluster`.
-    pub fn start(cluster: &Path, bootstrap: &str, topic: &str) -> Splitter {
+    /// Starts forwarding `topic` for the sessions of `cluster`, its clients made from `client`
+    /// (the broker's address and settings).
+    pub fn start(cluster: &Path, client: ClientConfig, topic: &str) -> Splitter {
         let fallback = format!("mirrord-tmp-0123456789-fallback-{topic}");
         let (stop, log) = (Arc::new(AtomicBool::new(false)), Arc::default());
         let forwarder = Forwarder {
@@ -43,18 +44,14 @@ impl Splitter {
             log: Arc::clone(&log),
             stop: Arc::clone(&stop),
         };
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", bootstrap)
+        let consumer: BaseConsumer = client
+            .clone()
             .set("group.id", "mirrord-operator-forwarder")
             .set("auto.offset.reset", "earliest")
             .create()
             .unwrap();
         consumer.subscribe(&[topic]).unwrap();
-        let producer: BaseProducer = ClientConfig::new()
-            .set("bootstrap.servers", bootstrap)
-            .set("linger.ms", "1")
-            .create()
-            .unwrap();
+        let producer: BaseProducer = client.clone().set("linger.ms", "1").create().unwrap();
         let thread = std::thread::spawn(move || forwarder.run(&consumer, &producer));
         Splitter {
             fallback,
