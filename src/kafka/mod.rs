@@ -109,6 +109,7 @@ impl KafkaError {
         }
     }
 
+    #[cfg(feature = "kafka")]
     pub(crate) fn client(what: impl Into<String>, e: impl std::fmt::Display) -> KafkaError {
         KafkaError::Client {
             what: what.into(),
@@ -132,6 +133,7 @@ pub(crate) fn topic_names(metadata: &rdkafka::metadata::Metadata) -> Vec<String>
 }
 
 /// The topic list for a message, "(none)" when empty.
+#[cfg(feature = "kafka")]
 pub(crate) fn list(names: &[String]) -> String {
     if names.is_empty() {
         "(none)".into()

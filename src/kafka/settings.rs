@@ -224,6 +224,7 @@ impl Settings {
     }
 
     /// Each key and value, secrets included, for the client.
+    #[cfg(any(feature = "kafka", test))]
     pub(crate) fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
         self.entries
             .iter()
@@ -231,6 +232,7 @@ impl Settings {
     }
 
     /// `key=value` of a rejected setting as librdkafka names it, the value redacted if secret.
+    #[cfg(any(feature = "kafka", test))]
     pub(crate) fn describe(&self, key: &str) -> String {
         match self.entry(key) {
             Some(e) => format!("{}={} (from {})", e.key, shown(&e.key, &e.value), e.origin),

@@ -123,7 +123,10 @@ impl Workload {
         match self {
             #[cfg(feature = "kafka")]
             Workload::Kafka(k) if k.own_topics => super::kafka_arm::create_topic(k, spec).await,
-            _ => Ok(()),
+            _ => {
+                let _ = spec;
+                Ok(())
+            }
         }
     }
 

@@ -256,3 +256,56 @@ fn kafka_scenarios_parse_and_refuse_what_does_not_fit() {
         .contains("not requests")
     );
 }
+
+#[test]
+fn kafka_client_settings_take_values_and_references_and_nothing_else() {
+    use super::SettingValue;
+    let s = parse(json!({
+        "kind": "kafka",
+        "kafka": { "messages": [{ "value": "x" }],
+                   "config": { "security.protocol": "SASL_SSL", "linger.ms": 5,
+                               "enable.idempotence": true,
+                               "sasl.password": { "env": "KAFKA_PASSWORD" },
+                               "ssl.ca.pem": { "file": "ca.pem" } } },
+    }))
+    .unwrap();
+    let config = s.kafka.unwrap().config;
+    let get = |key: &str| {
+        config
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        get("security.protocol"),
+        Some(SettingValue::Text("SASL_SSL".into()))
+    );
+    assert_eq!(get("linger.ms"), Some(SettingValue::Text("5".into())));
+    assert_eq!(
+        get("enable.idempotence"),
+        Some(SettingValue::Text("true".into()))
+    );
+    assert_eq!(
+        get("sasl.password"),
+        Some(SettingValue::Env("KAFKA_PASSWORD".into()))
+    );
+    assert_eq!(get("ssl.ca.pem"), Some(SettingValue::File("ca.pem".into())));
+    // A value's Debug never shows it: it may be a secret.
+    assert_eq!(
+        format!("{:?}", SettingValue::Text("hunter2".into())),
+        "Text(..)"
+    );
+    for bad in [
+        json!(["a"]),
+        json!(null),
+        json!({"vault": "x"}),
+        json!({"env": 1}),
+    ] {
+        let m = error(json!({"kind": "kafka",
+                             "kafka": { "messages": [{ "value": "x" }], "config": { "sasl.password": bad } }}));
+        assert!(
+            m.contains("kafka.config.sasl.password") && m.contains("{\"env\""),
+            "{m}"
+        );
+    }
+}
