@@ -152,7 +152,17 @@ impl Connection {
     /// What a refusal means, naming the settings to look at.
     fn refused(&self, problem: &Problem) -> KafkaError {
         let s = &self.settings;
+        let oauth = s
+            .get("sasl.mechanism")
+            .is_some_and(|m| m.eq_ignore_ascii_case("OAUTHBEARER"));
         let setting = match problem.kind {
+            Refusal::Authentication if oauth => format!(
+                "{}, {}, {} and {}",
+                s.describe("sasl.oauthbearer.token.endpoint.url"),
+                s.describe("sasl.oauthbearer.client.id"),
+                s.describe("sasl.oauthbearer.client.secret"),
+                s.describe("sasl.oauthbearer.scope")
+            ),
             Refusal::Authentication => format!(
                 "{}, {} and {}",
                 s.describe("sasl.mechanism"),

@@ -267,3 +267,95 @@ fn bad_settings_fail_fast_naming_the_setting() {
     assert!(took < Duration::from_secs(15), "{took:?}: {stderr}");
     assert!(stderr.contains("check security.protocol"), "{stderr}");
 }
+
+/// An OIDC token endpoint on 127.0.0.1 standing for an identity provider: it answers every
+/// client-credentials request with an unsigned JWT for `sub` (the broker's unsecured
+/// validator takes it) and counts the requests.
+struct TokenEndpoint {
+    url: String,
+    served: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl TokenEndpoint {
+    fn start(sub: &str) -> TokenEndpoint {
+        use base64::Engine as _;
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/token", listener.local_addr().unwrap());
+        let b64 = |v: serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let jwt = format!(
+            "{}.{}.",
+            b64(serde_json::json!({ "alg": "none" })),
+            b64(serde_json::json!({ "sub": sub, "iat": now, "exp": now + 3600 }))
+        );
+        let body =
+            serde_json::json!({ "access_token": jwt, "token_type": "bearer", "expires_in": 3600 })
+                .to_string();
+        let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = std::sync::Arc::clone(&served);
+        // At most a few requests (a token is fetched once, then refreshed near its expiry).
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(8) {
+                let Ok(mut stream) = stream else { continue };
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        TokenEndpoint { url, served }
+    }
+}
+
+/// OAUTHBEARER with OIDC: the client fetches a token from the endpoint (librdkafka's libcurl)
+/// and the broker takes it; a token endpoint that does not answer is refused naming it.
+#[test]
+fn oauthbearer_oidc_fetches_a_token_and_the_broker_takes_it() {
+    let Some((alice, events, group)) = committed_group("kafka_secured::oauthbearer_oidc") else {
+        return;
+    };
+    let ca = std::env::var(crate::kafka_cluster::CA_ENV).unwrap();
+    let endpoint = TokenEndpoint::start("fixproof-verifier");
+    let oidc = |url: &str| {
+        vec![
+            "security.protocol=SASL_SSL".to_string(),
+            format!("ssl.ca.location={ca}"),
+            "sasl.oauthbearer.token.endpoint.url=".to_string() + url,
+            "sasl.mechanism=OAUTHBEARER".into(),
+            // A Java client's JAAS line, translated to sasl.oauthbearer.method=oidc and its
+            // client id and secret.
+            "sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId=\"verifier\" clientSecret=\"oidc-secret\" scope=\"kafka\";".into(),
+        ]
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("lag.json");
+    let settings = oidc(&endpoint.url);
+    let mut args: Vec<&str> = Vec::new();
+    for kv in &settings {
+        args.extend(["--kafka-config", kv]);
+    }
+    let (code, stderr) = lag(alice.bootstrap(), &group, &events, &args, &out);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(last_lag(&out), 6);
+    assert!(endpoint.served.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    let closed = format!("http://{}/token", closed_address());
+    let (code, stderr, took) = refused(alice.bootstrap(), &oidc(&closed), "30s");
+    assert_eq!(code, 69, "{stderr}");
+    assert!(took < Duration::from_secs(20), "{took:?}: {stderr}");
+    assert!(
+        stderr.contains("OAUTHBEARER token")
+            && stderr.contains("sasl.oauthbearer.token.endpoint.url="),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("oidc-secret"), "{stderr}");
+}
