@@ -59,7 +59,7 @@ pub fn kafka_arms(
         return Err(Failure::new(
             exit_code::USAGE,
             anyhow::anyhow!(
-                "Kafka client settings (--kafka-config, --kafka-config-file or the scenario's kafka.config) are for a user's cluster: give --kafka-bootstrap HOST:PORT, or drop them for the embedded broker"
+                "Kafka client settings (--kafka-config, --kafka-config-file, FIXPROOF_KAFKA_CONFIG or the scenario's kafka.config) are for a user's cluster: give --kafka-bootstrap HOST:PORT, or drop them for the embedded broker"
             ),
         ));
     }

@@ -90,7 +90,8 @@ impl Connection {
         config
             .set("bootstrap.servers", &self.bootstrap)
             .set("allow.auto.create.topics", "false")
-            // Quiet: failures reach the Watch, and are reported once, by fixproof.
+            // Logs up to info go to the Watch, never to the terminal: fixproof reports a
+            // failure once, in its own words.
             .set_log_level(RDKafkaLogLevel::Info);
         for (key, value) in self.settings.pairs() {
             config.set(key, value);
@@ -199,6 +200,7 @@ impl Connection {
             let slice = deadline
                 .saturating_duration_since(Instant::now())
                 .min(SLICE);
+            let asked = Instant::now();
             let result = client.fetch_metadata(topic, slice);
             client.pump();
             let watch = client.watch();
@@ -221,7 +223,12 @@ impl Connection {
                         message,
                     });
                 }
-                Err(_) => {}
+                // An early failure (no broker up yet) waits out its slice: no busy loop.
+                Err(_) => std::thread::sleep(
+                    slice
+                        .saturating_sub(asked.elapsed())
+                        .min(deadline.saturating_duration_since(Instant::now())),
+                ),
             }
         }
     }

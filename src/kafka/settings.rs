@@ -5,7 +5,7 @@
 //! Values may be secrets kept out of the files: `{"env": "NAME"}` and `{"file": "path"}` in a
 //! scenario, `${env:NAME}`, `${file:PATH}` and `${file:PATH:KEY}` (Java's config providers)
 //! anywhere. Java client properties are translated where librdkafka has an equivalent
-//! ([`super::java`]). Secret values never reach a `Debug`, an error or an artifact.
+//! (module `java`). Secret values never reach a `Debug`, an error or an artifact.
 
 use crate::scenario::SettingValue;
 use std::path::{Path, PathBuf};
