@@ -90,14 +90,9 @@ pub fn kafka_arms(plan: &mut VerifyPlan, _args: &VerifyArgs) -> Result<Option<()
 /// with no worktree made.
 #[cfg(feature = "kafka")]
 fn reach(arms: &crate::orchestrate::KafkaArms) -> Result<(), Failure> {
-    use crate::kafka::{Connection, connection::Watch};
-    let cluster = Connection::new(arms.bootstrap.clone(), arms.settings.clone())
-        .map_err(super::kafka::failure)?;
-    let client: rdkafka::consumer::BaseConsumer<Watch> =
-        cluster.create(&[]).map_err(super::kafka::failure)?;
-    cluster
-        .metadata(&client, None, std::time::Duration::from_secs(10))
-        .map(|_| ())
+    crate::kafka::Connection::new(arms.bootstrap.clone(), arms.settings.clone())
+        .and_then(|cluster| cluster.reach(std::time::Duration::from_secs(10)))
+        .map(drop)
         .map_err(super::kafka::failure)
 }
 

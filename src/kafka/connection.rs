@@ -34,14 +34,6 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// A cluster reached without settings (PLAINTEXT): the embedded broker, a local one.
-    pub fn plaintext(bootstrap: impl Into<String>) -> Connection {
-        Connection {
-            bootstrap: bootstrap.into(),
-            settings: Settings::default(),
-        }
-    }
-
     /// A cluster with settings, checked: `bootstrap.servers` among them must agree with the
     /// address given, fixproof sets `group.id` itself, and librdkafka must know every property.
     ///
@@ -181,6 +173,18 @@ impl Connection {
             message: problem.reason.clone(),
             setting,
         }
+    }
+
+    /// A client whose metadata request the cluster answered within `timeout` (blocking): the
+    /// check that the address and the settings are right, before work that would only time
+    /// out on a refusal (an admin client serves no error events).
+    ///
+    /// # Errors
+    /// As [`Connection::create`] and [`Connection::metadata`].
+    pub(crate) fn reach(&self, timeout: Duration) -> Result<BaseConsumer<Watch>, KafkaError> {
+        let client: BaseConsumer<Watch> = self.create(&[])?;
+        self.metadata(&client, None, timeout)?;
+        Ok(client)
     }
 
     /// Metadata of one topic (or all) within `timeout`; a refusal (authentication, TLS) ends

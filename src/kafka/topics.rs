@@ -17,12 +17,10 @@ async fn admin(
     cluster: &Connection,
     timeout: Duration,
 ) -> Result<(AdminClient<Watch>, BaseConsumer<Watch>), KafkaError> {
-    let probe: BaseConsumer<Watch> = cluster.create(&[])?;
     let checked = cluster.clone();
-    let probe =
-        tokio::task::spawn_blocking(move || checked.metadata(&probe, None, timeout).map(|_| probe))
-            .await
-            .map_err(|e| KafkaError::client("the cluster check's thread failed", e))??;
+    let probe = tokio::task::spawn_blocking(move || checked.reach(timeout))
+        .await
+        .map_err(|e| KafkaError::client("the cluster check's thread failed", e))??;
     Ok((cluster.create(&[])?, probe))
 }
 
